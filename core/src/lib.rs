@@ -1,0 +1,26 @@
+//! Group Identity Kit engine.
+//!
+//! Everything the project knows about mParticle Group Identity lives here, with no I/O:
+//! validating group definitions ([`definition`]), reading profile exports
+//! ([`profiles`]), grouping and aggregating them ([`engine`], [`session`]) and
+//! evaluating audience conditions ([`audience`]). The npm package, the playground and the
+//! emulator are thin layers over this crate.
+
+pub mod audience;
+pub mod coerce;
+pub mod definition;
+pub mod engine;
+pub mod generator;
+pub mod preview;
+pub mod profiles;
+pub mod session;
+pub mod timestamp;
+
+pub use audience::{preview_audience, AudienceOptions, AudienceResult, Condition, ConditionError};
+pub use definition::{
+    validate_definition, validate_definition_text, Aggregation, GroupAttribute, GroupDefinition,
+    Issue, Mode, Validation,
+};
+pub use preview::{Diagnostic, Group, Level, Oversized, Preview, PreviewOptions, Stats};
+pub use profiles::Format;
+pub use session::{preview_groups, PreviewSession};
