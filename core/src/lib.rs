@@ -14,6 +14,7 @@ pub mod generator;
 pub mod preview;
 pub mod profiles;
 pub mod session;
+pub mod sql;
 pub mod timestamp;
 
 pub use audience::{preview_audience, AudienceOptions, AudienceResult, Condition, ConditionError};

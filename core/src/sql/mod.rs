@@ -1,0 +1,1 @@
+//! Compiling a definition to warehouse SQL (DuckDB, Snowflake, BigQuery, Spark SQL).

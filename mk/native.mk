@@ -1,0 +1,16 @@
+# Native checks: formatting, lints, tests, and the core building for wasm32.
+
+.PHONY: check-fmt clippy test-native build-core-wasm
+TEST_TARGETS += check-fmt clippy test-native build-core-wasm
+
+check-fmt:
+	$(CARGO) fmt --all --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test-native:
+	$(CARGO) test --workspace
+
+build-core-wasm: tool-wasm-target
+	$(CARGO) build -p group-identity --target wasm32-unknown-unknown

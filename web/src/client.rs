@@ -1,0 +1,1 @@
+//! `GroupsClient`: the live Group Identity API client (SPEC section 7).
