@@ -2,8 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::Value;
+
+use crate::coerce::{self, Val};
 use crate::definition::GroupDefinition;
-use crate::preview::PreviewOptions;
+use crate::engine::{key_of, KeyOf};
+use crate::preview::{Diagnostic, Group, PreviewOptions};
+use crate::profiles::reader::{Reader, RecordSink};
+use crate::profiles::record::{Scratch, Wanted};
+use crate::profiles::{Diagnostics, MpidGate};
+use crate::session::PreviewSession;
 
 /// `{ attribute, operator, value }`; `value` is omitted for `exists` and `not_exists`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,11 +55,238 @@ pub struct AudienceResult {
     pub mpids: Vec<String>,
 }
 
+/// The operators of the audience builder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Operator {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Exists,
+    NotExists,
+    Contains,
+}
+
+impl Operator {
+    fn parse(text: &str) -> Option<Operator> {
+        Some(match text {
+            "=" => Operator::Eq,
+            "!=" => Operator::Ne,
+            ">" => Operator::Gt,
+            ">=" => Operator::Ge,
+            "<" => Operator::Lt,
+            "<=" => Operator::Le,
+            "exists" => Operator::Exists,
+            "not_exists" => Operator::NotExists,
+            "contains" => Operator::Contains,
+            _ => return None,
+        })
+    }
+}
+
+const OPERATORS: &str = "=, !=, >, >=, <, <=, exists, not_exists, contains";
+
+/// A condition checked once, before any profile is read.
+struct Check {
+    /// Index in the second pass's wanted list (own attribute).
+    slot: usize,
+    attribute: String,
+    operator: Operator,
+    value: Value,
+}
+
+fn checks(conditions: &[Condition]) -> Result<Vec<(String, Operator, Value)>, ConditionError> {
+    conditions
+        .iter()
+        .enumerate()
+        .map(|(index, c)| {
+            let fail = |message: String| ConditionError { index, message };
+            if c.attribute.is_empty() {
+                return Err(fail(format!("condition {index} has no attribute")));
+            }
+            let operator = Operator::parse(&c.operator).ok_or_else(|| {
+                fail(format!(
+                    "condition {index}: unknown operator \"{}\"; expected one of {OPERATORS}",
+                    c.operator
+                ))
+            })?;
+            let value = c.value.clone().unwrap_or(Value::Null);
+            match operator {
+                Operator::Exists | Operator::NotExists => {}
+                _ if value.is_null() => {
+                    return Err(fail(format!(
+                        "condition {index}: operator \"{}\" needs a value",
+                        c.operator
+                    )))
+                }
+                Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le
+                    if number(&value).is_none() =>
+                {
+                    return Err(fail(format!(
+                        "condition {index}: operator \"{}\" compares numbers; found {value}",
+                        c.operator
+                    )))
+                }
+                _ => {}
+            }
+            Ok((c.attribute.clone(), operator, value))
+        })
+        .collect()
+}
+
+/// Which profiles match every condition, over their own attributes and the ones their
+/// group gives them (an inherited value stands over an own attribute of the same name).
 pub fn preview_audience(
-    _definition: &GroupDefinition,
-    _input: &[u8],
-    _conditions: &[Condition],
-    _options: &AudienceOptions,
+    definition: &GroupDefinition,
+    input: &[u8],
+    conditions: &[Condition],
+    options: &AudienceOptions,
 ) -> Result<AudienceResult, ConditionError> {
-    todo!("engine")
+    let parsed = checks(conditions)?;
+    let mut session = PreviewSession::new(definition, &options.preview);
+    session.push(input);
+    let (preview, index) = session.finish_indexed();
+
+    let wanted = Wanted::new(
+        std::iter::once(definition.source_user_attribute.clone())
+            .chain(parsed.iter().map(|(a, _, _)| a.clone())),
+    );
+    let checks = parsed
+        .into_iter()
+        .map(|(attribute, operator, value)| Check {
+            slot: wanted.index_of(&attribute).unwrap_or(0),
+            attribute,
+            operator,
+            value,
+        })
+        .collect();
+    let mut sink = Matcher {
+        groups: &preview.groups,
+        index: &index.keys,
+        checks,
+        normalize: options.preview.normalize_keys,
+        limit: options.limit,
+        gate: MpidGate::default(),
+        ignored: Diagnostics::new(0),
+        buffer: String::new(),
+        result: AudienceResult {
+            total: 0,
+            matched: 0,
+            mpids: Vec::new(),
+        },
+    };
+    let mut reader = Reader::new(options.preview.format);
+    reader.push(input, &wanted, &mut sink);
+    reader.finish(&wanted, &mut sink);
+    Ok(sink.result)
+}
+
+struct Matcher<'p> {
+    groups: &'p [Group],
+    index: &'p foldhash::HashMap<Box<str>, usize>,
+    checks: Vec<Check>,
+    normalize: bool,
+    limit: usize,
+    gate: MpidGate,
+    /// The preview pass already reported every problem.
+    ignored: Diagnostics,
+    buffer: String,
+    result: AudienceResult,
+}
+
+impl RecordSink for Matcher<'_> {
+    fn record(&mut self, rec: &Scratch<'_>, line: u64) {
+        let Some(mpid) = self.gate.admit(rec, line, &mut self.ignored) else {
+            return;
+        };
+        self.result.total += 1;
+        let group = match key_of(rec.value(0), self.normalize, &mut self.buffer) {
+            KeyOf::Key(key) => self.index.get(key).and_then(|&i| self.groups.get(i)),
+            _ => None,
+        };
+        let matched = self.checks.iter().all(|check| {
+            let value = match group.and_then(|g| g.attributes.get(&check.attribute)) {
+                Some(inherited) => Some(inherited.clone()),
+                None => rec
+                    .value(check.slot)
+                    .filter(|s| !s.is_null())
+                    .map(|s| s.to_value()),
+            };
+            holds(check.operator, value.as_ref(), &check.value)
+        });
+        if matched {
+            self.result.matched += 1;
+            if self.result.mpids.len() < self.limit {
+                self.result.mpids.push(mpid.to_string());
+            }
+        }
+    }
+    fn reject(&mut self, _: Diagnostic) {}
+}
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => coerce::parse_finite(s),
+        _ => None,
+    }
+}
+
+/// `=`: booleans by the boolean coercion, numbers numerically, strings exactly (a number
+/// or boolean attribute compares by its JSON text), arrays and objects structurally.
+fn equals(attribute: &Value, wanted: &Value) -> bool {
+    match wanted {
+        Value::Bool(b) => {
+            let val = match attribute {
+                Value::Bool(a) => Val::Bool(*a),
+                Value::String(s) => Val::Str(s.as_str().into()),
+                _ => return false,
+            };
+            coerce::as_bool(&val) == Some(*b)
+        }
+        Value::Number(_) => match (number(attribute), number(wanted)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        },
+        Value::String(s) => match attribute {
+            Value::String(a) => a == s,
+            Value::Number(n) => n.to_string() == *s,
+            Value::Bool(b) => b.to_string() == *s,
+            _ => false,
+        },
+        other => attribute == other,
+    }
+}
+
+fn holds(operator: Operator, attribute: Option<&Value>, wanted: &Value) -> bool {
+    let Some(attribute) = attribute else {
+        // Every comparison needs the attribute; only `not_exists` holds without it.
+        return operator == Operator::NotExists;
+    };
+    let compare = |f: fn(f64, f64) -> bool| match (number(attribute), number(wanted)) {
+        (Some(a), Some(b)) => f(a, b),
+        _ => false,
+    };
+    match operator {
+        Operator::Exists => true,
+        Operator::NotExists => false,
+        Operator::Eq => equals(attribute, wanted),
+        Operator::Ne => !equals(attribute, wanted),
+        Operator::Gt => compare(|a, b| a > b),
+        Operator::Ge => compare(|a, b| a >= b),
+        Operator::Lt => compare(|a, b| a < b),
+        Operator::Le => compare(|a, b| a <= b),
+        Operator::Contains => match attribute {
+            Value::Array(items) => items.iter().any(|item| equals(item, wanted)),
+            Value::String(text) => match wanted {
+                Value::String(part) => text.contains(part.as_str()),
+                Value::Number(n) => text.contains(&n.to_string()),
+                Value::Bool(b) => text.contains(&b.to_string()),
+                _ => false,
+            },
+            _ => false,
+        },
+    }
 }

@@ -1,1 +1,195 @@
-//! placeholder
+//! Values as read from profiles, and the coercions each aggregation and audience operator
+//! applies to them (SPEC section 5). One place, so the engine, audiences and the SQL
+//! compiler's documentation agree.
+
+use std::borrow::Cow;
+
+/// A user attribute value borrowed from the input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val<'a> {
+    Null,
+    Bool(bool),
+    /// A JSON number, as its exact text.
+    Num(&'a str),
+    Str(Cow<'a, str>),
+    /// An array or object, as its JSON text.
+    Array(&'a str),
+    Object(&'a str),
+}
+
+/// A value and, when it came from JSON, its exact JSON text (kept for `latest`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot<'a> {
+    pub val: Val<'a>,
+    pub raw: Option<&'a str>,
+}
+
+impl<'a> Slot<'a> {
+    /// Reads a JSON value's text (as `serde_json::value::RawValue` gives it).
+    pub fn from_json(raw: &'a str) -> Slot<'a> {
+        let raw = raw.trim_start();
+        let val = match raw.as_bytes().first() {
+            Some(b'"') => match raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                Some(inner) if memchr::memchr(b'\\', inner.as_bytes()).is_none() => {
+                    Val::Str(Cow::Borrowed(inner))
+                }
+                _ => match serde_json::from_str::<String>(raw) {
+                    Ok(s) => Val::Str(Cow::Owned(s)),
+                    Err(_) => Val::Null,
+                },
+            },
+            Some(b't') => Val::Bool(true),
+            Some(b'f') => Val::Bool(false),
+            Some(b'n') | None => Val::Null,
+            Some(b'[') => Val::Array(raw),
+            Some(b'{') => Val::Object(raw),
+            Some(_) => Val::Num(raw),
+        };
+        Slot {
+            val,
+            raw: Some(raw),
+        }
+    }
+
+    /// A CSV cell: always a string.
+    pub fn from_text(text: &'a str) -> Slot<'a> {
+        Slot {
+            val: Val::Str(Cow::Borrowed(text)),
+            raw: None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.val, Val::Null)
+    }
+
+    /// The value as JSON text.
+    pub fn to_json_text(&self) -> Cow<'a, str> {
+        match (&self.raw, &self.val) {
+            (Some(raw), _) => Cow::Borrowed(raw),
+            (None, Val::Str(s)) => Cow::Owned(serde_json::Value::from(s.as_ref()).to_string()),
+            (None, Val::Null) => Cow::Borrowed("null"),
+            (None, Val::Bool(true)) => Cow::Borrowed("true"),
+            (None, Val::Bool(false)) => Cow::Borrowed("false"),
+            (None, Val::Num(t) | Val::Array(t) | Val::Object(t)) => Cow::Borrowed(t),
+        }
+    }
+
+    pub fn to_value(&self) -> serde_json::Value {
+        match &self.val {
+            Val::Null => serde_json::Value::Null,
+            Val::Bool(b) => serde_json::Value::Bool(*b),
+            Val::Str(s) => serde_json::Value::String(s.to_string()),
+            Val::Num(t) | Val::Array(t) | Val::Object(t) => {
+                serde_json::from_str(t).unwrap_or(serde_json::Value::Null)
+            }
+        }
+    }
+}
+
+/// `boolean_or`: `true`/`false`, or the strings "true"/"false" trimmed, in any letter case.
+pub fn as_bool(val: &Val<'_>) -> Option<bool> {
+    match val {
+        Val::Bool(b) => Some(*b),
+        Val::Str(s) => {
+            let t = s.trim();
+            if t.eq_ignore_ascii_case("true") {
+                Some(true)
+            } else if t.eq_ignore_ascii_case("false") {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `sum` and `average`: numbers, and strings that parse whole (no trimming) as a finite
+/// decimal number such as "12", "-3.5" or "1e3".
+pub fn as_number(val: &Val<'_>) -> Option<f64> {
+    let text: &str = match val {
+        Val::Num(t) => t,
+        Val::Str(s) => s,
+        _ => return None,
+    };
+    parse_finite(text)
+}
+
+/// Rust's float grammar, finite results only ("inf" and "NaN" are not numbers here).
+pub fn parse_finite(text: &str) -> Option<f64> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => Some(x),
+        _ => None,
+    }
+}
+
+/// A grouping key: strings as they are, numbers and booleans by their JSON text. `None`
+/// for absent, null and empty; `Err(())` for arrays and objects (unusable).
+pub fn key_text<'v>(val: &'v Val<'_>) -> Result<Option<&'v str>, ()> {
+    match val {
+        Val::Null => Ok(None),
+        Val::Str(s) if s.is_empty() => Ok(None),
+        Val::Str(s) => Ok(Some(s)),
+        Val::Num(t) => Ok(Some(t)),
+        Val::Bool(true) => Ok(Some("true")),
+        Val::Bool(false) => Ok(Some("false")),
+        Val::Array(_) | Val::Object(_) => Err(()),
+    }
+}
+
+/// `normalizeKeys`: trim, collapse inner white space to one space, lower-case (Unicode).
+pub fn normalize_key(key: &str, out: &mut String) {
+    out.clear();
+    for word in key.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars() {
+            out.extend(c.to_lowercase());
+        }
+    }
+}
+
+/// A number as JSON: integral values without a fraction.
+pub fn number_value(x: f64) -> Option<serde_json::Value> {
+    if !x.is_finite() {
+        return None;
+    }
+    // 2^53: beyond it not every integer is exact, and i64 conversion stays in range.
+    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 {
+        return Some(serde_json::Value::from(x as i64));
+    }
+    serde_json::Number::from_f64(x).map(serde_json::Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_text_classification() {
+        assert_eq!(Slot::from_json("\"a\\\"b\"").val, Val::Str("a\"b".into()));
+        assert_eq!(Slot::from_json("12.50").val, Val::Num("12.50"));
+        assert_eq!(Slot::from_json("null").val, Val::Null);
+        assert_eq!(Slot::from_json("[1]").val, Val::Array("[1]"));
+    }
+
+    #[test]
+    fn coercions() {
+        assert_eq!(as_bool(&Val::Str(" TRUE ".into())), Some(true));
+        assert_eq!(as_bool(&Val::Str("yes".into())), None);
+        assert_eq!(as_number(&Val::Str("1e3".into())), Some(1000.0));
+        assert_eq!(as_number(&Val::Str(" 12".into())), None);
+        assert_eq!(as_number(&Val::Str("NaN".into())), None);
+        assert_eq!(number_value(3.0), Some(serde_json::json!(3)));
+        assert_eq!(number_value(2.5), Some(serde_json::json!(2.5)));
+    }
+
+    #[test]
+    fn normalization() {
+        let mut out = String::new();
+        normalize_key("  12  Main\tST ", &mut out);
+        assert_eq!(out, "12 main st");
+    }
+}

@@ -1,6 +1,68 @@
 //! Group definitions and their validation (SPEC section 2).
+//!
+//! Decisions where the contract is silent:
+//!
+//! - `"description": null` is accepted as an absent description (in every mode); `null`
+//!   for any other field is `wrong_type`.
+//! - Attribute ids are compared exactly (case-sensitive) for `duplicate_attribute`; the
+//!   issue is reported at the later occurrence's `/attributes/N/id` and names the first.
+//! - `type` must be exact lower case: `"Latest"` is `unknown_aggregation`, and the message
+//!   suggests `"latest"` when the value matches a known type ignoring case, `_`, `-` and
+//!   spaces.
+//! - `too_many_attributes` and `no_attributes` are reported at `/attributes`.
+//! - A required field that is absent is `missing_field` at the object that lacks it: `""`
+//!   for the body, `/attributes/N` for an attribute without `id` or `type` (both are
+//!   required there). A field present with the wrong JSON type (`null` included) is
+//!   `wrong_type`, not `missing_field`.
+//! - In `patch` mode every field other than `attributes` is `not_allowed_in_patch`
+//!   (read-only and unknown fields included; unknown ones also get the `unknown_field`
+//!   warning so a typo such as `atributes` is named). The values of fields that are not
+//!   allowed are not checked further.
+//! - In `update` mode a present `id` is checked as in `create` (length, white space, `:`)
+//!   and, independently, compared exactly with the path's group id (`id_mismatch`).
+//! - `ambiguous_id` and `whitespace` apply to the group id and to every attribute id;
+//!   `whitespace` also to `source_user_attribute`. White space is Unicode `White_Space`.
+//! - `source_in_attributes` compares each attribute id with `source_user_attribute`
+//!   exactly and is reported at `/attributes/N/id`.
+//! - `unknown_field` names the closest known field when one is close (equal ignoring case,
+//!   `_`, `-` and spaces, a prefix of it, or a small edit distance away); otherwise the
+//!   message lists the known fields.
+//! - JSON text may repeat a key. Like most JSON readers the last value is used; every
+//!   earlier occurrence gets the warning `duplicate_field` and is not checked further.
+//! - Issues come in document order of the body (each object's fields in the order
+//!   written, attributes in array order). Issues about a whole object or array
+//!   (`missing_field`, `too_many_attributes`, `no_attributes`) follow the issues inside
+//!   it, so body-level issues come last. [`validate_definition`] on a `serde_json::Value`
+//!   follows that value's map order (sorted keys unless serde_json's `preserve_order`
+//!   feature is on); [`validate_definition_text`] keeps the order written.
+//! - Lengths count Unicode code points. Messages quote strings with escapes visible and
+//!   cut them after 40 code points with `…`; the length given is always the full one.
+//! - `invalid_json` messages give the 1-based line and 1-based column, counted in
+//!   characters (code points), where the JSON reader stopped; an empty or blank text says
+//!   so. A body nested deeper than 128 levels is `invalid_json` (the reader's limit).
 
-use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::de::{MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Fewest code points in a group id.
+pub const GROUP_ID_MIN_CHARS: usize = 3;
+/// Most code points in a group id.
+pub const GROUP_ID_MAX_CHARS: usize = 32;
+/// Most code points in a description.
+pub const DESCRIPTION_MAX_CHARS: usize = 255;
+/// Fewest code points in `source_user_attribute`.
+pub const SOURCE_MIN_CHARS: usize = 1;
+/// Most code points in `source_user_attribute` (the user attribute key limit).
+pub const SOURCE_MAX_CHARS: usize = 255;
+/// Fewest code points in an attribute id.
+pub const ATTRIBUTE_ID_MIN_CHARS: usize = 1;
+/// Most code points in an attribute id: 32 + ":" + 223 = 256, the user attribute key limit.
+pub const ATTRIBUTE_ID_MAX_CHARS: usize = 223;
+/// Most attributes in one definition.
+pub const MAX_ATTRIBUTES: usize = 10;
 
 /// How a definition will be sent: each endpoint accepts a different body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,18 +138,729 @@ pub fn validate_definition(value: &serde_json::Value, mode: &Mode) -> Validation
 
 /// Validates JSON text; a syntax error is one `invalid_json` issue naming line and column.
 pub fn validate_definition_text(text: &str, mode: &Mode) -> Validation {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(value) => validate_definition(&value, mode),
-        Err(_) => todo!("validation helper"),
-    }
+    read_definition_text(text, mode).0
 }
 
 /// Validates and, when there are no errors, returns the typed body.
 pub fn read_definition(
-    _value: &serde_json::Value,
-    _mode: &Mode,
+    value: &serde_json::Value,
+    mode: &Mode,
 ) -> (Validation, Option<DefinitionBody>) {
-    todo!("validation helper")
+    check(&Tree::from_value(value, VALUE_DEPTH), mode)
+}
+
+/// [`read_definition`] for JSON text: issues follow the order fields are written in, a
+/// repeated key is reported (`duplicate_field`) and a syntax error is one `invalid_json`
+/// issue naming line and column.
+pub fn read_definition_text(text: &str, mode: &Mode) -> (Validation, Option<DefinitionBody>) {
+    match serde_json::from_str::<Tree>(text) {
+        Ok(tree) => check(&tree, mode),
+        Err(error) => {
+            let issue = Issue {
+                code: "invalid_json".into(),
+                path: String::new(),
+                message: syntax_message(text, &error),
+            };
+            (
+                Validation {
+                    valid: false,
+                    errors: vec![issue],
+                    warnings: Vec::new(),
+                },
+                None,
+            )
+        }
+    }
+}
+
+/// Escapes one JSON Pointer reference token (RFC 6901): `~` as `~0`, `/` as `~1`.
+pub fn pointer_token(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+impl Aggregation {
+    /// The exact lower-case name the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregation::Latest => "latest",
+            Aggregation::BooleanOr => "boolean_or",
+            Aggregation::Sum => "sum",
+            Aggregation::Average => "average",
+        }
+    }
+
+    /// Parses the exact lower-case name; anything else is `None`.
+    pub fn parse(name: &str) -> Option<Aggregation> {
+        AGGREGATIONS.iter().copied().find(|a| a.as_str() == name)
+    }
+}
+
+const AGGREGATIONS: [Aggregation; 4] = [
+    Aggregation::Latest,
+    Aggregation::BooleanOr,
+    Aggregation::Sum,
+    Aggregation::Average,
+];
+
+const DEFINITION_FIELDS: [&str; 4] = ["id", "description", "source_user_attribute", "attributes"];
+const READ_ONLY_FIELDS: [&str; 4] = [
+    "created_on",
+    "created_by",
+    "last_modified_on",
+    "last_modified_by",
+];
+const ATTRIBUTE_FIELDS: [&str; 2] = ["id", "type"];
+
+/// Strings longer than this many code points are cut in messages.
+const QUOTE_CHARS: usize = 40;
+
+/// Levels of a `serde_json::Value` copied for validation: body, `attributes`, attribute
+/// object, field value. Deeper containers are never looked into (messages only name their
+/// kind), so they are copied empty; this also bounds recursion on hand-built values.
+const VALUE_DEPTH: usize = 4;
+
+/// JSON with object members in the order written and repeated keys kept, so issues can
+/// follow document order and duplicates can be reported. Numbers keep only their text.
+#[derive(Debug)]
+enum Tree {
+    Null,
+    Bool(bool),
+    Number(String),
+    String(String),
+    Array(Vec<Tree>),
+    Object(Vec<(String, Tree)>),
+}
+
+impl Tree {
+    fn from_value(value: &serde_json::Value, depth: usize) -> Tree {
+        use serde_json::Value;
+        match value {
+            Value::Null => Tree::Null,
+            Value::Bool(b) => Tree::Bool(*b),
+            Value::Number(n) => Tree::Number(n.to_string()),
+            Value::String(s) => Tree::String(s.clone()),
+            Value::Array(items) if depth > 0 => Tree::Array(
+                items
+                    .iter()
+                    .map(|item| Tree::from_value(item, depth - 1))
+                    .collect(),
+            ),
+            Value::Array(_) => Tree::Array(Vec::new()),
+            Value::Object(map) if depth > 0 => Tree::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Tree::from_value(v, depth - 1)))
+                    .collect(),
+            ),
+            Value::Object(_) => Tree::Object(Vec::new()),
+        }
+    }
+
+    /// "a string (\"ab\")", "a number (12)", "an array", ... for messages.
+    fn describe(&self) -> String {
+        match self {
+            Tree::Null => "null".into(),
+            Tree::Bool(b) => format!("a boolean ({b})"),
+            Tree::Number(n) => format!("a number ({})", cut(n)),
+            Tree::String(s) => format!("a string ({})", quote(s)),
+            Tree::Array(_) => "an array".into(),
+            Tree::Object(_) => "an object".into(),
+        }
+    }
+}
+
+// The reader's own nesting limit (serde_json stops at 128 levels) keeps this recursion
+// bounded on any text.
+impl<'de> Deserialize<'de> for Tree {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Tree, D::Error> {
+        deserializer.deserialize_any(TreeVisitor)
+    }
+}
+
+struct TreeVisitor;
+
+impl<'de> Visitor<'de> for TreeVisitor {
+    type Value = Tree;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Tree, E> {
+        Ok(Tree::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Tree, E> {
+        Ok(Tree::Number(v.to_string()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Tree, E> {
+        Ok(Tree::Number(v.to_string()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Tree, E> {
+        Ok(Tree::Number(
+            serde_json::Number::from_f64(v)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| v.to_string()),
+        ))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Tree, E> {
+        Ok(Tree::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Tree, E> {
+        Ok(Tree::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Tree, E> {
+        Ok(Tree::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Tree, E> {
+        Ok(Tree::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Tree>()? {
+            items.push(item);
+        }
+        Ok(Tree::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry::<String, Tree>()? {
+            entries.push(entry);
+        }
+        Ok(Tree::Object(entries))
+    }
+}
+
+/// The `invalid_json` message for a syntax error: what went wrong, line and column.
+fn syntax_message(text: &str, error: &serde_json::Error) -> String {
+    if text.trim().is_empty() {
+        return "the body is empty; expected a JSON object".into();
+    }
+    let (line, byte_column) = (error.line(), error.column());
+    let full = error.to_string();
+    let suffix = format!(" at line {line} column {byte_column}");
+    let what = full.strip_suffix(&suffix).unwrap_or(&full);
+    if line == 0 {
+        return format!("the body is not valid JSON: {what}");
+    }
+    // serde_json counts columns in bytes; people and editors count characters.
+    let column = text
+        .split('\n')
+        .nth(line - 1)
+        .map(|l| {
+            l.char_indices()
+                .take_while(|(i, _)| *i < byte_column)
+                .count()
+        })
+        .unwrap_or(byte_column);
+    format!("the body is not valid JSON at line {line}, column {column}: {what}")
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// A string for a message: debug-quoted so white space and control characters show, cut
+/// after [`QUOTE_CHARS`] code points.
+fn quote(s: &str) -> String {
+    match s.char_indices().nth(QUOTE_CHARS) {
+        Some((end, _)) => format!("{:?}…", s.get(..end).unwrap_or(s)),
+        None => format!("{s:?}"),
+    }
+}
+
+/// Long number text cut like strings.
+fn cut(s: &str) -> String {
+    match s.char_indices().nth(QUOTE_CHARS) {
+        Some((end, _)) => format!("{}…", s.get(..end).unwrap_or(s)),
+        None => s.to_owned(),
+    }
+}
+
+fn list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Lower case without `_`, `-` and spaces, to match `sourceUserAttribute` with
+/// `source_user_attribute` or `Boolean-Or` with `boolean_or`.
+fn loose(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The known name `name` was probably meant to be, if any is close enough to suggest.
+fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    // Bound the work on huge keys: nothing that long is a typo of a short field name.
+    if chars(name) > 64 {
+        return None;
+    }
+    let wanted = loose(name);
+    if wanted.is_empty() {
+        return None;
+    }
+    let mut best: Option<(usize, &'k str)> = None;
+    for candidate in known {
+        let c = loose(candidate);
+        if c == wanted {
+            return Some(candidate);
+        }
+        let distance = strsim::damerau_levenshtein(&wanted, &c);
+        if best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    let (distance, candidate) = best?;
+    let allowed = (chars(candidate) / 3).max(1);
+    let prefix = wanted.len() >= 3 && loose(candidate).starts_with(&wanted);
+    (distance <= allowed || prefix).then_some(candidate)
+}
+
+/// "leading", "trailing" or "leading and trailing" white space, if any.
+fn edge_whitespace(s: &str) -> Option<&'static str> {
+    let leading = s.starts_with(char::is_whitespace);
+    let trailing = s.ends_with(char::is_whitespace);
+    match (leading, trailing) {
+        (true, true) => Some("leading and trailing"),
+        (true, false) => Some("leading"),
+        (false, true) => Some("trailing"),
+        (false, false) => None,
+    }
+}
+
+/// For each key, the index of its last occurrence: that one is used, earlier ones are
+/// reported as `duplicate_field`.
+fn last_indices(entries: &[(String, Tree)]) -> HashMap<&str, usize> {
+    let mut last = HashMap::with_capacity(entries.len());
+    for (i, (key, _)) in entries.iter().enumerate() {
+        last.insert(key.as_str(), i);
+    }
+    last
+}
+
+struct Checker<'a> {
+    mode: &'a Mode,
+    errors: Vec<Issue>,
+    warnings: Vec<Issue>,
+    /// The group id inherited names will start with, for `ambiguous_id` messages.
+    group_name: String,
+    /// `source_user_attribute` when it is a string, for `source_in_attributes`.
+    source: Option<String>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, code: &str, path: &str, message: String) {
+        self.errors.push(Issue {
+            code: code.into(),
+            path: path.into(),
+            message,
+        });
+    }
+
+    fn warning(&mut self, code: &str, path: &str, message: String) {
+        self.warnings.push(Issue {
+            code: code.into(),
+            path: path.into(),
+            message,
+        });
+    }
+
+    fn wrong_type(&mut self, path: &str, what: &str, found: &Tree) {
+        let message = format!("{what}; found {}", found.describe());
+        self.error("wrong_type", path, message);
+    }
+
+    /// Checks a length in code points; true when within `min..=max`.
+    fn length(&mut self, path: &str, label: &str, value: &str, min: usize, max: usize) -> bool {
+        let n = chars(value);
+        if n >= min && n <= max {
+            return true;
+        }
+        let limit = if min == 0 {
+            format!("at most {max}")
+        } else {
+            format!("{min} to {max}")
+        };
+        let code = if n < min { "too_short" } else { "too_long" };
+        let message = format!(
+            "{label} must be {limit} characters; found {n} ({})",
+            quote(value)
+        );
+        self.error(code, path, message);
+        false
+    }
+
+    fn whitespace(&mut self, path: &str, label: &str, value: &str) {
+        if let Some(edges) = edge_whitespace(value) {
+            let message = format!(
+                "{label} {} has {edges} white space; it is kept as sent, not trimmed",
+                quote(value)
+            );
+            self.warning("whitespace", path, message);
+        }
+    }
+
+    fn duplicate_field(&mut self, path: &str, key: &str) {
+        let message = format!(
+            "field {} appears more than once; only the last value is used",
+            quote(key)
+        );
+        self.warning("duplicate_field", path, message);
+    }
+
+    fn unknown_field(&mut self, path: &str, key: &str, known: &[&str], place: &str) {
+        let hint = match closest(key, known) {
+            Some(name) => format!("did you mean \"{name}\"?"),
+            None => format!("known fields: {}", list(known)),
+        };
+        let message = format!(
+            "unknown field {} in {place} is not defined by the API and is ignored; {hint}",
+            quote(key)
+        );
+        self.warning("unknown_field", path, message);
+    }
+
+    fn body(&mut self, tree: &Tree) -> Option<DefinitionBody> {
+        let entries = match tree {
+            Tree::Object(entries) => entries,
+            other => {
+                let message = format!(
+                    "the body must be a JSON object (a group definition); found {}",
+                    other.describe()
+                );
+                self.error("invalid_json", "", message);
+                return None;
+            }
+        };
+        let last = last_indices(entries);
+        let used = |key: &str| last.get(key).and_then(|&i| entries.get(i)).map(|e| &e.1);
+        self.group_name = match (used("id"), self.mode) {
+            (Some(Tree::String(id)), _) => id.clone(),
+            (_, Mode::Update { group_id }) => group_id.clone(),
+            _ => "group".into(),
+        };
+        let is_patch = matches!(self.mode, Mode::Patch);
+        if !is_patch {
+            if let Some(Tree::String(source)) = used("source_user_attribute") {
+                self.source = Some(source.clone());
+            }
+        }
+
+        let errors_before = self.errors.len();
+        let mut body = DefinitionBody::default();
+        let (mut has_id, mut has_source, mut has_attributes) = (false, false, false);
+        for (i, (key, value)) in entries.iter().enumerate() {
+            let path = format!("/{}", pointer_token(key));
+            if last.get(key.as_str()) != Some(&i) {
+                self.duplicate_field(&path, key);
+                continue;
+            }
+            match key.as_str() {
+                "attributes" => {
+                    has_attributes = true;
+                    body.attributes = self.attributes(&path, value);
+                }
+                "description" if matches!(value, Tree::Null) => {}
+                _ if is_patch => {
+                    let message = format!(
+                        "field {} is not allowed in a PATCH (set attributes) body, which holds \"attributes\" only",
+                        quote(key)
+                    );
+                    self.error("not_allowed_in_patch", &path, message);
+                    let known = DEFINITION_FIELDS.contains(&key.as_str())
+                        || READ_ONLY_FIELDS.contains(&key.as_str());
+                    if !known {
+                        self.unknown_field(&path, key, &["attributes"], "the body");
+                    }
+                }
+                "id" => {
+                    has_id = true;
+                    body.id = self.group_id(&path, value);
+                }
+                "description" => body.description = self.description(&path, value),
+                "source_user_attribute" => {
+                    has_source = true;
+                    body.source_user_attribute = self.source_attribute(&path, value);
+                }
+                k if READ_ONLY_FIELDS.contains(&k) => {
+                    let message = format!(
+                        "field {} is set by the server; the value sent is ignored",
+                        quote(key)
+                    );
+                    self.warning("read_only_field", &path, message);
+                }
+                _ => {
+                    let mut known = DEFINITION_FIELDS.to_vec();
+                    known.extend(READ_ONLY_FIELDS);
+                    self.unknown_field(&path, key, &known, "the body");
+                }
+            }
+        }
+
+        let needs_id = matches!(self.mode, Mode::Create);
+        for (needed, present, name, what) in [
+            (needs_id, has_id, "id", "the group id, 3 to 32 characters"),
+            (
+                !is_patch,
+                has_source,
+                "source_user_attribute",
+                "the user attribute whose shared value forms a group",
+            ),
+            (
+                true,
+                has_attributes,
+                "attributes",
+                "the list of { \"id\", \"type\" } group attributes",
+            ),
+        ] {
+            if needed && !present {
+                let message = format!("missing required field \"{name}\" ({what})");
+                self.error("missing_field", "", message);
+            }
+        }
+        (self.errors.len() == errors_before).then_some(body)
+    }
+
+    fn group_id(&mut self, path: &str, value: &Tree) -> Option<String> {
+        let Tree::String(id) = value else {
+            self.wrong_type(path, "group id must be a string", value);
+            return None;
+        };
+        let mut ok = self.length(path, "group id", id, GROUP_ID_MIN_CHARS, GROUP_ID_MAX_CHARS);
+        if let Mode::Update { group_id } = self.mode {
+            if id != group_id {
+                let message = format!(
+                    "id {} differs from the group id in the path ({}); omit it or make them equal",
+                    quote(id),
+                    quote(group_id)
+                );
+                self.error("id_mismatch", path, message);
+                ok = false;
+            }
+        }
+        self.whitespace(path, "group id", id);
+        if id.contains(':') {
+            let message = format!(
+                "group id {} contains \":\", which makes inherited names such as {} ambiguous",
+                quote(id),
+                quote(&format!("{id}:attribute"))
+            );
+            self.warning("ambiguous_id", path, message);
+        }
+        ok.then(|| id.clone())
+    }
+
+    fn description(&mut self, path: &str, value: &Tree) -> Option<String> {
+        let Tree::String(text) = value else {
+            self.wrong_type(path, "description must be a string", value);
+            return None;
+        };
+        self.length(path, "description", text, 0, DESCRIPTION_MAX_CHARS)
+            .then(|| text.clone())
+    }
+
+    fn source_attribute(&mut self, path: &str, value: &Tree) -> Option<String> {
+        let label = "source_user_attribute";
+        let Tree::String(source) = value else {
+            self.wrong_type(path, "source_user_attribute must be a string", value);
+            return None;
+        };
+        let ok = self.length(path, label, source, SOURCE_MIN_CHARS, SOURCE_MAX_CHARS);
+        self.whitespace(path, label, source);
+        ok.then(|| source.clone())
+    }
+
+    fn attributes(&mut self, path: &str, value: &Tree) -> Option<Vec<GroupAttribute>> {
+        let Tree::Array(items) = value else {
+            let what = "attributes must be an array of { \"id\", \"type\" } objects";
+            self.wrong_type(path, what, value);
+            return None;
+        };
+        let errors_before = self.errors.len();
+        let mut out = Vec::with_capacity(items.len().min(MAX_ATTRIBUTES));
+        // Attribute id -> index of its first occurrence.
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (n, item) in items.iter().enumerate() {
+            let item_path = format!("{path}/{n}");
+            if let Some(attribute) = self.attribute(&item_path, n, item, &mut seen) {
+                out.push(attribute);
+            }
+        }
+        if items.is_empty() {
+            let message = "attributes is empty: members of a group will inherit nothing".into();
+            self.warning("no_attributes", path, message);
+        }
+        if items.len() > MAX_ATTRIBUTES {
+            let message = format!(
+                "a group definition can have at most {MAX_ATTRIBUTES} attributes; found {}",
+                items.len()
+            );
+            self.error("too_many_attributes", path, message);
+        }
+        (self.errors.len() == errors_before).then_some(out)
+    }
+
+    fn attribute(
+        &mut self,
+        path: &str,
+        index: usize,
+        item: &Tree,
+        seen: &mut HashMap<String, usize>,
+    ) -> Option<GroupAttribute> {
+        let Tree::Object(entries) = item else {
+            let what = "each attribute must be an object { \"id\": string, \"type\": string }";
+            self.wrong_type(path, what, item);
+            return None;
+        };
+        let errors_before = self.errors.len();
+        let last = last_indices(entries);
+        let (mut id, mut aggregation) = (None, None);
+        let (mut has_id, mut has_type) = (false, false);
+        for (j, (key, value)) in entries.iter().enumerate() {
+            let field_path = format!("{path}/{}", pointer_token(key));
+            if last.get(key.as_str()) != Some(&j) {
+                self.duplicate_field(&field_path, key);
+                continue;
+            }
+            match key.as_str() {
+                "id" => {
+                    has_id = true;
+                    id = self.attribute_id(&field_path, index, value, seen);
+                }
+                "type" => {
+                    has_type = true;
+                    aggregation = self.aggregation(&field_path, value);
+                }
+                _ => self.unknown_field(&field_path, key, &ATTRIBUTE_FIELDS, "an attribute"),
+            }
+        }
+        for (has, name, what) in [
+            (
+                has_id,
+                "id",
+                "the user attribute to aggregate, 1 to 223 characters",
+            ),
+            (
+                has_type,
+                "type",
+                "one of \"latest\", \"boolean_or\", \"sum\", \"average\"",
+            ),
+        ] {
+            if !has {
+                let message = format!("attribute is missing required field \"{name}\" ({what})");
+                self.error("missing_field", path, message);
+            }
+        }
+        if self.errors.len() != errors_before {
+            return None;
+        }
+        Some(GroupAttribute {
+            id: id?,
+            aggregation: aggregation?,
+        })
+    }
+
+    fn attribute_id(
+        &mut self,
+        path: &str,
+        index: usize,
+        value: &Tree,
+        seen: &mut HashMap<String, usize>,
+    ) -> Option<String> {
+        let Tree::String(id) = value else {
+            self.wrong_type(path, "attribute id must be a string", value);
+            return None;
+        };
+        let label = "attribute id";
+        let mut ok = self.length(
+            path,
+            label,
+            id,
+            ATTRIBUTE_ID_MIN_CHARS,
+            ATTRIBUTE_ID_MAX_CHARS,
+        );
+        if let Some(first) = seen.get(id.as_str()) {
+            let message = format!(
+                "attribute id {} is already used by /attributes/{first}; attribute ids must be unique",
+                quote(id)
+            );
+            self.error("duplicate_attribute", path, message);
+            ok = false;
+        } else {
+            seen.insert(id.clone(), index);
+        }
+        self.whitespace(path, label, id);
+        if id.contains(':') {
+            let message = format!(
+                "attribute id {} contains \":\", which makes inherited names such as {} ambiguous",
+                quote(id),
+                quote(&format!("{}:{id}", self.group_name))
+            );
+            self.warning("ambiguous_id", path, message);
+        }
+        if self.source.as_deref() == Some(id.as_str()) {
+            let message = format!(
+                "attribute {} is the grouping key (source_user_attribute) itself; every member already shares its value",
+                quote(id)
+            );
+            self.warning("source_in_attributes", path, message);
+        }
+        ok.then(|| id.clone())
+    }
+
+    fn aggregation(&mut self, path: &str, value: &Tree) -> Option<Aggregation> {
+        let Tree::String(name) = value else {
+            let what = "attribute type must be a string: \"latest\", \"boolean_or\", \"sum\" or \"average\"";
+            self.wrong_type(path, what, value);
+            return None;
+        };
+        if let Some(aggregation) = Aggregation::parse(name) {
+            return Some(aggregation);
+        }
+        let known: Vec<&str> = AGGREGATIONS.iter().map(|a| a.as_str()).collect();
+        let wanted = loose(name);
+        let hint = match known.iter().find(|k| loose(k) == wanted) {
+            Some(k) => format!("; did you mean \"{k}\"? (types are exact, lower case)"),
+            None => String::new(),
+        };
+        let message = format!(
+            "attribute type must be one of {}; found {}{hint}",
+            list(&known),
+            quote(name)
+        );
+        self.error("unknown_aggregation", path, message);
+        None
+    }
+}
+
+fn check(tree: &Tree, mode: &Mode) -> (Validation, Option<DefinitionBody>) {
+    let mut checker = Checker {
+        mode,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        group_name: String::new(),
+        source: None,
+    };
+    let body = checker.body(tree);
+    let valid = checker.errors.is_empty();
+    let validation = Validation {
+        valid,
+        errors: checker.errors,
+        warnings: checker.warnings,
+    };
+    (validation, body.filter(|_| valid))
 }
 
 impl GroupDefinition {

@@ -1,1 +1,555 @@
-//! placeholder
+//! Grouping and aggregation (SPEC sections 4 and 5): the state a preview keeps while
+//! records stream through, and the finished [`Preview`].
+//!
+//! Memory is bounded by the distinct keys: each key keeps its first ten members and one
+//! accumulator per group attribute; a key that passes ten members drops both. Per profile
+//! only the mpid is remembered (8 bytes for integer ids), to skip repeated records.
+
+use std::borrow::Cow;
+
+use foldhash::HashMap;
+
+use crate::coerce::{self, Slot};
+use crate::definition::{Aggregation, GroupDefinition};
+use crate::preview::{
+    truncate, Attributes, Diagnostic, Group, KeyCount, Level, Oversized, Preview, PreviewOptions,
+    Singleton, Stats,
+};
+use crate::profiles::reader::RecordSink;
+use crate::profiles::record::{Scratch, Wanted};
+use crate::profiles::{Diagnostics, Format, Mpid, MpidGate};
+use crate::timestamp::{parse_time, Nanos};
+
+/// The platform creates a group only for a key of at least 5 characters.
+pub const MIN_KEY_CHARS: usize = 5;
+/// "Number of users per group: 10".
+pub const MAX_MEMBERS: u64 = 10;
+
+/// One group attribute, resolved against the wanted list.
+#[derive(Clone, Debug)]
+struct Plan {
+    slot: usize,
+    aggregation: Aggregation,
+    /// The attribute's own id.
+    id: String,
+    /// `group:attribute`, the inherited name.
+    name: String,
+}
+
+#[derive(Clone, Debug)]
+enum Acc {
+    Or(bool),
+    Num {
+        sum: f64,
+        count: u64,
+    },
+    Latest {
+        set: bool,
+        time: Option<Nanos>,
+        /// The value's JSON text; the buffer is reused as newer values arrive.
+        json: String,
+    },
+}
+
+impl Acc {
+    fn new(aggregation: Aggregation) -> Acc {
+        match aggregation {
+            Aggregation::BooleanOr => Acc::Or(false),
+            Aggregation::Sum | Aggregation::Average => Acc::Num { sum: 0.0, count: 0 },
+            Aggregation::Latest => Acc::Latest {
+                set: false,
+                time: None,
+                json: String::new(),
+            },
+        }
+    }
+}
+
+struct KeyState {
+    count: u64,
+    first: Mpid,
+    /// Members after the first, while the key has at most ten.
+    rest: Vec<Mpid>,
+}
+
+/// A profile's grouping key, after the rules of SPEC section 4.
+pub(crate) enum KeyOf<'k> {
+    None,
+    Unusable,
+    Key(&'k str),
+}
+
+/// Reads the key from the source attribute's slot; `buffer` holds a normalized key.
+pub(crate) fn key_of<'k>(
+    slot: Option<&'k Slot<'_>>,
+    normalize: bool,
+    buffer: &'k mut String,
+) -> KeyOf<'k> {
+    let Some(slot) = slot else {
+        return KeyOf::None;
+    };
+    match coerce::key_text(&slot.val) {
+        Err(()) => KeyOf::Unusable,
+        Ok(None) => KeyOf::None,
+        Ok(Some(key)) if normalize => {
+            coerce::normalize_key(key, buffer);
+            if buffer.is_empty() {
+                KeyOf::None
+            } else {
+                KeyOf::Key(buffer)
+            }
+        }
+        Ok(Some(key)) => KeyOf::Key(key),
+    }
+}
+
+/// True when a key is too short to form a group (fewer than 5 code points).
+pub(crate) fn is_short(key: &str) -> bool {
+    // 20 bytes hold at least 5 code points.
+    key.len() < 4 * MIN_KEY_CHARS && key.chars().count() < MIN_KEY_CHARS
+}
+
+pub(crate) struct Engine {
+    group_id: String,
+    source_name: String,
+    plans: Vec<Plan>,
+    normalize: bool,
+    max_listed: usize,
+    gate: MpidGate,
+    diagnostics: Diagnostics,
+    profiles: u64,
+    no_key: u64,
+    short_key: u64,
+    keys: HashMap<Box<str>, u32>,
+    states: Vec<KeyState>,
+    /// `states.len() * plans.len()` accumulators, key-major.
+    accs: Vec<Acc>,
+    short_keys: HashMap<Box<str>, usize>,
+    short_list: Vec<KeyCount>,
+    source_present: u64,
+    variants: Vec<(String, u64)>,
+    key_buffer: String,
+}
+
+impl Engine {
+    /// The engine and the attribute names it needs read from each record.
+    pub fn new(definition: &GroupDefinition, options: &PreviewOptions) -> (Engine, Wanted) {
+        let wanted = Wanted::new(
+            std::iter::once(definition.source_user_attribute.clone())
+                .chain(definition.attributes.iter().map(|a| a.id.clone())),
+        );
+        let plans = definition
+            .attributes
+            .iter()
+            .map(|a| Plan {
+                slot: wanted.index_of(&a.id).unwrap_or(0),
+                aggregation: a.aggregation,
+                id: a.id.clone(),
+                name: format!("{}:{}", definition.id, a.id),
+            })
+            .collect();
+        let engine = Engine {
+            group_id: definition.id.clone(),
+            source_name: definition.source_user_attribute.clone(),
+            plans,
+            normalize: options.normalize_keys,
+            max_listed: options.max_listed,
+            gate: MpidGate::default(),
+            diagnostics: Diagnostics::new(options.max_diagnostics),
+            profiles: 0,
+            no_key: 0,
+            short_key: 0,
+            keys: HashMap::default(),
+            states: Vec::new(),
+            accs: Vec::new(),
+            short_keys: HashMap::default(),
+            short_list: Vec::new(),
+            source_present: 0,
+            variants: Vec::new(),
+            key_buffer: String::new(),
+        };
+        (engine, wanted)
+    }
+
+    fn accept(&mut self, rec: &Scratch<'_>, line: u64) {
+        let Some(mpid) = self.gate.admit(rec, line, &mut self.diagnostics) else {
+            return;
+        };
+        self.profiles += 1;
+        let source = rec.value(0);
+        if source.is_some_and(|s| !s.is_null()) {
+            self.source_present += 1;
+        } else if let Some(spelling) = rec.source_variant() {
+            match self.variants.iter_mut().find(|(s, _)| s == spelling) {
+                Some((_, n)) => *n += 1,
+                None => self.variants.push((spelling.to_string(), 1)),
+            }
+        }
+
+        let mut buffer = std::mem::take(&mut self.key_buffer);
+        let slot = match key_of(source, self.normalize, &mut buffer) {
+            KeyOf::None => {
+                self.no_key += 1;
+                None
+            }
+            KeyOf::Unusable => {
+                self.no_key += 1;
+                let attribute = self.source_name.clone();
+                self.diagnostics.push_with(|| Diagnostic {
+                    mpid: Some(mpid.to_string()),
+                    attribute: Some(attribute),
+                    ..crate::profiles::diagnostic(
+                        Level::Warning,
+                        "unusable_key",
+                        "the grouping attribute holds an array or object, which cannot be a group key; the profile joins no group".into(),
+                        line,
+                    )
+                });
+                None
+            }
+            KeyOf::Key(key) if is_short(key) => {
+                self.short_key += 1;
+                self.note_short(key);
+                None
+            }
+            KeyOf::Key(key) => self.join(key, &mpid),
+        };
+        self.key_buffer = buffer;
+        self.aggregate(rec, slot, &mpid, line);
+    }
+
+    fn note_short(&mut self, key: &str) {
+        if let Some(&i) = self.short_keys.get(key) {
+            if let Some(entry) = self.short_list.get_mut(i) {
+                entry.count += 1;
+            }
+        } else if self.short_list.len() < self.max_listed {
+            self.short_keys.insert(key.into(), self.short_list.len());
+            self.short_list.push(KeyCount {
+                key: key.to_string(),
+                count: 1,
+            });
+        }
+    }
+
+    /// Adds a profile to its key; the accumulator row to update, while the key can still
+    /// form a group.
+    fn join(&mut self, key: &str, mpid: &Mpid) -> Option<usize> {
+        let n = self.plans.len();
+        let index = match self.keys.get(key) {
+            Some(&i) => i as usize,
+            None => {
+                let i = self.states.len();
+                self.keys.insert(key.into(), i as u32);
+                self.states.push(KeyState {
+                    count: 1,
+                    first: mpid.clone(),
+                    rest: Vec::new(),
+                });
+                self.accs
+                    .extend(self.plans.iter().map(|p| Acc::new(p.aggregation)));
+                return Some(i);
+            }
+        };
+        let state = self.states.get_mut(index)?;
+        state.count += 1;
+        if state.count <= MAX_MEMBERS {
+            state.rest.push(mpid.clone());
+            Some(index)
+        } else {
+            if state.count == MAX_MEMBERS + 1 {
+                // Oversized: it will inherit nothing, so free what it held.
+                state.rest = Vec::new();
+                let row = self
+                    .accs
+                    .get_mut(index * n..(index + 1) * n)
+                    .unwrap_or_default();
+                for (acc, plan) in row.iter_mut().zip(&self.plans) {
+                    *acc = Acc::new(plan.aggregation);
+                }
+            }
+            None
+        }
+    }
+
+    /// Coerces each group attribute's value, reporting unusable ones, and folds the usable
+    /// ones into the key's accumulators.
+    fn aggregate(&mut self, rec: &Scratch<'_>, row: Option<usize>, mpid: &Mpid, line: u64) {
+        let n = self.plans.len();
+        let mut profile_time: Option<Option<Nanos>> = None;
+        for (i, plan) in self.plans.iter().enumerate() {
+            let Some(slot) = rec.value(plan.slot).filter(|s| !s.is_null()) else {
+                continue;
+            };
+            let acc = row.and_then(|r| self.accs.get_mut(r * n + i));
+            let usable = match (plan.aggregation, acc) {
+                (Aggregation::BooleanOr, acc) => match coerce::as_bool(&slot.val) {
+                    Some(b) => {
+                        if let Some(Acc::Or(any)) = acc {
+                            *any |= b;
+                        }
+                        true
+                    }
+                    None => false,
+                },
+                (Aggregation::Sum | Aggregation::Average, acc) => {
+                    match coerce::as_number(&slot.val) {
+                        Some(x) => {
+                            if let Some(Acc::Num { sum, count }) = acc {
+                                *sum += x;
+                                *count += 1;
+                            }
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                (Aggregation::Latest, Some(Acc::Latest { set, time, json })) => {
+                    let own = rec.times.get(plan.slot).and_then(|t| t.as_ref());
+                    let at = match own.map(|t| parse_time(&t.val)) {
+                        Some(Ok(Some(t))) => Some(t),
+                        other => {
+                            if let Some(Err(())) = other {
+                                bad_time(&mut self.diagnostics, mpid, &plan.id, own, line);
+                            }
+                            *profile_time.get_or_insert_with(|| {
+                                record_time(rec, mpid, line, &mut self.diagnostics)
+                            })
+                        }
+                    };
+                    // Newest wins; values without a time are older than any with one;
+                    // on a tie the later record wins.
+                    if !*set || at >= *time {
+                        *set = true;
+                        *time = at;
+                        json.clear();
+                        json.push_str(&slot.to_json_text());
+                    }
+                    true
+                }
+                (Aggregation::Latest, _) => true,
+            };
+            if !usable {
+                let expected = match plan.aggregation {
+                    Aggregation::BooleanOr => "true/false or the string \"true\"/\"false\"",
+                    _ => "a number or a string holding a finite decimal number",
+                };
+                self.diagnostics.push_with(|| Diagnostic {
+                    mpid: Some(mpid.to_string()),
+                    attribute: Some(plan.id.clone()),
+                    ..crate::profiles::diagnostic(
+                        Level::Warning,
+                        "uncoercible_value",
+                        format!(
+                            "{} ({:?}) expects {expected}; found {}; the value was left out",
+                            plan.id,
+                            plan.aggregation,
+                            truncate(&slot.to_json_text(), 60)
+                        ),
+                        line,
+                    )
+                });
+            }
+        }
+    }
+
+    pub fn finish(self, format: Format) -> (Preview, GroupIndex) {
+        let n = self.plans.len();
+        let mut names: Vec<&str> = vec![""; self.states.len()];
+        for (key, &i) in &self.keys {
+            if let Some(slot) = names.get_mut(i as usize) {
+                *slot = key;
+            }
+        }
+        let mut stats = Stats {
+            profiles: self.profiles,
+            skipped: self.gate.skipped,
+            no_key: self.no_key,
+            short_key: self.short_key,
+            ..Stats::default()
+        };
+        let mut groups = Vec::new();
+        let mut oversized = Vec::new();
+        let mut singletons = Vec::new();
+        let mut index = GroupIndex::default();
+        let mut late = Vec::new();
+        for (i, (state, key)) in self.states.iter().zip(names).enumerate() {
+            match state.count {
+                1 => {
+                    stats.singletons += 1;
+                    if singletons.len() < self.max_listed {
+                        singletons.push(Singleton {
+                            key: key.to_string(),
+                            mpid: state.first.to_string(),
+                        });
+                    }
+                }
+                c if c <= MAX_MEMBERS => {
+                    stats.groups += 1;
+                    stats.grouped_profiles += c;
+                    let row = self.accs.get(i * n..(i + 1) * n).unwrap_or_default();
+                    let attributes = Attributes(
+                        row.iter()
+                            .zip(&self.plans)
+                            .filter_map(|(acc, plan)| {
+                                inherited(acc, plan, key, &mut late).map(|v| (plan.name.clone(), v))
+                            })
+                            .collect(),
+                    );
+                    index.keys.insert(key.into(), groups.len());
+                    groups.push(Group {
+                        key: key.to_string(),
+                        members: std::iter::once(&state.first)
+                            .chain(&state.rest)
+                            .map(Mpid::to_string)
+                            .collect(),
+                        attributes,
+                    });
+                }
+                c => {
+                    stats.oversized_groups += 1;
+                    stats.oversized_profiles += c;
+                    oversized.push(Oversized {
+                        key: key.to_string(),
+                        size: c,
+                    });
+                }
+            }
+        }
+        // Whole-input findings come first and are never suppressed.
+        let mut summary = Vec::new();
+        if self.source_present == 0 {
+            for (spelling, count) in &self.variants {
+                summary.push(Diagnostic {
+                    level: Level::Warning,
+                    code: "source_attribute_case".into(),
+                    message: format!(
+                        "no profile has the attribute \"{}\", but {count} profile(s) have \"{spelling}\", which differs only in letter case; keys are case-sensitive",
+                        self.source_name
+                    ),
+                    line: None,
+                    column: None,
+                    mpid: None,
+                    attribute: Some(spelling.clone()),
+                });
+            }
+        }
+        summary.extend(late);
+        let mut diagnostics = self.diagnostics;
+        summary.append(&mut diagnostics.list);
+        let preview = Preview {
+            group_id: self.group_id,
+            format,
+            stats,
+            groups,
+            oversized,
+            singletons,
+            short_keys: self.short_list,
+            diagnostics: summary,
+            diagnostics_suppressed: diagnostics.suppressed,
+        };
+        (preview, index)
+    }
+}
+
+/// Where each formed group stands in `Preview::groups`, by key.
+#[derive(Default)]
+pub(crate) struct GroupIndex {
+    pub keys: HashMap<Box<str>, usize>,
+}
+
+fn inherited(
+    acc: &Acc,
+    plan: &Plan,
+    key: &str,
+    late: &mut Vec<Diagnostic>,
+) -> Option<serde_json::Value> {
+    match acc {
+        // Always set, as the reference says: false when no member has a usable value.
+        Acc::Or(any) => Some(serde_json::Value::Bool(*any)),
+        Acc::Num { count: 0, .. } => None,
+        Acc::Num { sum, count } => {
+            let x = match plan.aggregation {
+                Aggregation::Average => *sum / *count as f64,
+                _ => *sum,
+            };
+            let value = coerce::number_value(x);
+            if value.is_none() {
+                late.push(Diagnostic {
+                    level: Level::Warning,
+                    code: "non_finite_result".into(),
+                    message: format!(
+                        "{} of group \"{}\" overflows a double; it was not set",
+                        plan.name,
+                        truncate(key, 60)
+                    ),
+                    line: None,
+                    column: None,
+                    mpid: None,
+                    attribute: Some(plan.id.clone()),
+                });
+            }
+            value
+        }
+        Acc::Latest { set: false, .. } => None,
+        Acc::Latest { json, .. } => Some(
+            serde_json::from_str(json).unwrap_or_else(|_| serde_json::Value::String(json.clone())),
+        ),
+    }
+}
+
+fn bad_time(
+    diagnostics: &mut Diagnostics,
+    mpid: &Mpid,
+    field: &str,
+    value: Option<&Slot<'_>>,
+    line: u64,
+) {
+    diagnostics.push_with(|| Diagnostic {
+        mpid: Some(mpid.to_string()),
+        attribute: Some(field.to_string()),
+        ..crate::profiles::diagnostic(
+            Level::Warning,
+            "invalid_timestamp",
+            format!(
+                "the time of {field} is not an RFC 3339 string or epoch milliseconds: {}; it was treated as absent",
+                value.map_or(Cow::Borrowed("?"), |v| Cow::Owned(truncate(&v.to_json_text(), 60)))
+            ),
+            line,
+        )
+    });
+}
+
+/// The profile's own time: `updated_at`, else `last_stored_timestamp_ms`.
+fn record_time(
+    rec: &Scratch<'_>,
+    mpid: &Mpid,
+    line: u64,
+    diagnostics: &mut Diagnostics,
+) -> Option<Nanos> {
+    for (field, slot) in [
+        ("updated_at", &rec.updated_at),
+        ("last_stored_timestamp_ms", &rec.last_stored),
+    ] {
+        let Some(slot) = slot else { continue };
+        match parse_time(&slot.val) {
+            Ok(Some(t)) => return Some(t),
+            Ok(None) => {}
+            Err(()) => bad_time(diagnostics, mpid, field, Some(slot), line),
+        }
+    }
+    None
+}
+
+impl RecordSink for Engine {
+    fn record(&mut self, rec: &Scratch<'_>, line: u64) {
+        self.accept(rec, line);
+    }
+    fn reject(&mut self, diagnostic: Diagnostic) {
+        self.gate.skipped += 1;
+        self.diagnostics.push(diagnostic);
+    }
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+}

@@ -1,31 +1,50 @@
 //! Streaming preview: push bytes in chunks of any size, get the one-shot result.
 
 use crate::definition::GroupDefinition;
+use crate::engine::{Engine, GroupIndex};
 use crate::preview::{Preview, PreviewOptions};
+use crate::profiles::reader::Reader;
+use crate::profiles::record::Wanted;
 
 /// A preview fed in chunks. `finish` gives exactly what [`preview_groups`] gives on the
 /// concatenated input; memory grows with distinct keys, not with input size.
 pub struct PreviewSession {
-    _private: (),
+    reader: Reader,
+    wanted: Wanted,
+    engine: Engine,
+    bytes_read: u64,
 }
 
 impl PreviewSession {
-    pub fn new(_definition: &GroupDefinition, _options: &PreviewOptions) -> Self {
-        todo!("engine")
+    pub fn new(definition: &GroupDefinition, options: &PreviewOptions) -> Self {
+        let (engine, wanted) = Engine::new(definition, options);
+        PreviewSession {
+            reader: Reader::new(options.format),
+            wanted,
+            engine,
+            bytes_read: 0,
+        }
     }
 
     /// Feeds the next chunk; a chunk may end anywhere, even inside a UTF-8 character.
-    pub fn push(&mut self, _chunk: &[u8]) {
-        todo!("engine")
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.bytes_read += chunk.len() as u64;
+        self.reader.push(chunk, &self.wanted, &mut self.engine);
     }
 
     /// Bytes pushed so far.
     pub fn bytes_read(&self) -> u64 {
-        todo!("engine")
+        self.bytes_read
     }
 
     pub fn finish(self) -> Preview {
-        todo!("engine")
+        self.finish_indexed().0
+    }
+
+    pub(crate) fn finish_indexed(mut self) -> (Preview, GroupIndex) {
+        self.reader.finish(&self.wanted, &mut self.engine);
+        let format = self.reader.format();
+        self.engine.finish(format)
     }
 }
 

@@ -1,1 +1,57 @@
-//! placeholder
+//! Times used by `latest`: RFC 3339 strings or epoch milliseconds (SPEC section 3).
+
+use crate::coerce::Val;
+
+/// Nanoseconds since the Unix epoch: fine enough for RFC 3339 fractions, wide enough for
+/// any epoch-millisecond value.
+pub type Nanos = i128;
+
+/// Reads a time. `Ok(None)` for null; `Err(())` for a value that is not a time.
+/// Accepted: RFC 3339 strings (any offset), integer epoch milliseconds as a number or as
+/// a string of digits (exports often quote them).
+pub fn parse_time(val: &Val<'_>) -> Result<Option<Nanos>, ()> {
+    match val {
+        Val::Null => Ok(None),
+        Val::Num(text) => epoch_millis(text).map(Some),
+        Val::Str(s) => {
+            let s = s.trim();
+            if s.is_empty() {
+                return Ok(None);
+            }
+            if s.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                return epoch_millis(s).map(Some);
+            }
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map(|t| Some(t.unix_timestamp_nanos()))
+                .map_err(|_| ())
+        }
+        _ => Err(()),
+    }
+}
+
+fn epoch_millis(text: &str) -> Result<Nanos, ()> {
+    if let Ok(ms) = text.parse::<i64>() {
+        return Ok(i128::from(ms) * 1_000_000);
+    }
+    // Fractional or exponent forms such as 1.7e12 are still milliseconds.
+    match text.parse::<f64>() {
+        Ok(ms) if ms.is_finite() && ms.abs() < 1e17 => Ok((ms * 1e6) as i128),
+        _ => Err(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_forms_agree() {
+        let a = parse_time(&Val::Str("2024-01-02T03:04:05.678Z".into()));
+        let b = parse_time(&Val::Num("1704164645678"));
+        assert_eq!(a, b);
+        let c = parse_time(&Val::Str("2024-01-02T04:04:05.678+01:00".into()));
+        assert_eq!(a, c);
+        assert_eq!(parse_time(&Val::Str("yesterday".into())), Err(()));
+        assert_eq!(parse_time(&Val::Null), Ok(None));
+    }
+}

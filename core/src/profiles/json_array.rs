@@ -1,0 +1,250 @@
+//! A JSON array of profile objects, read element by element as bytes arrive.
+//!
+//! The scanner only finds where each element ends (tracking strings and nesting); serde
+//! reads the element itself. A break in the array's own structure stops the read with one
+//! error naming line and column; the elements before it are used, as a streamed read would.
+
+use super::reader::{error_text, json_record, JsonRecord, RecordSink};
+use super::record::{Scratch, Wanted};
+use crate::preview::{Diagnostic, Level};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+enum State {
+    /// Before the opening `[`.
+    #[default]
+    Start,
+    /// After `[`: an element or `]`.
+    First,
+    /// After `,`: an element.
+    Next,
+    /// Inside an object or array element.
+    Container,
+    /// Inside a string element.
+    Text,
+    /// Inside a number or literal element.
+    Scalar,
+    /// After an element: `,` or `]`.
+    After,
+    Done,
+    Broken,
+}
+
+pub(super) struct JsonArrayReader {
+    state: State,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    /// The unfinished element's bytes from earlier chunks.
+    partial: Vec<u8>,
+    line: u64,
+    column: u64,
+    element_line: u64,
+    element_column: u64,
+}
+
+impl Default for JsonArrayReader {
+    fn default() -> Self {
+        JsonArrayReader {
+            state: State::Start,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            partial: Vec::new(),
+            line: 1,
+            column: 1,
+            element_line: 1,
+            element_column: 1,
+        }
+    }
+}
+
+impl JsonArrayReader {
+    pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
+        let mut scratch = Scratch::new(wanted);
+        let in_element = matches!(self.state, State::Container | State::Text | State::Scalar);
+        let mut element_start = if in_element { Some(0) } else { None };
+        let mut i = 0;
+        while let Some(&b) = chunk.get(i) {
+            match self.state {
+                State::Broken => return,
+                State::Start => match b {
+                    b'[' => self.state = State::First,
+                    b if b.is_ascii_whitespace() => {}
+                    _ => return self.broken(sink, "expected '[' to start a JSON array"),
+                },
+                State::First | State::Next => match b {
+                    b if b.is_ascii_whitespace() => {}
+                    b']' if self.state == State::First => self.state = State::Done,
+                    b']' | b',' => return self.broken(sink, "expected an array element"),
+                    _ => {
+                        self.element_line = self.line;
+                        self.element_column = self.column;
+                        element_start = Some(i);
+                        self.state = match b {
+                            b'{' | b'[' => {
+                                self.depth = 1;
+                                self.in_string = false;
+                                State::Container
+                            }
+                            b'"' => {
+                                self.escaped = false;
+                                State::Text
+                            }
+                            _ => State::Scalar,
+                        };
+                    }
+                },
+                State::Container => {
+                    if self.in_string {
+                        self.scan_string_byte(b);
+                    } else {
+                        match b {
+                            b'"' => {
+                                self.in_string = true;
+                                self.escaped = false;
+                            }
+                            b'{' | b'[' => self.depth += 1,
+                            b'}' | b']' => {
+                                self.depth -= 1;
+                                if self.depth == 0 {
+                                    let start = element_start.take().unwrap_or(0);
+                                    self.state = State::After;
+                                    if !self.element(&chunk[start..=i], wanted, &mut scratch, sink)
+                                    {
+                                        return;
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                State::Text => {
+                    if self.escaped {
+                        self.escaped = false;
+                    } else if b == b'\\' {
+                        self.escaped = true;
+                    } else if b == b'"' {
+                        let start = element_start.take().unwrap_or(0);
+                        self.state = State::After;
+                        if !self.element(&chunk[start..=i], wanted, &mut scratch, sink) {
+                            return;
+                        }
+                    }
+                }
+                State::Scalar => {
+                    if b == b',' || b == b']' || b.is_ascii_whitespace() {
+                        let start = element_start.take().unwrap_or(0);
+                        self.state = State::After;
+                        if !self.element(&chunk[start..i], wanted, &mut scratch, sink) {
+                            return;
+                        }
+                        // The delimiter belongs to the array: read it again as `After`.
+                        continue;
+                    }
+                }
+                State::After => match b {
+                    b',' => self.state = State::Next,
+                    b']' => self.state = State::Done,
+                    b if b.is_ascii_whitespace() => {}
+                    _ => return self.broken(sink, "expected ',' or ']' after an array element"),
+                },
+                State::Done => {
+                    if !b.is_ascii_whitespace() {
+                        return self
+                            .broken(sink, "unexpected data after the end of the JSON array");
+                    }
+                }
+            }
+            if b == b'\n' {
+                self.line += 1;
+                self.column = 1;
+            } else {
+                self.column += 1;
+            }
+            i += 1;
+        }
+        if let Some(start) = element_start {
+            self.partial.extend_from_slice(&chunk[start..]);
+        }
+    }
+
+    pub fn finish<S: RecordSink>(&mut self, sink: &mut S) {
+        match self.state {
+            State::Start | State::Done | State::Broken => {}
+            _ => self.broken(
+                sink,
+                "unexpected end of input: the JSON array is not closed (expected ']')",
+            ),
+        }
+    }
+
+    /// String scanning: tracks escapes; a closing quote ends the string.
+    fn scan_string_byte(&mut self, b: u8) {
+        if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.in_string = false;
+        }
+    }
+
+    /// Reads a finished element; false when it broke the array.
+    fn element<'a, S: RecordSink>(
+        &mut self,
+        tail: &'a [u8],
+        wanted: &Wanted,
+        scratch: &mut Scratch<'a>,
+        sink: &mut S,
+    ) -> bool {
+        let line = self.element_line;
+        let outcome = if self.partial.is_empty() {
+            json_record(tail, line, wanted, scratch, sink)
+        } else {
+            let mut whole = std::mem::take(&mut self.partial);
+            whole.extend_from_slice(tail);
+            let mut own = Scratch::new(wanted);
+            let outcome = json_record(&whole, line, wanted, &mut own, sink);
+            whole.clear();
+            self.partial = whole;
+            outcome
+        };
+        match outcome {
+            JsonRecord::Invalid(e) => {
+                let (l, c) = (e.line() as u64, e.column() as u64);
+                let at_line = line + l.saturating_sub(1);
+                let at_column = if l <= 1 {
+                    self.element_column + c.saturating_sub(1)
+                } else {
+                    c
+                };
+                self.break_at(sink, at_line, at_column, &error_text(&e));
+                false
+            }
+            _ => true,
+        }
+    }
+
+    fn broken<S: RecordSink>(&mut self, sink: &mut S, what: &str) {
+        let (line, column) = (self.line, self.column);
+        self.break_at(sink, line, column, what);
+    }
+
+    fn break_at<S: RecordSink>(&mut self, sink: &mut S, line: u64, column: u64, what: &str) {
+        self.state = State::Broken;
+        self.partial = Vec::new();
+        sink.report(Diagnostic {
+            level: Level::Error,
+            code: "invalid_json".into(),
+            message: format!(
+                "the JSON array is broken at line {line}, column {column}: {what}; \
+                 the records before it were used, the rest was not read"
+            ),
+            line: Some(line),
+            column: Some(column),
+            mpid: None,
+            attribute: None,
+        });
+    }
+}

@@ -1,0 +1,244 @@
+//! Profile input: formats, detection, and reading records in chunks (SPEC section 3).
+//!
+//! Readers split the input into records as bytes arrive ([`reader`]); each record is read
+//! by [`record`] into borrowed slots for just the attributes a preview needs, so the hot
+//! path allocates nothing per profile.
+
+mod csv;
+mod json_array;
+mod ndjson;
+pub(crate) mod reader;
+pub(crate) mod record;
+
+use serde::{Deserialize, Serialize};
+
+use crate::preview::{Diagnostic, Level};
+use record::{Scratch, Wanted};
+
+/// The text format of a profile export.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Detect from the first non-blank character: `[` JSON, `{` NDJSON, else CSV.
+    #[default]
+    Auto,
+    Json,
+    Ndjson,
+    Csv,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Auto => "auto",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// A profile id: signed 64-bit integers exactly, or any other non-empty string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Mpid {
+    Int(i64),
+    Str(Box<str>),
+}
+
+impl std::fmt::Display for Mpid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mpid::Int(i) => write!(f, "{i}"),
+            Mpid::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+/// One profile with all of its own user attributes, for tools that need whole records
+/// (the emulator's profile store, enriched downloads).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FullProfile {
+    pub mpid: String,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Reads every profile with all of its attributes (null values dropped). Records are
+/// skipped, and reported, exactly as a preview skips them.
+pub fn read_all(input: &[u8], format: Format) -> (Vec<FullProfile>, Vec<Diagnostic>) {
+    struct Collect {
+        gate: MpidGate,
+        diagnostics: Diagnostics,
+        profiles: Vec<FullProfile>,
+    }
+    impl reader::RecordSink for Collect {
+        fn record(&mut self, rec: &Scratch<'_>, line: u64) {
+            let Some(mpid) = self.gate.admit(rec, line, &mut self.diagnostics) else {
+                return;
+            };
+            let attributes = rec
+                .all_attributes()
+                .filter(|(_, slot)| !slot.is_null())
+                .map(|(name, slot)| (name.to_string(), slot.to_value()))
+                .collect();
+            self.profiles.push(FullProfile {
+                mpid: mpid.to_string(),
+                attributes,
+            });
+        }
+        fn reject(&mut self, diagnostic: Diagnostic) {
+            self.gate.skipped += 1;
+            self.diagnostics.push(diagnostic);
+        }
+    }
+    let wanted = Wanted::all();
+    let mut sink = Collect {
+        gate: MpidGate::default(),
+        diagnostics: Diagnostics::new(usize::MAX),
+        profiles: Vec::new(),
+    };
+    let mut reader = reader::Reader::new(format);
+    reader.push(input, &wanted, &mut sink);
+    reader.finish(&wanted, &mut sink);
+    (sink.profiles, sink.diagnostics.list)
+}
+
+/// Diagnostics with a cap: past `max`, only counted.
+#[derive(Debug, Default)]
+pub(crate) struct Diagnostics {
+    pub list: Vec<Diagnostic>,
+    pub max: usize,
+    pub suppressed: u64,
+}
+
+impl Diagnostics {
+    pub fn new(max: usize) -> Self {
+        Diagnostics {
+            list: Vec::new(),
+            max,
+            suppressed: 0,
+        }
+    }
+
+    pub fn push(&mut self, d: Diagnostic) {
+        if self.list.len() < self.max {
+            self.list.push(d);
+        } else {
+            self.suppressed += 1;
+        }
+    }
+
+    /// Builds the diagnostic only when it will be kept: messages cost on the hot path.
+    pub fn push_with(&mut self, make: impl FnOnce() -> Diagnostic) {
+        if self.list.len() < self.max {
+            self.list.push(make());
+        } else {
+            self.suppressed += 1;
+        }
+    }
+}
+
+pub(crate) fn diagnostic(level: Level, code: &str, message: String, line: u64) -> Diagnostic {
+    Diagnostic {
+        level,
+        code: code.to_string(),
+        message,
+        line: Some(line),
+        column: None,
+        mpid: None,
+        attribute: None,
+    }
+}
+
+/// Admits a record's mpid: present, well-formed, and not seen before (the first record
+/// with an mpid stands). Integer mpids cost 8 bytes of memory each; other strings are kept
+/// whole so that no two different ids can collide.
+#[derive(Debug, Default)]
+pub(crate) struct MpidGate {
+    ints: foldhash::HashSet<i64>,
+    strs: foldhash::HashSet<Box<str>>,
+    pub skipped: u64,
+}
+
+impl MpidGate {
+    pub fn admit(
+        &mut self,
+        rec: &Scratch<'_>,
+        line: u64,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Mpid> {
+        use crate::coerce::Val;
+        let mpid = match rec.mpid.as_ref().map(|s| &s.val) {
+            None | Some(Val::Null) => None,
+            Some(Val::Str(s)) if s.is_empty() => None,
+            Some(Val::Str(s)) => Some(Ok(canonical_int(s)
+                .map(Mpid::Int)
+                .unwrap_or_else(|| Mpid::Str(s.as_ref().into())))),
+            Some(Val::Num(text)) => Some(text.parse::<i64>().map(Mpid::Int).map_err(|_| *text)),
+            Some(Val::Bool(_)) => Some(Err("a boolean")),
+            Some(Val::Array(_)) => Some(Err("an array")),
+            Some(Val::Object(_)) => Some(Err("an object")),
+        };
+        let mpid = match mpid {
+            None => {
+                self.skipped += 1;
+                diagnostics.push_with(|| {
+                    diagnostic(
+                        Level::Error,
+                        "missing_mpid",
+                        "record has no mpid; it was skipped".into(),
+                        line,
+                    )
+                });
+                return None;
+            }
+            Some(Err(found)) => {
+                self.skipped += 1;
+                diagnostics.push_with(|| {
+                    diagnostic(
+                        Level::Error,
+                        "invalid_mpid",
+                        format!(
+                            "mpid must be a signed 64-bit integer or a string; found {}; the record was skipped",
+                            crate::preview::truncate(found, 40)
+                        ),
+                        line,
+                    )
+                });
+                return None;
+            }
+            Some(Ok(mpid)) => mpid,
+        };
+        let fresh = match &mpid {
+            Mpid::Int(i) => self.ints.insert(*i),
+            Mpid::Str(s) => !self.strs.contains(s) && self.strs.insert(s.clone()),
+        };
+        if fresh {
+            Some(mpid)
+        } else {
+            self.skipped += 1;
+            diagnostics.push_with(|| Diagnostic {
+                mpid: Some(mpid.to_string()),
+                ..diagnostic(
+                    Level::Warning,
+                    "duplicate_mpid",
+                    format!("mpid {mpid} appeared before; this record was skipped (the first one stands)"),
+                    line,
+                )
+            });
+            None
+        }
+    }
+}
+
+/// A string that is exactly an i64's canonical decimal text ("-5", not "+5" or "007").
+fn canonical_int(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+        || s == "-0"
+    {
+        return None;
+    }
+    s.parse().ok()
+}

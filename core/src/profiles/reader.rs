@@ -1,0 +1,191 @@
+//! Splits an input that arrives in chunks into records, whatever the format, and hands
+//! each to a [`RecordSink`]. Every reader keeps at most one unfinished record buffered.
+
+use serde::de::IgnoredAny;
+
+use super::csv::CsvReader;
+use super::json_array::JsonArrayReader;
+use super::ndjson::NdjsonReader;
+use super::record::{parse_json_record, Scratch, Wanted};
+use super::{diagnostic, Format};
+use crate::preview::{Diagnostic, Level};
+
+/// Receives the records a reader finds.
+pub(crate) trait RecordSink {
+    /// A record that was read; the sink decides whether it is usable.
+    fn record(&mut self, rec: &Scratch<'_>, line: u64);
+    /// A record that could not be read at all.
+    fn reject(&mut self, diagnostic: Diagnostic);
+    /// A problem with the input that skips no record by itself.
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.reject(diagnostic)
+    }
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+enum Kind {
+    /// Nothing but white space (or part of a BOM) seen yet.
+    Detecting(Vec<u8>),
+    Ndjson(NdjsonReader),
+    Json(JsonArrayReader),
+    Csv(CsvReader),
+}
+
+pub(crate) struct Reader {
+    requested: Format,
+    kind: Kind,
+}
+
+impl Reader {
+    pub fn new(format: Format) -> Self {
+        Reader {
+            requested: format,
+            kind: Kind::Detecting(Vec::new()),
+        }
+    }
+
+    /// The format in use: the one named, or the detected one once known.
+    pub fn format(&self) -> Format {
+        match &self.kind {
+            Kind::Detecting(_) => self.requested,
+            Kind::Ndjson(_) => Format::Ndjson,
+            Kind::Json(_) => Format::Json,
+            Kind::Csv(_) => Format::Csv,
+        }
+    }
+
+    pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
+        match &mut self.kind {
+            Kind::Ndjson(r) => r.push(chunk, wanted, sink),
+            Kind::Json(r) => r.push(chunk, wanted, sink),
+            Kind::Csv(r) => r.push(chunk, wanted, sink),
+            Kind::Detecting(pending) => {
+                if pending.is_empty() {
+                    if let Some(format) = decide(chunk, self.requested, false) {
+                        self.start(format, chunk, wanted, sink);
+                    } else {
+                        pending.extend_from_slice(chunk);
+                    }
+                } else {
+                    let mut data = std::mem::take(pending);
+                    data.extend_from_slice(chunk);
+                    if let Some(format) = decide(&data, self.requested, false) {
+                        self.start(format, &data, wanted, sink);
+                    } else {
+                        self.kind = Kind::Detecting(data);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
+        if let Kind::Detecting(pending) = &mut self.kind {
+            let data = std::mem::take(pending);
+            let format = decide(&data, self.requested, true).unwrap_or(Format::Ndjson);
+            self.start(format, &data, wanted, sink);
+        }
+        match &mut self.kind {
+            Kind::Ndjson(r) => r.finish(wanted, sink),
+            Kind::Json(r) => r.finish(sink),
+            Kind::Csv(r) => r.finish(wanted, sink),
+            Kind::Detecting(_) => {}
+        }
+    }
+
+    fn start<S: RecordSink>(&mut self, format: Format, data: &[u8], wanted: &Wanted, sink: &mut S) {
+        let data = data.strip_prefix(BOM).unwrap_or(data);
+        self.kind = match format {
+            Format::Json => Kind::Json(JsonArrayReader::default()),
+            Format::Csv => Kind::Csv(CsvReader::new(wanted)),
+            Format::Ndjson | Format::Auto => Kind::Ndjson(NdjsonReader::default()),
+        };
+        self.push(data, wanted, sink);
+    }
+}
+
+/// Decides the format once enough of the start is known: the named one after any BOM,
+/// or by the first non-blank character.
+fn decide(start: &[u8], requested: Format, at_end: bool) -> Option<Format> {
+    if !at_end && start.len() < BOM.len() && BOM.starts_with(start) {
+        return None;
+    }
+    if requested != Format::Auto {
+        return Some(requested);
+    }
+    let body = start.strip_prefix(BOM).unwrap_or(start);
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => Some(Format::Json),
+        Some(b'{') => Some(Format::Ndjson),
+        Some(_) => Some(Format::Csv),
+        None if at_end => Some(Format::Ndjson),
+        None => None,
+    }
+}
+
+/// How one JSON record went.
+pub(super) enum JsonRecord {
+    Used,
+    Skipped,
+    /// Not JSON at all: the error, for its position.
+    Invalid(serde_json::Error),
+}
+
+/// Reads one JSON record and passes it on; a value that is not an object, or an object
+/// whose parts have the wrong shape, is rejected with a diagnostic.
+pub(super) fn json_record<'a, S: RecordSink>(
+    text: &'a [u8],
+    line: u64,
+    wanted: &Wanted,
+    scratch: &mut Scratch<'a>,
+    sink: &mut S,
+) -> JsonRecord {
+    let first = text.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return match serde_json::from_slice::<IgnoredAny>(text) {
+            Ok(_) => {
+                let found = match first {
+                    Some(b'[') => "an array",
+                    Some(b'"') => "a string",
+                    Some(b't' | b'f') => "a boolean",
+                    Some(b'n') => "null",
+                    _ => "a number",
+                };
+                sink.reject(diagnostic(
+                    Level::Error,
+                    "not_an_object",
+                    format!("expected a profile object, found {found}; the record was skipped"),
+                    line,
+                ));
+                JsonRecord::Skipped
+            }
+            Err(e) => JsonRecord::Invalid(e),
+        };
+    }
+    match parse_json_record(text, wanted, scratch) {
+        Ok(()) => {
+            sink.record(scratch, line);
+            JsonRecord::Used
+        }
+        Err(e) if e.is_data() => {
+            sink.reject(diagnostic(
+                Level::Error,
+                "invalid_record",
+                format!("{}; the record was skipped", error_text(&e)),
+                line,
+            ));
+            JsonRecord::Skipped
+        }
+        Err(e) => JsonRecord::Invalid(e),
+    }
+}
+
+/// serde_json's message without its " at line L column C" suffix (we give our own).
+pub(super) fn error_text(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}

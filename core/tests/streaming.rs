@@ -1,0 +1,150 @@
+//! Format readers under streaming: every split of the input gives the one-shot preview,
+//! and broken inputs are reported where they break.
+
+use group_identity::{
+    preview_groups, Aggregation, Format, GroupAttribute, GroupDefinition, Preview, PreviewOptions,
+    PreviewSession,
+};
+
+fn household() -> GroupDefinition {
+    GroupDefinition {
+        id: "household".into(),
+        description: None,
+        source_user_attribute: "$address".into(),
+        attributes: vec![
+            GroupAttribute {
+                id: "has_dog".into(),
+                aggregation: Aggregation::BooleanOr,
+            },
+            GroupAttribute {
+                id: "country".into(),
+                aggregation: Aggregation::Latest,
+            },
+        ],
+    }
+}
+
+fn every_split(input: &str, format: Format) -> Preview {
+    let options = PreviewOptions {
+        format,
+        ..PreviewOptions::default()
+    };
+    let whole = preview_groups(&household(), input.as_bytes(), &options);
+    let bytes = input.as_bytes();
+    for cut in 0..=bytes.len() {
+        let mut session = PreviewSession::new(&household(), &options);
+        session.push(&bytes[..cut]);
+        session.push(&bytes[cut..]);
+        assert_eq!(session.bytes_read(), bytes.len() as u64);
+        assert_eq!(session.finish(), whole, "split at byte {cut}");
+    }
+    let mut session = PreviewSession::new(&household(), &options);
+    for b in bytes {
+        session.push(std::slice::from_ref(b));
+    }
+    assert_eq!(session.finish(), whole, "one byte at a time");
+    whole
+}
+
+#[test]
+fn john_and_jane_in_every_format() {
+    let ndjson = "{\"mpid\": 1, \"$address\": \"123 Main St\", \"has_dog\": true, \"name\": \"John Doe\"}\n\
+                  {\"mpid\": \"2\", \"user_attributes\": {\"$address\": \"123 Main St\", \"name\": \"Jane Doe\"}}\n";
+    let json = "[\n {\"mpid\": 1, \"$address\": \"123 Main St\", \"has_dog\": true},\n {\"mpid\": 2, \"$address\": \"123 Main St\"}\n]";
+    let csv = "mpid,$address,has_dog\n1,123 Main St,true\n2,\"123 Main St\",\n";
+    for (input, format) in [
+        (ndjson, Format::Ndjson),
+        (json, Format::Json),
+        (csv, Format::Csv),
+    ] {
+        let preview = every_split(input, Format::Auto);
+        assert_eq!(preview.format, format);
+        assert_eq!(preview.stats.groups, 1, "{format:?}: {preview:#?}");
+        let group = &preview.groups[0];
+        assert_eq!(group.key, "123 Main St");
+        assert_eq!(group.members, ["1", "2"]);
+        assert_eq!(
+            group.attributes.get("household:has_dog"),
+            Some(&serde_json::json!(true))
+        );
+        assert_eq!(group.attributes.get("household:country"), None);
+    }
+}
+
+#[test]
+fn utf8_split_inside_characters_and_escapes() {
+    let input = "{\"mpid\":1,\"$address\":\"Straße 12 🏠\",\"country\":\"Deutschland\"}\n\
+                 {\"mpid\":2,\"$address\":\"Stra\\u00dfe 12 🏠\",\"country\":\"Österreich\",\"updated_at\":\"2024-01-01T00:00:00Z\"}\n";
+    let preview = every_split(input, Format::Auto);
+    assert_eq!(preview.stats.groups, 1, "{preview:#?}");
+    assert_eq!(
+        preview.groups[0].attributes.get("household:country"),
+        Some(&serde_json::json!("Österreich"))
+    );
+}
+
+#[test]
+fn broken_array_keeps_records_before_the_break() {
+    let input = "[{\"mpid\":1,\"$address\":\"123 Main St\"},\n{\"mpid\":2,\"$address\":\"123 Main St\"}\n{\"mpid\":3}]";
+    let preview = every_split(input, Format::Auto);
+    assert_eq!(preview.stats.profiles, 2);
+    assert_eq!(preview.stats.groups, 1);
+    let errors: Vec<_> = preview
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "invalid_json")
+        .collect();
+    assert_eq!(errors.len(), 1, "{:#?}", preview.diagnostics);
+    assert_eq!((errors[0].line, errors[0].column), (Some(3), Some(1)));
+}
+
+#[test]
+fn unclosed_array_and_bad_element() {
+    let preview = every_split(
+        "[{\"mpid\":1}, 5, {\"mpid\": 2, \"a\": tru}, {\"mpid\":3}]",
+        Format::Auto,
+    );
+    assert_eq!(preview.stats.profiles, 1);
+    assert_eq!(preview.stats.skipped, 1);
+    let codes: Vec<_> = preview
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    assert_eq!(codes, ["not_an_object", "invalid_json"]);
+    assert_eq!(preview.diagnostics[1].column, Some(37));
+    let preview = every_split("[{\"mpid\":1},", Format::Auto);
+    assert_eq!(preview.stats.profiles, 1);
+    assert_eq!(preview.diagnostics.len(), 1);
+}
+
+#[test]
+fn ndjson_bad_lines_are_skipped_with_their_line() {
+    let input = "{\"mpid\":1,\"$address\":\"123 Main St\"}\r\n\r\nnot json\n[1]\n{\"mpid\":2,\"$address\":\"123 Main St\"}";
+    let preview = every_split(input, Format::Auto);
+    assert_eq!(preview.stats.profiles, 2);
+    assert_eq!(preview.stats.skipped, 2);
+    let lines: Vec<_> = preview
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line))
+        .collect();
+    assert_eq!(
+        lines,
+        [("invalid_json", Some(3)), ("not_an_object", Some(4))]
+    );
+}
+
+#[test]
+fn csv_quotes_newlines_and_bom() {
+    let input = "\u{feff}mpid,$address,country,updated_at\n1,\"12 \"\"Main\"\"\nSt\",FR,2024-01-01T00:00:00Z\n2,\"12 \"\"Main\"\"\nSt\",DE,1704067200001\n\n3,,x\n";
+    let preview = every_split(input, Format::Auto);
+    assert_eq!(preview.format, Format::Csv);
+    assert_eq!(preview.stats.profiles, 3);
+    assert_eq!(preview.stats.no_key, 1);
+    assert_eq!(preview.groups[0].key, "12 \"Main\"\nSt");
+    assert_eq!(
+        preview.groups[0].attributes.get("household:country"),
+        Some(&serde_json::json!("DE"))
+    );
+}
