@@ -1,1 +1,113 @@
-fn main() {}
+//! Preview throughput against the floor set by parsing alone.
+//!
+//! For each size the generated NDJSON export is made once, outside the timing. Two
+//! benchmarks run over the same bytes: `parse_floor` parses every line into
+//! `serde::de::IgnoredAny` (the least any JSON reader must do) and `preview` runs the
+//! whole preview. The target: preview MB/s at least 70% of the floor's.
+//!
+//! `GROUP_IDENTITY_BENCH_PROFILES=100000,1000000` (the default) picks the sizes.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use group_identity::generator::{definition_for_generated, generate, GeneratorOptions};
+use group_identity::{preview_groups, Format, GroupDefinition, PreviewOptions};
+
+fn sizes() -> Vec<usize> {
+    std::env::var("GROUP_IDENTITY_BENCH_PROFILES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .filter(|v: &Vec<usize>| !v.is_empty())
+        .unwrap_or_else(|| vec![100_000, 1_000_000])
+}
+
+fn export(profiles: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    generate(
+        &GeneratorOptions::new(42, profiles, Format::Ndjson),
+        &mut bytes,
+    );
+    bytes
+}
+
+/// Parses every line and throws the value away: the parse-only floor.
+fn parse_floor(bytes: &[u8]) -> usize {
+    let mut records = 0;
+    for line in memchr::memchr_iter(b'\n', bytes)
+        .scan(0, |start, end| {
+            let line = bytes.get(*start..end);
+            *start = end + 1;
+            line
+        })
+        .filter(|l| !l.is_empty())
+    {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok() {
+            records += 1;
+        }
+    }
+    records
+}
+
+fn preview(definition: &GroupDefinition, bytes: &[u8]) -> u64 {
+    preview_groups(definition, bytes, &PreviewOptions::default())
+        .stats
+        .profiles
+}
+
+/// Best of a few runs, in MB/s (10^6 bytes a second).
+fn best_mb_per_s(bytes: usize, runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut best = Duration::MAX;
+    for _ in 0..runs {
+        let start = Instant::now();
+        f();
+        best = best.min(start.elapsed());
+    }
+    bytes as f64 / best.as_secs_f64().max(1e-9) / 1e6
+}
+
+fn bench(c: &mut Criterion) {
+    let definition = definition_for_generated();
+    let mut summary = Vec::new();
+    for profiles in sizes() {
+        let bytes = export(profiles);
+        let mut group = c.benchmark_group("preview_ndjson");
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(if profiles > 200_000 { 8 } else { 3 }))
+            .warm_up_time(Duration::from_secs(1))
+            .throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_with_input(
+            BenchmarkId::new("parse_floor", profiles),
+            &bytes,
+            |b, bytes| b.iter(|| parse_floor(black_box(bytes))),
+        );
+        group.bench_with_input(BenchmarkId::new("preview", profiles), &bytes, |b, bytes| {
+            b.iter(|| preview(&definition, black_box(bytes)))
+        });
+        group.finish();
+
+        // Criterion keeps its estimates to itself; time a few runs here for the ratio.
+        let floor = best_mb_per_s(bytes.len(), 3, || {
+            black_box(parse_floor(black_box(&bytes)));
+        });
+        let whole = best_mb_per_s(bytes.len(), 3, || {
+            black_box(preview(&definition, black_box(&bytes)));
+        });
+        let seconds = bytes.len() as f64 / (whole * 1e6);
+        summary.push(format!(
+            "{profiles:>9} profiles {:>7.1} MB: parse floor {floor:>7.1} MB/s, preview \
+             {whole:>7.1} MB/s ({:.0} profiles/s), preview/floor {:>5.1}% (target >= 70%)",
+            bytes.len() as f64 / 1e6,
+            profiles as f64 / seconds,
+            100.0 * whole / floor,
+        ));
+    }
+    println!("\nsummary (best of 3 runs)");
+    for line in summary {
+        println!("{line}");
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -9,12 +9,17 @@ use std::borrow::Cow;
 pub enum Val<'a> {
     Null,
     Bool(bool),
-    /// A JSON number, as its exact text.
+    /// A JSON number, as its exact text (grouping keys keep their text).
     Num(&'a str),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
     Str(Cow<'a, str>),
     /// An array or object, as its JSON text.
     Array(&'a str),
     Object(&'a str),
+    /// An array or object, parsed.
+    Json(Box<serde_json::Value>),
 }
 
 /// A value and, when it came from JSON, its exact JSON text (kept for `latest`).
@@ -65,23 +70,48 @@ impl<'a> Slot<'a> {
 
     /// The value as JSON text.
     pub fn to_json_text(&self) -> Cow<'a, str> {
-        match (&self.raw, &self.val) {
-            (Some(raw), _) => Cow::Borrowed(raw),
-            (None, Val::Str(s)) => Cow::Owned(serde_json::Value::from(s.as_ref()).to_string()),
-            (None, Val::Null) => Cow::Borrowed("null"),
-            (None, Val::Bool(true)) => Cow::Borrowed("true"),
-            (None, Val::Bool(false)) => Cow::Borrowed("false"),
-            (None, Val::Num(t) | Val::Array(t) | Val::Object(t)) => Cow::Borrowed(t),
+        if let Some(raw) = self.raw {
+            return Cow::Borrowed(raw);
         }
+        let mut out = Vec::new();
+        self.write_json(&mut out);
+        Cow::Owned(String::from_utf8(out).unwrap_or_default())
+    }
+
+    /// Appends the value as JSON text.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        if let Some(raw) = self.raw {
+            out.extend_from_slice(raw.as_bytes());
+            return;
+        }
+        // Writing to a Vec cannot fail.
+        let _ = match &self.val {
+            Val::Null => serde_json::to_writer(&mut *out, &()),
+            Val::Bool(b) => serde_json::to_writer(&mut *out, b),
+            Val::Int(i) => serde_json::to_writer(&mut *out, i),
+            Val::UInt(u) => serde_json::to_writer(&mut *out, u),
+            Val::Float(f) => serde_json::to_writer(&mut *out, f),
+            Val::Str(s) => serde_json::to_writer(&mut *out, s.as_ref()),
+            Val::Json(v) => serde_json::to_writer(&mut *out, v),
+            Val::Num(t) | Val::Array(t) | Val::Object(t) => {
+                out.extend_from_slice(t.as_bytes());
+                Ok(())
+            }
+        };
     }
 
     pub fn to_value(&self) -> serde_json::Value {
+        use serde_json::Value;
         match &self.val {
-            Val::Null => serde_json::Value::Null,
-            Val::Bool(b) => serde_json::Value::Bool(*b),
-            Val::Str(s) => serde_json::Value::String(s.to_string()),
+            Val::Null => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Int(i) => Value::from(*i),
+            Val::UInt(u) => Value::from(*u),
+            Val::Float(f) => Value::from(*f),
+            Val::Str(s) => Value::String(s.to_string()),
+            Val::Json(v) => (**v).clone(),
             Val::Num(t) | Val::Array(t) | Val::Object(t) => {
-                serde_json::from_str(t).unwrap_or(serde_json::Value::Null)
+                serde_json::from_str(t).unwrap_or(Value::Null)
             }
         }
     }
@@ -108,12 +138,14 @@ pub fn as_bool(val: &Val<'_>) -> Option<bool> {
 /// `sum` and `average`: numbers, and strings that parse whole (no trimming) as a finite
 /// decimal number such as "12", "-3.5" or "1e3".
 pub fn as_number(val: &Val<'_>) -> Option<f64> {
-    let text: &str = match val {
-        Val::Num(t) => t,
-        Val::Str(s) => s,
-        _ => return None,
-    };
-    parse_finite(text)
+    match val {
+        Val::Num(t) => parse_finite(t),
+        Val::Str(s) => parse_finite(s),
+        Val::Int(i) => Some(*i as f64),
+        Val::UInt(u) => Some(*u as f64),
+        Val::Float(f) if f.is_finite() => Some(*f),
+        _ => None,
+    }
 }
 
 /// Rust's float grammar, finite results only ("inf" and "NaN" are not numbers here).
@@ -124,17 +156,24 @@ pub fn parse_finite(text: &str) -> Option<f64> {
     }
 }
 
+/// An array or object where a grouping key was expected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnusableKey;
+
 /// A grouping key: strings as they are, numbers and booleans by their JSON text. `None`
-/// for absent, null and empty; `Err(())` for arrays and objects (unusable).
-pub fn key_text<'v>(val: &'v Val<'_>) -> Result<Option<&'v str>, ()> {
+/// for absent, null and empty; [`UnusableKey`] for arrays and objects.
+pub fn key_text<'v>(val: &'v Val<'_>) -> Result<Option<Cow<'v, str>>, UnusableKey> {
     match val {
         Val::Null => Ok(None),
         Val::Str(s) if s.is_empty() => Ok(None),
-        Val::Str(s) => Ok(Some(s)),
-        Val::Num(t) => Ok(Some(t)),
-        Val::Bool(true) => Ok(Some("true")),
-        Val::Bool(false) => Ok(Some("false")),
-        Val::Array(_) | Val::Object(_) => Err(()),
+        Val::Str(s) => Ok(Some(Cow::Borrowed(s))),
+        Val::Num(t) => Ok(Some(Cow::Borrowed(t))),
+        Val::Int(i) => Ok(Some(Cow::Owned(i.to_string()))),
+        Val::UInt(u) => Ok(Some(Cow::Owned(u.to_string()))),
+        Val::Float(f) => Ok(Some(Cow::Owned(serde_json::Value::from(*f).to_string()))),
+        Val::Bool(true) => Ok(Some(Cow::Borrowed("true"))),
+        Val::Bool(false) => Ok(Some(Cow::Borrowed("false"))),
+        Val::Array(_) | Val::Object(_) | Val::Json(_) => Err(UnusableKey),
     }
 }
 

@@ -202,7 +202,6 @@ const AGGREGATIONS: [Aggregation; 4] = [
     Aggregation::Average,
 ];
 
-const DEFINITION_FIELDS: [&str; 4] = ["id", "description", "source_user_attribute", "attributes"];
 const READ_ONLY_FIELDS: [&str; 4] = [
     "created_on",
     "created_by",
@@ -210,6 +209,17 @@ const READ_ONLY_FIELDS: [&str; 4] = [
     "last_modified_by",
 ];
 const ATTRIBUTE_FIELDS: [&str; 2] = ["id", "type"];
+/// Every field a body may name, for `unknown_field` suggestions.
+const BODY_FIELDS: [&str; 8] = [
+    "id",
+    "description",
+    "source_user_attribute",
+    "attributes",
+    "created_on",
+    "created_by",
+    "last_modified_on",
+    "last_modified_by",
+];
 
 /// Strings longer than this many code points are cut in messages.
 const QUOTE_CHARS: usize = 40;
@@ -347,6 +357,12 @@ fn syntax_message(text: &str, error: &serde_json::Error) -> String {
     let full = error.to_string();
     let suffix = format!(" at line {line} column {byte_column}");
     let what = full.strip_suffix(&suffix).unwrap_or(&full);
+    // serde_json's word for a misspelt `true`, `false` or `null`.
+    let what = if what == "expected ident" {
+        "expected true, false or null"
+    } else {
+        what
+    };
     if line == 0 {
         return format!("the body is not valid JSON: {what}");
     }
@@ -456,6 +472,8 @@ struct Checker<'a> {
     warnings: Vec<Issue>,
     /// The group id inherited names will start with, for `ambiguous_id` messages.
     group_name: String,
+    /// An attribute id for the group id's `ambiguous_id` example.
+    example_attribute: String,
     /// `source_user_attribute` when it is a string, for `source_in_attributes`.
     source: Option<String>,
 }
@@ -525,8 +543,14 @@ impl Checker<'_> {
             Some(name) => format!("did you mean \"{name}\"?"),
             None => format!("known fields: {}", list(known)),
         };
+        // In a PATCH body the field is an error (`not_allowed_in_patch`), not ignored.
+        let ignored = if matches!(self.mode, Mode::Patch) && place == "the body" {
+            ""
+        } else {
+            " and is ignored"
+        };
         let message = format!(
-            "unknown field {} in {place} is not defined by the API and is ignored; {hint}",
+            "unknown field {} in {place} is not defined by the API{ignored}; {hint}",
             quote(key)
         );
         self.warning("unknown_field", path, message);
@@ -551,6 +575,17 @@ impl Checker<'_> {
             (_, Mode::Update { group_id }) => group_id.clone(),
             _ => "group".into(),
         };
+        self.example_attribute = match used("attributes") {
+            Some(Tree::Array(items)) => items.iter().find_map(|item| match item {
+                Tree::Object(fields) => fields.iter().rev().find_map(|(k, v)| match v {
+                    Tree::String(id) if k == "id" && !id.is_empty() => Some(id.clone()),
+                    _ => None,
+                }),
+                _ => None,
+            }),
+            _ => None,
+        }
+        .unwrap_or_else(|| "attribute".into());
         let is_patch = matches!(self.mode, Mode::Patch);
         if !is_patch {
             if let Some(Tree::String(source)) = used("source_user_attribute") {
@@ -579,10 +614,8 @@ impl Checker<'_> {
                         quote(key)
                     );
                     self.error("not_allowed_in_patch", &path, message);
-                    let known = DEFINITION_FIELDS.contains(&key.as_str())
-                        || READ_ONLY_FIELDS.contains(&key.as_str());
-                    if !known {
-                        self.unknown_field(&path, key, &["attributes"], "the body");
+                    if !BODY_FIELDS.contains(&key.as_str()) {
+                        self.unknown_field(&path, key, &BODY_FIELDS, "the body");
                     }
                 }
                 "id" => {
@@ -601,11 +634,7 @@ impl Checker<'_> {
                     );
                     self.warning("read_only_field", &path, message);
                 }
-                _ => {
-                    let mut known = DEFINITION_FIELDS.to_vec();
-                    known.extend(READ_ONLY_FIELDS);
-                    self.unknown_field(&path, key, &known, "the body");
-                }
+                _ => self.unknown_field(&path, key, &BODY_FIELDS, "the body"),
             }
         }
 
@@ -655,7 +684,7 @@ impl Checker<'_> {
             let message = format!(
                 "group id {} contains \":\", which makes inherited names such as {} ambiguous",
                 quote(id),
-                quote(&format!("{id}:attribute"))
+                quote(&format!("{id}:{}", self.example_attribute))
             );
             self.warning("ambiguous_id", path, message);
         }
@@ -851,6 +880,7 @@ fn check(tree: &Tree, mode: &Mode) -> (Validation, Option<DefinitionBody>) {
         errors: Vec::new(),
         warnings: Vec::new(),
         group_name: String::new(),
+        example_attribute: String::new(),
         source: None,
     };
     let body = checker.body(tree);

@@ -47,7 +47,7 @@ enum Acc {
         set: bool,
         time: Option<Nanos>,
         /// The value's JSON text; the buffer is reused as newer values arrive.
-        json: String,
+        json: Vec<u8>,
     },
 }
 
@@ -59,7 +59,7 @@ impl Acc {
             Aggregation::Latest => Acc::Latest {
                 set: false,
                 time: None,
-                json: String::new(),
+                json: Vec::new(),
             },
         }
     }
@@ -89,17 +89,21 @@ pub(crate) fn key_of<'k>(
         return KeyOf::None;
     };
     match coerce::key_text(&slot.val) {
-        Err(()) => KeyOf::Unusable,
+        Err(coerce::UnusableKey) => KeyOf::Unusable,
         Ok(None) => KeyOf::None,
         Ok(Some(key)) if normalize => {
-            coerce::normalize_key(key, buffer);
+            coerce::normalize_key(&key, buffer);
             if buffer.is_empty() {
                 KeyOf::None
             } else {
                 KeyOf::Key(buffer)
             }
         }
-        Ok(Some(key)) => KeyOf::Key(key),
+        Ok(Some(std::borrow::Cow::Borrowed(key))) => KeyOf::Key(key),
+        Ok(Some(std::borrow::Cow::Owned(key))) => {
+            *buffer = key;
+            KeyOf::Key(buffer)
+        }
     }
 }
 
@@ -137,6 +141,13 @@ impl Engine {
         let wanted = Wanted::new(
             std::iter::once(definition.source_user_attribute.clone())
                 .chain(definition.attributes.iter().map(|a| a.id.clone())),
+        )
+        .with_times(
+            definition
+                .attributes
+                .iter()
+                .filter(|a| a.aggregation == Aggregation::Latest)
+                .map(|a| a.id.clone()),
         );
         let plans = definition
             .attributes
@@ -309,7 +320,7 @@ impl Engine {
                     let at = match own.map(|t| parse_time(&t.val)) {
                         Some(Ok(Some(t))) => Some(t),
                         other => {
-                            if let Some(Err(())) = other {
+                            if let Some(Err(_)) = other {
                                 bad_time(&mut self.diagnostics, mpid, &plan.id, own, line);
                             }
                             *profile_time.get_or_insert_with(|| {
@@ -323,7 +334,7 @@ impl Engine {
                         *set = true;
                         *time = at;
                         json.clear();
-                        json.push_str(&slot.to_json_text());
+                        slot.write_json(json);
                     }
                     true
                 }
@@ -353,7 +364,7 @@ impl Engine {
         }
     }
 
-    pub fn finish(self, format: Format) -> (Preview, GroupIndex) {
+    pub fn finish(self, format: Format, with_index: bool) -> (Preview, GroupIndex) {
         let n = self.plans.len();
         let mut names: Vec<&str> = vec![""; self.states.len()];
         for (key, &i) in &self.keys {
@@ -396,7 +407,9 @@ impl Engine {
                             })
                             .collect(),
                     );
-                    index.keys.insert(key.into(), groups.len());
+                    if with_index {
+                        index.keys.insert(key.into(), groups.len());
+                    }
                     groups.push(Group {
                         key: key.to_string(),
                         members: std::iter::once(&state.first)
@@ -492,9 +505,7 @@ fn inherited(
             value
         }
         Acc::Latest { set: false, .. } => None,
-        Acc::Latest { json, .. } => Some(
-            serde_json::from_str(json).unwrap_or_else(|_| serde_json::Value::String(json.clone())),
-        ),
+        Acc::Latest { json, .. } => serde_json::from_slice(json).ok(),
     }
 }
 
@@ -535,7 +546,7 @@ fn record_time(
         match parse_time(&slot.val) {
             Ok(Some(t)) => return Some(t),
             Ok(None) => {}
-            Err(()) => bad_time(diagnostics, mpid, field, Some(slot), line),
+            Err(_) => bad_time(diagnostics, mpid, field, Some(slot), line),
         }
     }
     None

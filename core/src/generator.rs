@@ -259,19 +259,15 @@ impl Generator {
 
         let first = pick(rng, FIRST_NAMES);
         let last = pick(rng, LAST_NAMES);
-        let address = match slot {
-            NO_ADDRESS => Value::Absent,
-            SHORT_KEY => Value::Str(pick(rng, SHORT_KEYS).to_owned()),
-            household => Value::Str(address_for(self.seed, household).text),
-        };
-        let (city, state, zip) = match slot {
-            NO_ADDRESS | SHORT_KEY => {
-                let c = pick(rng, CITIES);
-                (c.0, c.1, format!("{}{:02}", c.2, rng.u32(0..100)))
-            }
+        let (address, city) = match slot {
+            NO_ADDRESS => (Value::Absent, pick(rng, CITIES).0),
+            SHORT_KEY => (
+                Value::Str(pick(rng, SHORT_KEYS).to_owned()),
+                pick(rng, CITIES).0,
+            ),
             household => {
                 let a = address_for(self.seed, household);
-                (a.city, a.state, a.zip)
+                (Value::Str(a.text), a.city)
             }
         };
 
@@ -305,7 +301,7 @@ impl Generator {
             _ => None,
         };
         let ltv_time = match (&ltv, rng.u32(0..100)) {
-            (Value::Absent, _) | (_, 50..=99) => None,
+            (Value::Absent, _) | (_, 25..=99) => None,
             _ => Some(TimeText::Ms(time.country_ms.saturating_sub(86_400_000))),
         };
         let updated_at = match rng.u32(0..100) {
@@ -322,6 +318,7 @@ impl Generator {
             last_stored_ms: time.stored_ms,
             updated_at,
             customer_id: format!("C{:08}", index.wrapping_mul(7919) % 100_000_000),
+            has_email: rng.u32(0..100) < 60,
             email: format!(
                 "{}.{}{}@{}",
                 ascii_lower(first),
@@ -333,8 +330,6 @@ impl Generator {
             first,
             last,
             city,
-            state,
-            zip,
             gender: pick(rng, &["F", "M", "F", "M", "U"]),
             age: rng.u32(18..90),
             plan: pick(rng, &["free", "basic", "premium", "family"]),
@@ -481,8 +476,6 @@ fn mpid_for(seed: u64, index: usize) -> i64 {
 struct Address {
     text: String,
     city: &'static str,
-    state: &'static str,
-    zip: String,
 }
 
 /// The address of a household: a bijection from the household number onto
@@ -514,12 +507,7 @@ fn address_for(seed: u64, household: u32) -> Address {
             .unwrap_or(("Springfield", "IL", "627"));
     let zip = format!("{zip3}{:02}", (number * 7 + x) % 100);
     let text = format!("{number} {street} {suffix}, {city}, {state} {zip}");
-    Address {
-        text,
-        city,
-        state,
-        zip,
-    }
+    Address { text, city }
 }
 
 /// Times of one record. Each record owns a distinct one-minute slot (a bijection of
@@ -634,12 +622,12 @@ struct Profile {
     updated_at: Option<TimeText>,
     customer_id: String,
     email: String,
+    /// Not every profile has an email identity.
+    has_email: bool,
     address: Value,
     first: &'static str,
     last: &'static str,
     city: &'static str,
-    state: &'static str,
-    zip: String,
     gender: &'static str,
     age: u32,
     plan: &'static str,
@@ -718,8 +706,6 @@ fn write_attributes(p: &Profile, o: &mut ObjectWriter<'_>) {
     o.string("$firstname", p.first);
     o.string("$lastname", p.last);
     o.string("$city", p.city);
-    o.string("$state", p.state);
-    o.string("$zip", &p.zip);
     o.string("$gender", p.gender);
     o.raw("$age", &p.age.to_string());
     o.value("has_dog", &p.has_dog);
@@ -751,8 +737,10 @@ fn write_api(p: &Profile, out: &mut Vec<u8>) {
     o.out
         .extend_from_slice(b"[{\"type\":\"customer_id\",\"value\":");
     write_json_string(&p.customer_id, o.out);
-    o.out.extend_from_slice(b"},{\"type\":\"email\",\"value\":");
-    write_json_string(&p.email, o.out);
+    if p.has_email {
+        o.out.extend_from_slice(b"},{\"type\":\"email\",\"value\":");
+        write_json_string(&p.email, o.out);
+    }
     o.out.extend_from_slice(b"}]");
     o.key("user_attributes");
     let mut a = ObjectWriter::open(o.out);
@@ -767,7 +755,9 @@ fn write_flat(p: &Profile, out: &mut Vec<u8>) {
     let mut o = ObjectWriter::open(out);
     o.mpid(&p.mpid);
     write_attributes(p, &mut o);
-    o.string("email", &p.email);
+    if p.has_email {
+        o.string("email", &p.email);
+    }
     o.time("updated_at", &p.updated_at);
     o.raw("last_stored_timestamp_ms", &p.last_stored_ms.to_string());
     write_timestamps(p, &mut o);

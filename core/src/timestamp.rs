@@ -6,13 +6,20 @@ use crate::coerce::Val;
 /// any epoch-millisecond value.
 pub type Nanos = i128;
 
-/// Reads a time. `Ok(None)` for null; `Err(())` for a value that is not a time.
+/// A value that is neither an RFC 3339 string nor epoch milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidTime;
+
+/// Reads a time. `Ok(None)` for null; [`InvalidTime`] for a value that is not a time.
 /// Accepted: RFC 3339 strings (any offset), integer epoch milliseconds as a number or as
 /// a string of digits (exports often quote them).
-pub fn parse_time(val: &Val<'_>) -> Result<Option<Nanos>, ()> {
+pub fn parse_time(val: &Val<'_>) -> Result<Option<Nanos>, InvalidTime> {
     match val {
         Val::Null => Ok(None),
         Val::Num(text) => epoch_millis(text).map(Some),
+        Val::Int(ms) => Ok(Some(i128::from(*ms) * 1_000_000)),
+        Val::UInt(ms) => Ok(Some(i128::from(*ms) * 1_000_000)),
+        Val::Float(ms) if ms.is_finite() && ms.abs() < 1e17 => Ok(Some((ms * 1e6) as i128)),
         Val::Str(s) => {
             let s = s.trim();
             if s.is_empty() {
@@ -23,20 +30,20 @@ pub fn parse_time(val: &Val<'_>) -> Result<Option<Nanos>, ()> {
             }
             time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
                 .map(|t| Some(t.unix_timestamp_nanos()))
-                .map_err(|_| ())
+                .map_err(|_| InvalidTime)
         }
-        _ => Err(()),
+        _ => Err(InvalidTime),
     }
 }
 
-fn epoch_millis(text: &str) -> Result<Nanos, ()> {
+fn epoch_millis(text: &str) -> Result<Nanos, InvalidTime> {
     if let Ok(ms) = text.parse::<i64>() {
         return Ok(i128::from(ms) * 1_000_000);
     }
     // Fractional or exponent forms such as 1.7e12 are still milliseconds.
     match text.parse::<f64>() {
         Ok(ms) if ms.is_finite() && ms.abs() < 1e17 => Ok((ms * 1e6) as i128),
-        _ => Err(()),
+        _ => Err(InvalidTime),
     }
 }
 
@@ -51,7 +58,7 @@ mod tests {
         assert_eq!(a, b);
         let c = parse_time(&Val::Str("2024-01-02T04:04:05.678+01:00".into()));
         assert_eq!(a, c);
-        assert_eq!(parse_time(&Val::Str("yesterday".into())), Err(()));
+        assert_eq!(parse_time(&Val::Str("yesterday".into())), Err(InvalidTime));
         assert_eq!(parse_time(&Val::Null), Ok(None));
     }
 }

@@ -33,8 +33,6 @@ pub(super) struct CsvReader {
     ends_len: usize,
     header: Option<Vec<(Role, String)>>,
     all: bool,
-    /// The line the next record starts on.
-    next_line: u64,
 }
 
 impl CsvReader {
@@ -47,7 +45,6 @@ impl CsvReader {
             ends_len: 0,
             header: None,
             all: wanted.is_all(),
-            next_line: 1,
         }
     }
 
@@ -66,6 +63,7 @@ impl CsvReader {
             let out = self.out.get_mut(self.out_len..).unwrap_or_default();
             let ends = self.ends.get_mut(self.ends_len..).unwrap_or_default();
             let (result, nin, nout, nend) = self.core.read_record(input, out, ends);
+            let ended_with_newline = nin > 0 && input.get(nin - 1) == Some(&b'\n');
             input = input.get(nin..).unwrap_or_default();
             self.out_len += nout;
             self.ends_len += nend;
@@ -84,11 +82,20 @@ impl CsvReader {
                     self.ends.resize(len, 0);
                 }
                 ReadRecordResult::Record => {
-                    let line = self.next_line;
+                    // csv-core's line is the current one (1-based): the record started
+                    // before its own line breaks (quoted ones) and its terminator.
+                    let inside = self
+                        .out
+                        .get(..self.out_len)
+                        .map_or(0, |o| memchr::memchr_iter(b'\n', o).count() as u64);
+                    let line = self
+                        .core
+                        .line()
+                        .saturating_sub(inside + u64::from(ended_with_newline))
+                        .max(1);
                     self.record(line, wanted, sink);
                     self.out_len = 0;
                     self.ends_len = 0;
-                    self.next_line = self.core.line() + 1;
                 }
                 ReadRecordResult::End => return,
             }

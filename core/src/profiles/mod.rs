@@ -173,10 +173,23 @@ impl MpidGate {
             Some(Val::Str(s)) => Some(Ok(canonical_int(s)
                 .map(Mpid::Int)
                 .unwrap_or_else(|| Mpid::Str(s.as_ref().into())))),
-            Some(Val::Num(text)) => Some(text.parse::<i64>().map(Mpid::Int).map_err(|_| *text)),
+            Some(Val::Num(text)) => Some(
+                text.parse::<i64>()
+                    .map(Mpid::Int)
+                    .map_err(|_| "a number outside the signed 64-bit range, or not an integer"),
+            ),
+            Some(Val::Int(i)) => Some(Ok(Mpid::Int(*i))),
+            Some(Val::UInt(u)) => Some(
+                i64::try_from(*u)
+                    .map(Mpid::Int)
+                    .map_err(|_| "a number above the signed 64-bit range"),
+            ),
+            Some(Val::Float(_)) => Some(Err("a number that is not a signed 64-bit integer")),
             Some(Val::Bool(_)) => Some(Err("a boolean")),
             Some(Val::Array(_)) => Some(Err("an array")),
             Some(Val::Object(_)) => Some(Err("an object")),
+            Some(Val::Json(v)) if v.is_array() => Some(Err("an array")),
+            Some(Val::Json(_)) => Some(Err("an object")),
         };
         let mpid = match mpid {
             None => {

@@ -29,7 +29,7 @@ enum Kind {
     Detecting(Vec<u8>),
     Ndjson(NdjsonReader),
     Json(JsonArrayReader),
-    Csv(CsvReader),
+    Csv(Box<CsvReader>),
 }
 
 pub(crate) struct Reader {
@@ -98,7 +98,7 @@ impl Reader {
         let data = data.strip_prefix(BOM).unwrap_or(data);
         self.kind = match format {
             Format::Json => Kind::Json(JsonArrayReader::default()),
-            Format::Csv => Kind::Csv(CsvReader::new(wanted)),
+            Format::Csv => Kind::Csv(Box::new(CsvReader::new(wanted))),
             Format::Ndjson | Format::Auto => Kind::Ndjson(NdjsonReader::default()),
         };
         self.push(data, wanted, sink);

@@ -7,14 +7,20 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::coerce::Slot;
+use crate::coerce::{Slot, Val};
 
 /// The attribute names a pass needs, by index. Index 0 is the grouping key.
 #[derive(Clone, Debug)]
 pub(crate) struct Wanted {
     names: Vec<Box<str>>,
+    /// Bit `n % 64` set when some name (or a case variant of the source) is `n` bytes
+    /// long: most keys of a record are rejected by length alone.
+    lengths: u64,
     /// Every attribute is wanted (whole-profile reads).
     all: bool,
+    /// Indices whose per-attribute time is read (`latest` attributes); none means the
+    /// profile's own times are not read either.
+    timed: Vec<usize>,
 }
 
 impl Wanted {
@@ -26,16 +32,38 @@ impl Wanted {
                 list.push(name.into());
             }
         }
+        let lengths = list.iter().fold(0u64, |m, n| m | 1u64 << (n.len() % 64));
         Wanted {
             names: list,
+            lengths,
             all: false,
+            timed: Vec::new(),
         }
+    }
+
+    /// Reads the times of these attributes (and the profile's own times) too.
+    pub fn with_times(mut self, names: impl IntoIterator<Item = String>) -> Self {
+        self.timed = names
+            .into_iter()
+            .filter_map(|n| self.index_of(&n))
+            .collect();
+        self
+    }
+
+    fn wants_time(&self, index: usize) -> bool {
+        self.timed.contains(&index)
+    }
+
+    fn wants_times(&self) -> bool {
+        self.all || !self.timed.is_empty()
     }
 
     pub fn all() -> Self {
         Wanted {
             names: Vec::new(),
+            lengths: 0,
             all: true,
+            timed: Vec::new(),
         }
     }
 
@@ -48,7 +76,16 @@ impl Wanted {
     }
 
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| **n == *name)
+        self.index_of_bytes(name.as_bytes())
+    }
+
+    fn index_of_bytes(&self, name: &[u8]) -> Option<usize> {
+        self.names.iter().position(|n| n.as_bytes() == name)
+    }
+
+    /// False for keys that cannot be wanted; true may still be a miss.
+    fn may_want(&self, key: &[u8]) -> bool {
+        self.lengths & (1u64 << (key.len() % 64)) != 0
     }
 
     fn source(&self) -> Option<&str> {
@@ -206,38 +243,51 @@ struct KeySeed<'w> {
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     type Value = Key<'de>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
-        d.deserialize_str(self)
+        // Bytes, not str: a key that is not wanted is never UTF-8 validated.
+        d.deserialize_bytes(self)
     }
 }
 
 impl KeySeed<'_> {
-    fn classify<'de>(&self, key: &str, borrowed: Option<&'de str>) -> Key<'de> {
+    fn classify<'de, E: de::Error>(
+        &self,
+        key: &[u8],
+        borrowed: Option<&'de [u8]>,
+    ) -> Result<Key<'de>, E> {
         if self.place == Place::Top {
             match key {
-                "mpid" => return Key::Mpid,
-                "user_attributes" => return Key::UserAttributes,
-                "user_attribute_timestamps" => return Key::Timestamps,
-                "updated_at" => return Key::UpdatedAt,
-                "last_stored_timestamp_ms" => return Key::LastStored,
+                b"mpid" => return Ok(Key::Mpid),
+                b"user_attributes" => return Ok(Key::UserAttributes),
+                b"user_attribute_timestamps" => return Ok(Key::Timestamps),
+                b"updated_at" => return Ok(Key::UpdatedAt),
+                b"last_stored_timestamp_ms" => return Ok(Key::LastStored),
                 _ => {}
             }
         }
         if self.wanted.all {
             if self.place == Place::Timestamps {
-                return Key::Other;
+                return Ok(Key::Other);
             }
-            return Key::Any(match borrowed {
-                Some(b) => Cow::Borrowed(b),
-                None => Cow::Owned(key.to_string()),
-            });
+            let invalid = |_| E::custom("a key is not valid UTF-8");
+            return Ok(Key::Any(match borrowed {
+                Some(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(invalid)?),
+                None => Cow::Owned(std::str::from_utf8(key).map_err(invalid)?.to_string()),
+            }));
         }
-        if let Some(i) = self.wanted.index_of(key) {
-            return Key::Wanted(i);
+        if !self.wanted.may_want(key) && key.is_ascii() {
+            return Ok(Key::Other);
         }
-        if self.place != Place::Timestamps && self.wanted.is_case_variant(key) {
-            return Key::Variant(key.to_string());
+        if let Some(i) = self.wanted.index_of_bytes(key) {
+            return Ok(Key::Wanted(i));
         }
-        Key::Other
+        if self.place != Place::Timestamps {
+            if let Ok(text) = std::str::from_utf8(key) {
+                if self.wanted.is_case_variant(text) {
+                    return Ok(Key::Variant(text.to_string()));
+                }
+            }
+        }
+        Ok(Key::Other)
     }
 }
 
@@ -246,17 +296,90 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a key")
     }
+    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Key<'de>, E> {
+        self.classify(v, Some(v))
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Key<'de>, E> {
+        self.classify(v, None)
+    }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-        Ok(self.classify(v, Some(v)))
+        self.classify(v.as_bytes(), Some(v.as_bytes()))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-        Ok(self.classify(v, None))
+        self.classify(v.as_bytes(), None)
     }
 }
 
+/// The grouping key's value, with its exact JSON text ("numbers by their JSON text").
 fn raw_slot<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Slot<'de>, A::Error> {
     let raw: &'de RawValue = map.next_value()?;
     Ok(Slot::from_json(raw.get()))
+}
+
+/// Any other value, typed by serde directly: cheaper than keeping its text.
+fn value_slot<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Slot<'de>, A::Error> {
+    map.next_value_seed(SlotSeed)
+}
+
+/// The slot of wanted index `i`: only the grouping key (index 0) keeps its text.
+fn wanted_slot<'de, A: MapAccess<'de>>(map: &mut A, i: usize) -> Result<Slot<'de>, A::Error> {
+    if i == 0 {
+        raw_slot(map)
+    } else {
+        value_slot(map)
+    }
+}
+
+struct SlotSeed;
+
+impl<'de> DeserializeSeed<'de> for SlotSeed {
+    type Value = Slot<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Slot<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SlotSeed {
+    type Value = Slot<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Slot<'de>, E> {
+        Ok(typed(Val::Null))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Slot<'de>, E> {
+        Ok(typed(Val::Bool(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Slot<'de>, E> {
+        Ok(typed(Val::Int(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Slot<'de>, E> {
+        Ok(typed(Val::UInt(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Slot<'de>, E> {
+        Ok(typed(Val::Float(v)))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Slot<'de>, E> {
+        Ok(typed(Val::Str(Cow::Borrowed(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Slot<'de>, E> {
+        Ok(typed(Val::Str(Cow::Owned(v.to_string()))))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Slot<'de>, E> {
+        Ok(typed(Val::Str(Cow::Owned(v))))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Slot<'de>, A::Error> {
+        let value = serde::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(typed(Val::Json(Box::new(value))))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Slot<'de>, A::Error> {
+        let value = serde::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(typed(Val::Json(Box::new(value))))
+    }
+}
+
+fn typed(val: Val<'_>) -> Slot<'_> {
+    Slot { val, raw: None }
 }
 
 struct RecordVisitor<'s, 'a> {
@@ -276,21 +399,29 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
             place: Place::Top,
         })? {
             match key {
-                Key::Mpid => self.out.mpid = Some(raw_slot(&mut map)?),
-                Key::UpdatedAt => self.out.updated_at = Some(raw_slot(&mut map)?),
-                Key::LastStored => self.out.last_stored = Some(raw_slot(&mut map)?),
+                Key::Mpid => self.out.mpid = Some(value_slot(&mut map)?),
+                Key::UpdatedAt if wanted.wants_times() => {
+                    self.out.updated_at = Some(value_slot(&mut map)?)
+                }
+                Key::LastStored if wanted.wants_times() => {
+                    self.out.last_stored = Some(value_slot(&mut map)?)
+                }
+                Key::Timestamps if wanted.wants_times() => map.next_value_seed(TimesSeed {
+                    wanted,
+                    out: &mut self.out.times,
+                })?,
                 Key::Wanted(i) => {
-                    let slot = raw_slot(&mut map)?;
+                    let slot = wanted_slot(&mut map, i)?;
                     if let Some(s) = self.out.flat.get_mut(i) {
                         *s = Some(slot);
                     }
                 }
                 Key::Any(name) => {
-                    let slot = raw_slot(&mut map)?;
+                    let slot = value_slot(&mut map)?;
                     self.out.flat_all.push((name, slot));
                 }
                 Key::Variant(name) => {
-                    let slot = raw_slot(&mut map)?;
+                    let slot = value_slot(&mut map)?;
                     if !slot.is_null() {
                         self.out.flat_variant = Some(name);
                     }
@@ -302,11 +433,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                     })?;
                     self.out.has_api |= present;
                 }
-                Key::Timestamps => map.next_value_seed(TimesSeed {
-                    wanted,
-                    out: &mut self.out.times,
-                })?,
-                Key::Other => {
+                Key::Other | Key::UpdatedAt | Key::LastStored | Key::Timestamps => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -344,17 +471,17 @@ impl<'de> Visitor<'de> for AttributesSeed<'_, 'de> {
         })? {
             match key {
                 Key::Wanted(i) => {
-                    let slot = raw_slot(&mut map)?;
+                    let slot = wanted_slot(&mut map, i)?;
                     if let Some(s) = self.out.api.get_mut(i) {
                         *s = Some(slot);
                     }
                 }
                 Key::Any(name) => {
-                    let slot = raw_slot(&mut map)?;
+                    let slot = value_slot(&mut map)?;
                     self.out.api_all.push((name, slot));
                 }
                 Key::Variant(name) => {
-                    let slot = raw_slot(&mut map)?;
+                    let slot = value_slot(&mut map)?;
                     if !slot.is_null() {
                         self.out.api_variant = Some(name);
                     }
@@ -395,8 +522,8 @@ impl<'de> Visitor<'de> for TimesSeed<'_, 'de> {
             place: Place::Timestamps,
         })? {
             match key {
-                Key::Wanted(i) => {
-                    let slot = raw_slot(&mut map)?;
+                Key::Wanted(i) if self.wanted.wants_time(i) => {
+                    let slot = value_slot(&mut map)?;
                     if let Some(s) = self.out.get_mut(i) {
                         *s = Some(slot);
                     }

@@ -1,0 +1,1232 @@
+//! The contract of SPEC sections 3 to 5, example by example, through the public API.
+//!
+//! Where SPEC is silent, the test follows the behaviour the project chose and says so
+//! with a `// decision:` comment.
+
+use group_identity::profiles::read_all;
+use group_identity::{
+    preview_audience, preview_groups, Aggregation, AudienceOptions, Condition, Format,
+    GroupAttribute, GroupDefinition, Level, Preview, PreviewOptions, PreviewSession,
+};
+use serde_json::{json, Value};
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+fn definition(source: &str, attributes: &[(&str, Aggregation)]) -> GroupDefinition {
+    GroupDefinition {
+        id: "household".into(),
+        description: None,
+        source_user_attribute: source.into(),
+        attributes: attributes
+            .iter()
+            .map(|(id, aggregation)| GroupAttribute {
+                id: (*id).into(),
+                aggregation: *aggregation,
+            })
+            .collect(),
+    }
+}
+
+fn household(attributes: &[(&str, Aggregation)]) -> GroupDefinition {
+    definition("$address", attributes)
+}
+
+fn run_with(def: &GroupDefinition, input: &str, options: &PreviewOptions) -> Preview {
+    let preview = preview_groups(def, input.as_bytes(), options);
+    // Every example also holds when streamed one byte at a time.
+    let mut session = PreviewSession::new(def, options);
+    for b in input.as_bytes() {
+        session.push(std::slice::from_ref(b));
+    }
+    assert_eq!(session.finish(), preview, "streamed byte by byte");
+    check_stats(&preview);
+    preview
+}
+
+fn run(def: &GroupDefinition, input: &str) -> Preview {
+    run_with(def, input, &PreviewOptions::default())
+}
+
+/// NDJSON from JSON values, one a line.
+fn ndjson(records: &[Value]) -> String {
+    records.iter().map(|r| format!("{r}\n")).collect()
+}
+
+fn check_stats(p: &Preview) {
+    let s = &p.stats;
+    assert_eq!(
+        s.profiles,
+        s.no_key + s.short_key + s.singletons + s.grouped_profiles + s.oversized_profiles,
+        "{s:?}"
+    );
+    assert_eq!(s.groups, p.groups.len() as u64);
+    assert_eq!(s.oversized_groups, p.oversized.len() as u64);
+}
+
+fn attr<'p>(p: &'p Preview, key: &str, name: &str) -> Option<&'p Value> {
+    p.groups
+        .iter()
+        .find(|g| g.key == key)
+        .unwrap_or_else(|| panic!("no group {key:?} in {p:#?}"))
+        .attributes
+        .get(name)
+}
+
+fn members<'p>(p: &'p Preview, key: &str) -> Vec<&'p str> {
+    p.groups
+        .iter()
+        .find(|g| g.key == key)
+        .unwrap_or_else(|| panic!("no group {key:?} in {p:#?}"))
+        .members
+        .iter()
+        .map(String::as_str)
+        .collect()
+}
+
+fn codes(p: &Preview) -> Vec<&str> {
+    p.diagnostics.iter().map(|d| d.code.as_str()).collect()
+}
+
+fn diagnostics_with<'p>(p: &'p Preview, code: &str) -> Vec<&'p group_identity::Diagnostic> {
+    p.diagnostics.iter().filter(|d| d.code == code).collect()
+}
+
+const HOME: &str = "123 Main St";
+
+// ---------------------------------------------------------------------------------------
+// The API reference's example and boolean_or
+
+#[test]
+fn john_and_jane_share_has_dog_true_when_one_has_a_dog() {
+    let def = household(&[("has_dog", Aggregation::BooleanOr)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "name": "John Doe", "has_dog": true}),
+            json!({"mpid": 2, "$address": HOME, "name": "Jane Doe"}),
+        ]),
+    );
+    assert_eq!(p.group_id, "household");
+    assert_eq!(p.groups.len(), 1);
+    assert_eq!(members(&p, HOME), ["1", "2"]);
+    assert_eq!(attr(&p, HOME, "household:has_dog"), Some(&json!(true)));
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+}
+
+#[test]
+fn has_dog_is_false_for_everyone_when_nobody_has_one_and_always_set() {
+    let def = household(&[("has_dog", Aggregation::BooleanOr)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "has_dog": false}),
+            json!({"mpid": 2, "$address": HOME}),
+            json!({"mpid": 3, "$address": "9 Elm Road"}),
+            json!({"mpid": 4, "$address": "9 Elm Road"}),
+        ]),
+    );
+    assert_eq!(attr(&p, HOME, "household:has_dog"), Some(&json!(false)));
+    // No member has the attribute at all: still set, to false.
+    assert_eq!(
+        attr(&p, "9 Elm Road", "household:has_dog"),
+        Some(&json!(false))
+    );
+}
+
+#[test]
+fn boolean_or_coerces_strings_trimmed_in_any_case() {
+    let def = household(&[("has_dog", Aggregation::BooleanOr)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": "1 True Lane", "has_dog": "TRUE"}),
+            json!({"mpid": 2, "$address": "1 True Lane", "has_dog": false}),
+            json!({"mpid": 3, "$address": "2 False Lane", "has_dog": " false "}),
+            json!({"mpid": 4, "$address": "2 False Lane", "has_dog": "False"}),
+            json!({"mpid": 5, "$address": "3 Spaced Lane", "has_dog": "\ttrue\n"}),
+            json!({"mpid": 6, "$address": "3 Spaced Lane"}),
+        ]),
+    );
+    assert_eq!(
+        attr(&p, "1 True Lane", "household:has_dog"),
+        Some(&json!(true))
+    );
+    assert_eq!(
+        attr(&p, "2 False Lane", "household:has_dog"),
+        Some(&json!(false))
+    );
+    assert_eq!(
+        attr(&p, "3 Spaced Lane", "household:has_dog"),
+        Some(&json!(true))
+    );
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+}
+
+#[test]
+fn uncoercible_values_are_left_out_and_warned_once_per_profile_and_attribute() {
+    let def = household(&[
+        ("has_dog", Aggregation::BooleanOr),
+        ("ltv", Aggregation::Sum),
+        ("visits", Aggregation::Average),
+    ]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "has_dog": "maybe", "ltv": "lots", "visits": 4}),
+            json!({"mpid": 2, "$address": HOME, "has_dog": 1, "ltv": 10, "visits": [1, 2]}),
+            // No key: values are still checked and reported.
+            json!({"mpid": 3, "has_dog": "yes"}),
+        ]),
+    );
+    // "maybe" and 1 are not booleans: nobody has a usable true.
+    assert_eq!(attr(&p, HOME, "household:has_dog"), Some(&json!(false)));
+    assert_eq!(attr(&p, HOME, "household:ltv"), Some(&json!(10)));
+    assert_eq!(attr(&p, HOME, "household:visits"), Some(&json!(4)));
+    let mut seen: Vec<(String, String)> = diagnostics_with(&p, "uncoercible_value")
+        .iter()
+        .map(|d| {
+            assert_eq!(d.level, Level::Warning);
+            (
+                d.mpid.clone().unwrap_or_default(),
+                d.attribute.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let expected: Vec<(String, String)> = [
+        ("1", "has_dog"),
+        ("1", "ltv"),
+        ("2", "has_dog"),
+        ("2", "visits"),
+        ("3", "has_dog"),
+    ]
+    .iter()
+    .map(|(m, a)| (m.to_string(), a.to_string()))
+    .collect();
+    assert_eq!(seen, expected, "{:#?}", p.diagnostics);
+    assert_eq!(p.diagnostics.len(), 5, "{:#?}", p.diagnostics);
+    // The warning names the value found.
+    let maybe = &diagnostics_with(&p, "uncoercible_value")[0];
+    assert!(maybe.message.contains("maybe"), "{}", maybe.message);
+    assert_eq!(maybe.line, Some(1));
+}
+
+// ---------------------------------------------------------------------------------------
+// sum and average
+
+#[test]
+fn sum_takes_numbers_and_numeric_strings() {
+    let def = household(&[("ltv", Aggregation::Sum)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "ltv": 1.5}),
+            json!({"mpid": 2, "$address": HOME, "ltv": "1e3"}),
+            json!({"mpid": 3, "$address": HOME, "ltv": "-3.5"}),
+            json!({"mpid": 4, "$address": HOME, "ltv": "12"}),
+            json!({"mpid": 5, "$address": HOME, "ltv": 0.5}),
+        ]),
+    );
+    // 1.5 + 1000 - 3.5 + 12 + 0.5 = 1010.5
+    assert_eq!(attr(&p, HOME, "household:ltv"), Some(&json!(1010.5)));
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+}
+
+#[test]
+fn integral_results_print_without_a_fraction() {
+    let def = household(&[("ltv", Aggregation::Sum), ("visits", Aggregation::Average)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "ltv": 1.5, "visits": 2.5}),
+            json!({"mpid": 2, "$address": HOME, "ltv": 1.5, "visits": 3.5}),
+        ]),
+    );
+    let ltv = attr(&p, HOME, "household:ltv").unwrap();
+    assert_eq!(serde_json::to_string(ltv).unwrap(), "3");
+    let visits = attr(&p, HOME, "household:visits").unwrap();
+    assert_eq!(serde_json::to_string(visits).unwrap(), "3");
+    let text = serde_json::to_string(&p).unwrap();
+    assert!(text.contains("\"household:ltv\":3,"), "{text}");
+}
+
+#[test]
+fn sum_rejects_what_is_not_a_whole_finite_decimal_number() {
+    let def = household(&[("ltv", Aggregation::Sum)]);
+    let values = [
+        json!("lots"),
+        json!("NaN"),
+        json!("inf"),
+        json!("1e999"),
+        json!("12abc"),
+        json!(""),
+        json!(true),
+        json!({"amount": 1}),
+        // decision: numeric strings are not trimmed ("parse whole"): " 12" is not a number.
+        json!(" 12"),
+    ];
+    let mut records = vec![json!({"mpid": 0, "$address": HOME, "ltv": 7})];
+    for (i, v) in values.iter().enumerate() {
+        records.push(json!({"mpid": i + 1, "$address": format!("{i} Other Street"), "ltv": v}));
+    }
+    let p = run(&def, &ndjson(&records));
+    let warned: Vec<_> = diagnostics_with(&p, "uncoercible_value")
+        .iter()
+        .map(|d| d.mpid.clone().unwrap_or_default())
+        .collect();
+    let expected: Vec<String> = (1..=values.len()).map(|i| i.to_string()).collect();
+    assert_eq!(warned, expected, "{:#?}", p.diagnostics);
+}
+
+#[test]
+fn sum_and_average_are_not_set_without_a_usable_value() {
+    let def = household(&[
+        ("ltv", Aggregation::Sum),
+        ("visits", Aggregation::Average),
+        ("has_dog", Aggregation::BooleanOr),
+    ]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "ltv": "n/a"}),
+            json!({"mpid": 2, "$address": HOME, "visits": null}),
+        ]),
+    );
+    let group = &p.groups[0];
+    assert_eq!(group.attributes.get("household:ltv"), None);
+    assert_eq!(group.attributes.get("household:visits"), None);
+    // Attributes come in definition order; unset ones are simply missing.
+    let names: Vec<&str> = group.attributes.0.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["household:has_dog"]);
+}
+
+#[test]
+fn average_is_the_mean_of_usable_values() {
+    let def = household(&[("visits", Aggregation::Average)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "visits": 1}),
+            json!({"mpid": 2, "$address": HOME, "visits": "2"}),
+            json!({"mpid": 3, "$address": HOME}),
+            json!({"mpid": 4, "$address": HOME, "visits": "maybe"}),
+            json!({"mpid": 5, "$address": HOME, "visits": 4.5}),
+            json!({"mpid": 6, "$address": "7 Even Street", "visits": 1}),
+            json!({"mpid": 7, "$address": "7 Even Street", "visits": 2}),
+        ]),
+    );
+    // (1 + 2 + 4.5) / 3: absent and unusable values do not count.
+    assert_eq!(attr(&p, HOME, "household:visits"), Some(&json!(2.5)));
+    assert_eq!(
+        attr(&p, "7 Even Street", "household:visits"),
+        Some(&json!(1.5))
+    );
+    assert_eq!(codes(&p), ["uncoercible_value"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// latest
+
+fn latest_of(records: &[Value]) -> Option<Value> {
+    let def = household(&[("country", Aggregation::Latest)]);
+    let p = run(&def, &ndjson(records));
+    assert_eq!(p.groups.len(), 1, "{p:#?}");
+    p.groups[0].attributes.get("household:country").cloned()
+}
+
+#[test]
+fn latest_prefers_the_per_attribute_time_over_the_profile_time() {
+    // A's country time (2020) is older than B's updated_at (2022), although A's own
+    // updated_at (2025) is the newest time of all.
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US", "updated_at": "2025-01-01T00:00:00Z",
+               "user_attribute_timestamps": {"country": "2020-01-01T00:00:00Z"}}),
+        json!({"mpid": 2, "$address": HOME, "country": "DE", "updated_at": "2022-01-01T00:00:00Z"}),
+    ]);
+    assert_eq!(got, Some(json!("DE")));
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US",
+               "user_attribute_timestamps": {"country": 1_700_000_000_001_i64}}),
+        json!({"mpid": 2, "$address": HOME, "country": "DE", "updated_at": 1_700_000_000_000_i64}),
+    ]);
+    assert_eq!(got, Some(json!("US")));
+}
+
+#[test]
+fn latest_uses_updated_at_then_last_stored_timestamp() {
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US", "last_stored_timestamp_ms": 2_000}),
+        json!({"mpid": 2, "$address": HOME, "country": "DE", "last_stored_timestamp_ms": 1_000}),
+    ]);
+    assert_eq!(got, Some(json!("US")));
+    // updated_at comes before last_stored_timestamp_ms on the same profile.
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US",
+               "updated_at": 1_000, "last_stored_timestamp_ms": 9_000}),
+        json!({"mpid": 2, "$address": HOME, "country": "DE", "last_stored_timestamp_ms": 2_000}),
+    ]);
+    assert_eq!(got, Some(json!("DE")));
+}
+
+#[test]
+fn latest_values_without_a_time_are_older_than_any_with_one() {
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US", "updated_at": "1971-01-01T00:00:00Z"}),
+        json!({"mpid": 2, "$address": HOME, "country": "DE"}),
+    ]);
+    assert_eq!(got, Some(json!("US")));
+    // Without any time at all, the later record wins (a tie).
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US"}),
+        json!({"mpid": 2, "$address": HOME, "country": "DE"}),
+    ]);
+    assert_eq!(got, Some(json!("DE")));
+}
+
+#[test]
+fn latest_ties_go_to_the_later_record_across_time_forms() {
+    // The same instant as RFC 3339 with an offset and as epoch milliseconds.
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US",
+               "user_attribute_timestamps": {"country": "2024-01-02T04:04:05.678+01:00"}}),
+        json!({"mpid": 2, "$address": HOME, "country": "DE",
+               "user_attribute_timestamps": {"country": 1_704_164_645_678_i64}}),
+        json!({"mpid": 3, "$address": HOME, "country": "FR",
+               "user_attribute_timestamps": {"country": "2024-01-02T03:04:05.677Z"}}),
+    ]);
+    assert_eq!(got, Some(json!("DE")));
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US", "updated_at": 1_704_164_645_678_i64}),
+        json!({"mpid": 2, "$address": HOME, "country": "DE", "updated_at": "2024-01-02T03:04:05.678Z"}),
+    ]);
+    assert_eq!(got, Some(json!("DE")));
+}
+
+#[test]
+fn latest_keeps_any_non_null_value_as_it_is() {
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": {"code": "US"}, "updated_at": 5}),
+        json!({"mpid": 2, "$address": HOME, "country": null, "updated_at": 9}),
+    ]);
+    assert_eq!(got, Some(json!({"code": "US"})));
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": 12.50, "updated_at": 5}),
+        json!({"mpid": 2, "$address": HOME}),
+    ]);
+    assert_eq!(got, Some(json!(12.5)));
+    assert_eq!(
+        latest_of(&[
+            json!({"mpid": 1, "$address": HOME}),
+            json!({"mpid": 2, "$address": HOME})
+        ]),
+        None
+    );
+}
+
+#[test]
+fn latest_with_an_unreadable_time_warns_and_falls_back() {
+    // decision: a per-attribute time that is not a time is reported (`invalid_timestamp`)
+    // and the profile's own time is used instead.
+    let def = household(&[("country", Aggregation::Latest)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "country": "US", "updated_at": 3_000,
+                   "user_attribute_timestamps": {"country": "yesterday"}}),
+            json!({"mpid": 2, "$address": HOME, "country": "DE", "updated_at": 2_000}),
+        ]),
+    );
+    assert_eq!(attr(&p, HOME, "household:country"), Some(&json!("US")));
+    assert_eq!(codes(&p), ["invalid_timestamp"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Keys
+
+fn keyed(values: &[Value]) -> Preview {
+    let def = household(&[]);
+    let records: Vec<Value> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| json!({"mpid": i + 1, "$address": v}))
+        .collect();
+    run(&def, &ndjson(&records))
+}
+
+#[test]
+fn keys_are_case_sensitive_and_not_trimmed() {
+    let p = keyed(&[
+        json!("12 Main St"),
+        json!("12 MAIN ST"),
+        json!("12 Main St "),
+        json!(" 12 Main St"),
+    ]);
+    assert_eq!(p.stats.groups, 0);
+    assert_eq!(p.stats.singletons, 4);
+    let keys: Vec<&str> = p.singletons.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["12 Main St", "12 MAIN ST", "12 Main St ", " 12 Main St"]
+    );
+}
+
+#[test]
+fn numbers_and_booleans_are_keys_by_their_json_text() {
+    let def = household(&[]);
+    let input = "{\"mpid\":1,\"$address\":12345}\n{\"mpid\":2,\"$address\":\"12345\"}\n\
+                 {\"mpid\":3,\"$address\":false}\n{\"mpid\":4,\"$address\":false}\n\
+                 {\"mpid\":5,\"$address\":true}\n{\"mpid\":6,\"$address\":1.50}\n\
+                 {\"mpid\":7,\"$address\":\"1.50\"}\n";
+    let p = run(&def, input);
+    assert_eq!(members(&p, "12345"), ["1", "2"]);
+    assert_eq!(members(&p, "false"), ["3", "4"]);
+    // "true" has four characters; "1.50" keeps its text (not 1.5).
+    assert_eq!(p.stats.short_key, 3);
+    let short: Vec<(&str, u64)> = p
+        .short_keys
+        .iter()
+        .map(|k| (k.key.as_str(), k.count))
+        .collect();
+    assert_eq!(short, [("true", 1), ("1.50", 2)]);
+}
+
+#[test]
+fn absent_null_and_empty_keys_are_no_key_without_warning() {
+    let def = household(&[]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1}),
+            json!({"mpid": 2, "$address": null}),
+            json!({"mpid": 3, "$address": ""}),
+        ]),
+    );
+    assert_eq!(p.stats.no_key, 3);
+    assert_eq!(p.stats.profiles, 3);
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+}
+
+#[test]
+fn arrays_and_objects_are_unusable_keys() {
+    let p = keyed(&[
+        json!(["12 Main St"]),
+        json!({"street": "12 Main St"}),
+        json!([]),
+    ]);
+    assert_eq!(p.stats.no_key, 3);
+    let warnings = diagnostics_with(&p, "unusable_key");
+    assert_eq!(warnings.len(), 3, "{:#?}", p.diagnostics);
+    assert_eq!(warnings[0].level, Level::Warning);
+    assert_eq!(warnings[0].mpid.as_deref(), Some("1"));
+    assert_eq!(warnings[0].attribute.as_deref(), Some("$address"));
+    assert_eq!(warnings[1].line, Some(2));
+}
+
+#[test]
+fn keys_under_five_code_points_form_no_group() {
+    let p = keyed(&[
+        json!("abcd"),
+        json!("abcd"),
+        json!("abcde"),
+        json!("abcde"),
+        json!("🏠🏠🏠🏠"),
+        json!("🏠🏠🏠🏠"),
+        json!("ééééé"),
+        json!("ééééé"),
+    ]);
+    assert_eq!(p.stats.short_key, 4);
+    assert_eq!(p.stats.groups, 2);
+    assert_eq!(members(&p, "abcde"), ["3", "4"]);
+    assert_eq!(members(&p, "ééééé"), ["7", "8"]);
+    let short: Vec<(&str, u64)> = p
+        .short_keys
+        .iter()
+        .map(|k| (k.key.as_str(), k.count))
+        .collect();
+    assert_eq!(short, [("abcd", 2), ("🏠🏠🏠🏠", 2)]);
+}
+
+#[test]
+fn ten_members_group_eleven_are_oversized_one_is_a_singleton() {
+    let mut records = Vec::new();
+    for i in 0..10 {
+        records.push(json!({"mpid": 100 + i, "$address": "10 Full House", "visits": 1}));
+    }
+    for i in 0..11 {
+        records.push(json!({"mpid": 200 + i, "$address": "11 Too Many Rd", "visits": 1}));
+    }
+    records.push(json!({"mpid": 300, "$address": "1 Alone Street"}));
+    let def = household(&[("visits", Aggregation::Sum)]);
+    let p = run(&def, &ndjson(&records));
+    assert_eq!(members(&p, "10 Full House").len(), 10);
+    assert_eq!(
+        attr(&p, "10 Full House", "household:visits"),
+        Some(&json!(10))
+    );
+    assert_eq!(p.oversized.len(), 1);
+    assert_eq!(p.oversized[0].key, "11 Too Many Rd");
+    assert_eq!(p.oversized[0].size, 11);
+    assert_eq!(p.stats.oversized_profiles, 11);
+    assert_eq!(p.stats.oversized_groups, 1);
+    assert_eq!(p.stats.grouped_profiles, 10);
+    assert_eq!(p.stats.singletons, 1);
+    assert_eq!(p.singletons[0].key, "1 Alone Street");
+    assert_eq!(p.singletons[0].mpid, "300");
+    assert_eq!(p.stats.profiles, 22);
+}
+
+#[test]
+fn normalize_keys_joins_near_duplicates() {
+    let def = household(&[]);
+    let input = ndjson(&[
+        json!({"mpid": 1, "$address": "12 Main St"}),
+        json!({"mpid": 2, "$address": "  12  MAIN\tst "}),
+        json!({"mpid": 3, "$address": "12 ÉLM St"}),
+        json!({"mpid": 4, "$address": "12 élm st"}),
+        json!({"mpid": 5, "$address": "   "}),
+    ]);
+    let plain = run(&def, &input);
+    assert_eq!(plain.stats.groups, 0);
+    let options = PreviewOptions {
+        normalize_keys: true,
+        ..PreviewOptions::default()
+    };
+    let p = run_with(&def, &input, &options);
+    // decision: a group's key is shown normalized; a key of white space only is no key.
+    assert_eq!(members(&p, "12 main st"), ["1", "2"]);
+    assert_eq!(members(&p, "12 élm st"), ["3", "4"]);
+    assert_eq!(p.stats.no_key, 1);
+}
+
+#[test]
+fn source_attribute_case_warns_when_only_another_spelling_exists() {
+    let def = household(&[]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$Address": HOME}),
+            json!({"mpid": 2, "$Address": HOME}),
+            json!({"mpid": 3, "user_attributes": {"$Address": HOME}}),
+            json!({"mpid": 4, "$ADDRESS": "1 Elm Street"}),
+        ]),
+    );
+    assert_eq!(p.stats.no_key, 4);
+    let warnings = diagnostics_with(&p, "source_attribute_case");
+    assert_eq!(warnings.len(), 2, "{:#?}", p.diagnostics);
+    assert_eq!(warnings[0].level, Level::Warning);
+    assert_eq!(warnings[0].attribute.as_deref(), Some("$Address"));
+    // decision: the count is in the message, one warning per spelling.
+    assert!(warnings[0].message.contains('3'), "{}", warnings[0].message);
+    assert_eq!(warnings[1].attribute.as_deref(), Some("$ADDRESS"));
+
+    // One profile with the exact spelling: no warning.
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$Address": HOME}),
+            json!({"mpid": 2, "$address": HOME}),
+        ]),
+    );
+    assert!(diagnostics_with(&p, "source_attribute_case").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// mpids
+
+#[test]
+fn mpids_are_strings_or_integers_and_survive_exactly() {
+    let def = household(&[]);
+    let input = format!(
+        "{}\n{}\n{}\n",
+        r#"{"mpid": -9223372036854775808, "$address": "123 Main St"}"#,
+        r#"{"mpid": 9223372036854775807, "$address": "123 Main St"}"#,
+        r#"{"mpid": "9007199254740993", "$address": "123 Main St"}"#,
+    );
+    let p = run(&def, &input);
+    assert_eq!(
+        members(&p, HOME),
+        [
+            "-9223372036854775808",
+            "9223372036854775807",
+            "9007199254740993"
+        ]
+    );
+    let text = serde_json::to_string(&p).unwrap();
+    assert!(text.contains("\"-9223372036854775808\""), "{text}");
+}
+
+#[test]
+fn missing_mpid_is_skipped_with_its_line() {
+    let def = household(&[]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME}),
+            json!({"$address": HOME}),
+            json!({"mpid": null, "$address": HOME}),
+            json!({"mpid": 2, "$address": HOME}),
+        ]),
+    );
+    assert_eq!(p.stats.profiles, 2);
+    assert_eq!(p.stats.skipped, 2);
+    let missing = diagnostics_with(&p, "missing_mpid");
+    let lines: Vec<Option<u64>> = missing.iter().map(|d| d.line).collect();
+    assert_eq!(lines, [Some(2), Some(3)]);
+    assert_eq!(members(&p, HOME), ["1", "2"]);
+}
+
+#[test]
+fn repeated_mpid_is_skipped_and_the_first_stands() {
+    let def = household(&[("has_dog", Aggregation::BooleanOr)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 7, "$address": HOME, "has_dog": false}),
+            json!({"mpid": 8, "$address": HOME}),
+            json!({"mpid": 7, "$address": HOME, "has_dog": true}),
+            // decision: "7" and 7 are the same mpid.
+            json!({"mpid": "7", "$address": "9 Elm Road"}),
+        ]),
+    );
+    assert_eq!(members(&p, HOME), ["7", "8"]);
+    assert_eq!(attr(&p, HOME, "household:has_dog"), Some(&json!(false)));
+    assert_eq!(p.stats.skipped, 2);
+    let dups = diagnostics_with(&p, "duplicate_mpid");
+    assert_eq!(dups.len(), 2);
+    assert_eq!(dups[0].level, Level::Warning);
+    assert_eq!(dups[0].mpid.as_deref(), Some("7"));
+    assert_eq!(dups[0].line, Some(3));
+}
+
+#[test]
+fn mpids_that_are_not_ids_are_skipped() {
+    // decision: numbers outside signed 64 bits, fractions, booleans, arrays and objects
+    // are `invalid_mpid`; an empty string is a missing mpid.
+    let def = household(&[]);
+    let input = "{\"mpid\": 9223372036854775808}\n{\"mpid\": 1.5}\n{\"mpid\": true}\n\
+                 {\"mpid\": [1]}\n{\"mpid\": {}}\n{\"mpid\": \"\"}\n{\"mpid\": \"abc\"}\n";
+    let p = run(&def, input);
+    assert_eq!(p.stats.skipped, 6);
+    assert_eq!(p.stats.profiles, 1);
+    assert_eq!(
+        codes(&p),
+        [
+            "invalid_mpid",
+            "invalid_mpid",
+            "invalid_mpid",
+            "invalid_mpid",
+            "invalid_mpid",
+            "missing_mpid"
+        ]
+    );
+}
+
+#[test]
+fn null_is_the_same_as_absent() {
+    let def = household(&[
+        ("has_dog", Aggregation::BooleanOr),
+        ("country", Aggregation::Latest),
+        ("ltv", Aggregation::Sum),
+    ]);
+    let with_nulls = ndjson(&[
+        json!({"mpid": 1, "$address": HOME, "has_dog": null, "ltv": null, "country": "US",
+               "updated_at": null, "user_attribute_timestamps": {"country": null},
+               "last_stored_timestamp_ms": 5}),
+        json!({"mpid": 2, "$address": HOME, "country": null, "ltv": 4,
+               "user_attribute_timestamps": null}),
+        json!({"mpid": 3, "$address": null}),
+    ]);
+    let without = ndjson(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US", "last_stored_timestamp_ms": 5}),
+        json!({"mpid": 2, "$address": HOME, "ltv": 4}),
+        json!({"mpid": 3}),
+    ]);
+    let a = run(&def, &with_nulls);
+    let b = run(&def, &without);
+    assert_eq!(a, b);
+    assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
+    assert_eq!(attr(&a, HOME, "household:country"), Some(&json!("US")));
+}
+
+// ---------------------------------------------------------------------------------------
+// Formats and broken input
+
+#[test]
+fn ndjson_skips_blank_lines_and_reports_bad_lines_by_number() {
+    let def = household(&[]);
+    let input = "\n{\"mpid\":1,\"$address\":\"123 Main St\"}\n   \n{\"mpid\":2,\"$address\":\n\
+                 {\"mpid\":3,\"$address\":\"123 Main St\"}\r\n\r\n42\n";
+    let p = run(&def, input);
+    assert_eq!(p.format, Format::Ndjson);
+    assert_eq!(members(&p, HOME), ["1", "3"]);
+    assert_eq!(p.stats.skipped, 2);
+    let found: Vec<(&str, Option<u64>, Level)> = p
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line, d.level))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("invalid_json", Some(4), Level::Error),
+            ("not_an_object", Some(7), Level::Error)
+        ]
+    );
+    assert!(p.diagnostics[0].column.is_some());
+}
+
+#[test]
+fn json_array_broken_in_the_middle_is_one_error_with_line_and_column() {
+    let def = household(&[]);
+    let input = "[\n  {\"mpid\": 1, \"$address\": \"123 Main St\"},\n  {\"mpid\": 2, \"$address\": \"123 Main St\"},\n  {\"mpid\": 3, \"$address\": oops},\n  {\"mpid\": 4, \"$address\": \"123 Main St\"}\n]\n";
+    let p = run(&def, input);
+    assert_eq!(p.format, Format::Json);
+    assert_eq!(members(&p, HOME), ["1", "2"]);
+    assert_eq!(p.stats.profiles, 2);
+    assert_eq!(p.diagnostics.len(), 1, "{:#?}", p.diagnostics);
+    let d = &p.diagnostics[0];
+    assert_eq!(d.level, Level::Error);
+    assert_eq!(d.code, "invalid_json");
+    assert_eq!(d.line, Some(4));
+    // The `o` of `oops`.
+    assert_eq!(d.column, Some(27));
+}
+
+#[test]
+fn json_array_skips_records_that_are_not_objects() {
+    let def = household(&[]);
+    let input = "[\n{\"mpid\": 1, \"$address\": \"123 Main St\"},\n\"text\",\n[1, 2],\nnull,\n7,\n{\"mpid\": 2, \"$address\": \"123 Main St\"}\n]";
+    let p = run(&def, input);
+    assert_eq!(members(&p, HOME), ["1", "2"]);
+    assert_eq!(p.stats.skipped, 4);
+    let found: Vec<(&str, Option<u64>)> = p
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("not_an_object", Some(3)),
+            ("not_an_object", Some(4)),
+            ("not_an_object", Some(5)),
+            ("not_an_object", Some(6))
+        ]
+    );
+}
+
+#[test]
+fn csv_quoting_empty_cells_and_string_values() {
+    let def = household(&[
+        ("has_dog", Aggregation::BooleanOr),
+        ("ltv", Aggregation::Sum),
+    ]);
+    let input = "mpid,$address,has_dog,ltv\n\
+                 1,\"12 Main St, Apt 4\",TRUE,1e3\n\
+                 2,\"12 Main St, Apt 4\",,-3.5\n\
+                 3,\"The \"\"Old\"\" Mill\",maybe,\n\
+                 4,\"The \"\"Old\"\" Mill\", false ,12\n\
+                 5,,true,1\n";
+    let p = run(&def, input);
+    assert_eq!(p.format, Format::Csv);
+    assert_eq!(members(&p, "12 Main St, Apt 4"), ["1", "2"]);
+    assert_eq!(
+        attr(&p, "12 Main St, Apt 4", "household:has_dog"),
+        Some(&json!(true))
+    );
+    assert_eq!(
+        attr(&p, "12 Main St, Apt 4", "household:ltv"),
+        Some(&json!(996.5))
+    );
+    assert_eq!(members(&p, "The \"Old\" Mill"), ["3", "4"]);
+    assert_eq!(
+        attr(&p, "The \"Old\" Mill", "household:has_dog"),
+        Some(&json!(false))
+    );
+    assert_eq!(p.stats.no_key, 1);
+    // Empty cells are absent: only "maybe" is uncoercible. Lines count the header.
+    let warnings = diagnostics_with(&p, "uncoercible_value");
+    assert_eq!(warnings.len(), 1, "{:#?}", p.diagnostics);
+    assert_eq!(warnings[0].mpid.as_deref(), Some("3"));
+    assert_eq!(warnings[0].line, Some(4));
+}
+
+#[test]
+fn csv_needs_an_mpid_column() {
+    let def = household(&[]);
+    let p = run(&def, "id,$address\n1,123 Main St\n2,123 Main St\n");
+    assert_eq!(p.stats.profiles, 0);
+    assert_eq!(p.stats.skipped, 2);
+    // decision: one error for the header, then each row is a missing mpid.
+    assert_eq!(
+        codes(&p),
+        ["missing_mpid_column", "missing_mpid", "missing_mpid"]
+    );
+    assert_eq!(p.diagnostics[0].level, Level::Error);
+    assert_eq!(p.diagnostics[0].line, Some(1));
+}
+
+#[test]
+fn csv_time_columns_are_times_not_attributes() {
+    let def = household(&[("country", Aggregation::Latest)]);
+    let input = "mpid,$address,country,updated_at,last_stored_timestamp_ms\n\
+                 1,123 Main St,US,2024-01-02T00:00:00Z,\n\
+                 2,123 Main St,DE,2023-01-01T00:00:00Z,\n\
+                 3,9 Elm Road,FR,,1704067200000\n\
+                 4,9 Elm Road,ES,1704067199999,\n";
+    let p = run(&def, input);
+    assert_eq!(attr(&p, HOME, "household:country"), Some(&json!("US")));
+    assert_eq!(
+        attr(&p, "9 Elm Road", "household:country"),
+        Some(&json!("FR"))
+    );
+    let (profiles, diagnostics) = read_all(input.as_bytes(), Format::Csv);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(profiles.len(), 4);
+    let keys: Vec<&str> = profiles[0].attributes.keys().map(String::as_str).collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.contains(&"$address") && keys.contains(&"country"));
+    assert_eq!(profiles[0].attributes["country"], json!("US"));
+}
+
+#[test]
+fn profile_api_shape_reads_only_user_attributes() {
+    let def = household(&[("has_dog", Aggregation::BooleanOr)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "created_timestamp_ms": 1, "has_dog": true, "$address": "99 Top Level Rd",
+                   "user_identities": [{"type": "email", "value": "a@example.com"}],
+                   "user_attributes": {"$address": HOME, "has_dog": false}}),
+            json!({"mpid": 2, "user_attributes": {"$address": HOME}}),
+            // Flat: every key but mpid and times is an attribute.
+            json!({"mpid": 3, "$address": "99 Top Level Rd", "has_dog": true}),
+        ]),
+    );
+    assert_eq!(members(&p, HOME), ["1", "2"]);
+    assert_eq!(attr(&p, HOME, "household:has_dog"), Some(&json!(false)));
+    assert_eq!(p.stats.singletons, 1);
+    assert_eq!(p.singletons[0].key, "99 Top Level Rd");
+
+    let input = ndjson(&[
+        json!({"mpid": 1, "last_stored_timestamp_ms": 5,
+               "user_identities": [], "user_attributes": {"$address": HOME, "a": null, "b": [1]}}),
+        json!({"mpid": "2", "$address": HOME, "updated_at": "2024-01-01T00:00:00Z", "c": 1}),
+    ]);
+    let (profiles, diagnostics) = read_all(input.as_bytes(), Format::Auto);
+    assert!(diagnostics.is_empty());
+    assert_eq!(profiles[0].mpid, "1");
+    assert_eq!(
+        Value::Object(profiles[0].attributes.clone()),
+        json!({"$address": HOME, "b": [1]})
+    );
+    assert_eq!(
+        Value::Object(profiles[1].attributes.clone()),
+        json!({"$address": HOME, "c": 1})
+    );
+}
+
+#[test]
+fn read_all_skips_records_as_a_preview_does() {
+    let input = "{\"mpid\":1,\"a\":1}\nnope\n{\"a\":2}\n{\"mpid\":1,\"a\":3}\n";
+    let (profiles, diagnostics) = read_all(input.as_bytes(), Format::Ndjson);
+    assert_eq!(profiles.len(), 1);
+    assert_eq!(profiles[0].attributes["a"], json!(1));
+    let found: Vec<(&str, Option<u64>)> = diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("invalid_json", Some(2)),
+            ("missing_mpid", Some(3)),
+            ("duplicate_mpid", Some(4))
+        ]
+    );
+}
+
+#[test]
+fn format_is_detected_from_the_first_non_blank_character() {
+    let def = household(&[]);
+    let cases = [
+        ("  \n[{\"mpid\":1}]", Format::Json),
+        ("\n\n{\"mpid\":1}\n", Format::Ndjson),
+        ("mpid,$address\n1,x\n", Format::Csv),
+        ("\u{feff}[{\"mpid\":1}]", Format::Json),
+    ];
+    for (input, format) in cases {
+        let p = run(&def, input);
+        assert_eq!(p.format, format, "{input:?}");
+        assert_eq!(p.stats.profiles, 1, "{input:?}: {p:#?}");
+    }
+    // A named format wins over detection: `{` read as CSV is a header, not a record.
+    let options = PreviewOptions {
+        format: Format::Csv,
+        ..PreviewOptions::default()
+    };
+    let p = run_with(&def, "{\"mpid\":1}\n", &options);
+    assert_eq!(p.format, Format::Csv);
+    assert_eq!(p.stats.profiles, 0);
+    // decision: empty input is an empty NDJSON preview.
+    let p = run(&def, "");
+    assert_eq!(p.stats, Default::default());
+    assert!(p.diagnostics.is_empty());
+}
+
+#[test]
+fn max_diagnostics_caps_the_list_and_counts_the_rest() {
+    let def = household(&[]);
+    let input = "{\"mpid\":1}\nx\nx\nx\nx\nx\n";
+    let options = PreviewOptions {
+        max_diagnostics: 2,
+        ..PreviewOptions::default()
+    };
+    let p = run_with(&def, input, &options);
+    assert_eq!(p.diagnostics.len(), 2);
+    assert_eq!(p.diagnostics_suppressed, 3);
+    assert_eq!(p.stats.skipped, 5);
+    assert_eq!(p.stats.profiles, 1);
+    let text = serde_json::to_value(&p).unwrap();
+    assert_eq!(text["diagnosticsSuppressed"], json!(3));
+    let p = run(&def, input);
+    assert_eq!(p.diagnostics.len(), 5);
+    assert_eq!(p.diagnostics_suppressed, 0);
+}
+
+#[test]
+fn groups_follow_their_first_member_and_members_input_order() {
+    let def = household(&[]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 5, "$address": "B Street 2"}),
+            json!({"mpid": 3, "$address": "A Street 1"}),
+            json!({"mpid": 9, "$address": "C Street 3"}),
+            json!({"mpid": 1, "$address": "A Street 1"}),
+            json!({"mpid": 2, "$address": "C Street 3"}),
+            json!({"mpid": 4, "$address": "B Street 2"}),
+        ]),
+    );
+    let keys: Vec<&str> = p.groups.iter().map(|g| g.key.as_str()).collect();
+    assert_eq!(keys, ["B Street 2", "A Street 1", "C Street 3"]);
+    assert_eq!(members(&p, "A Street 1"), ["3", "1"]);
+    assert_eq!(members(&p, "C Street 3"), ["9", "2"]);
+}
+
+#[test]
+fn preview_serializes_with_camel_case_names() {
+    let def = household(&[("has_dog", Aggregation::BooleanOr)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "has_dog": true}),
+            json!({"mpid": 2, "$address": HOME}),
+        ]),
+    );
+    let v = serde_json::to_value(&p).unwrap();
+    assert_eq!(v["groupId"], json!("household"));
+    assert_eq!(v["stats"]["groupedProfiles"], json!(2));
+    assert_eq!(
+        v["groups"][0],
+        json!({"key": HOME, "members": ["1", "2"], "attributes": {"household:has_dog": true}})
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Audiences
+
+fn audience_input() -> String {
+    ndjson(&[
+        json!({"mpid": 1, "$address": "1 Elm Street", "has_dog": true, "ltv": 10,
+               "tags": ["a", "b"], "name": "Jane Doe"}),
+        json!({"mpid": 2, "$address": "1 Elm Street", "ltv": "5", "name": "John Doe"}),
+        json!({"mpid": 3, "$address": "2 Oak Avenue", "has_dog": false, "ltv": 100, "name": "Ann"}),
+        json!({"mpid": 4, "$address": "2 Oak Avenue", "ltv": 1}),
+        json!({"mpid": 5, "ltv": 50, "has_dog": "TRUE", "tags": ["b"]}),
+    ])
+}
+
+fn matching(conditions: &[(&str, &str, Option<Value>)]) -> Vec<String> {
+    let def = household(&[
+        ("has_dog", Aggregation::BooleanOr),
+        ("ltv", Aggregation::Sum),
+    ]);
+    let conditions: Vec<Condition> = conditions
+        .iter()
+        .map(|(a, o, v)| Condition {
+            attribute: (*a).into(),
+            operator: (*o).into(),
+            value: v.clone(),
+        })
+        .collect();
+    let result = preview_audience(
+        &def,
+        audience_input().as_bytes(),
+        &conditions,
+        &AudienceOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{conditions:?}: {e}"));
+    assert_eq!(result.total, 5);
+    assert_eq!(result.matched, result.mpids.len() as u64);
+    result.mpids
+}
+
+#[test]
+fn audience_operators_over_inherited_attributes() {
+    let t = Some(json!(true));
+    assert_eq!(
+        matching(&[("household:has_dog", "=", t.clone())]),
+        ["1", "2"]
+    );
+    // decision: `!=` does not match a profile without the attribute.
+    assert_eq!(
+        matching(&[("household:has_dog", "!=", t.clone())]),
+        ["3", "4"]
+    );
+    assert_eq!(
+        matching(&[("household:ltv", "=", Some(json!(15)))]),
+        ["1", "2"]
+    );
+    assert_eq!(
+        matching(&[("household:ltv", ">", Some(json!(15)))]),
+        ["3", "4"]
+    );
+    assert_eq!(
+        matching(&[("household:ltv", ">=", Some(json!("15")))]),
+        ["1", "2", "3", "4"]
+    );
+    assert_eq!(
+        matching(&[("household:ltv", "<", Some(json!(101)))]),
+        ["1", "2"]
+    );
+    assert_eq!(
+        matching(&[("household:ltv", "<=", Some(json!(101)))]),
+        ["1", "2", "3", "4"]
+    );
+    assert_eq!(
+        matching(&[("household:has_dog", "exists", None)]),
+        ["1", "2", "3", "4"]
+    );
+    assert_eq!(
+        matching(&[("household:has_dog", "not_exists", None)]),
+        ["5"]
+    );
+}
+
+#[test]
+fn audience_operators_over_own_attributes() {
+    // Own values are coerced as aggregations coerce them: "TRUE" is true, "5" is 5.
+    assert_eq!(matching(&[("has_dog", "=", Some(json!(true)))]), ["1", "5"]);
+    assert_eq!(matching(&[("ltv", ">", Some(json!(20)))]), ["3", "5"]);
+    assert_eq!(matching(&[("ltv", "<=", Some(json!(5)))]), ["2", "4"]);
+    assert_eq!(matching(&[("name", "=", Some(json!("Ann")))]), ["3"]);
+    assert_eq!(
+        matching(&[("name", "=", Some(json!("ann")))]),
+        Vec::<String>::new()
+    );
+    assert_eq!(matching(&[("name", "!=", Some(json!("Ann")))]), ["1", "2"]);
+    assert_eq!(
+        matching(&[("name", "contains", Some(json!("Doe")))]),
+        ["1", "2"]
+    );
+    assert_eq!(
+        matching(&[("tags", "contains", Some(json!("b")))]),
+        ["1", "5"]
+    );
+    assert_eq!(matching(&[("tags", "contains", Some(json!("a")))]), ["1"]);
+    assert_eq!(matching(&[("name", "exists", None)]), ["1", "2", "3"]);
+    assert_eq!(matching(&[("name", "not_exists", None)]), ["4", "5"]);
+    // All conditions must hold, own and inherited together.
+    assert_eq!(
+        matching(&[
+            ("household:has_dog", "=", Some(json!(true))),
+            ("ltv", ">=", Some(json!(10))),
+        ]),
+        ["1"]
+    );
+}
+
+#[test]
+fn audience_rejects_unknown_operators_and_caps_mpids() {
+    let def = household(&[("has_dog", Aggregation::BooleanOr)]);
+    let input = audience_input();
+    let conditions = [
+        Condition {
+            attribute: "has_dog".into(),
+            operator: "exists".into(),
+            value: None,
+        },
+        Condition {
+            attribute: "has_dog".into(),
+            operator: "~".into(),
+            value: Some(json!(1)),
+        },
+    ];
+    let err = preview_audience(
+        &def,
+        input.as_bytes(),
+        &conditions,
+        &AudienceOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.index, 1);
+    assert!(err.message.contains('~'), "{}", err.message);
+    let no_attribute = [Condition {
+        attribute: String::new(),
+        operator: "exists".into(),
+        value: None,
+    }];
+    let err = preview_audience(
+        &def,
+        input.as_bytes(),
+        &no_attribute,
+        &AudienceOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.index, 0);
+
+    let everyone = [Condition {
+        attribute: "ltv".into(),
+        operator: "exists".into(),
+        value: None,
+    }];
+    let options = AudienceOptions {
+        limit: 2,
+        ..AudienceOptions::default()
+    };
+    let result = preview_audience(&def, input.as_bytes(), &everyone, &options).unwrap();
+    assert_eq!((result.total, result.matched), (5, 5));
+    assert_eq!(result.mpids, ["1", "2"]);
+}
+
+#[test]
+fn csv_lines_are_physical_lines_counting_the_header_and_quoted_breaks() {
+    let def = household(&[("has_dog", Aggregation::BooleanOr)]);
+    for newline in ["\n", "\r\n"] {
+        let input = [
+            "mpid,$address,has_dog",
+            "1,a,maybe",
+            "2,\"two\nlines\",maybe",
+            "3,c,maybe",
+        ]
+        .join(newline)
+            + newline;
+        let p = run(&def, &input);
+        let lines: Vec<(Option<&str>, Option<u64>)> = p
+            .diagnostics
+            .iter()
+            .map(|d| (d.mpid.as_deref(), d.line))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (Some("1"), Some(2)),
+                (Some("2"), Some(3)),
+                (Some("3"), Some(5))
+            ],
+            "line break {newline:?}"
+        );
+    }
+}

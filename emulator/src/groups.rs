@@ -1,0 +1,252 @@
+//! The six group endpoints: `/platform/workspaces/{ws}/groups[/{group_id}]`.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use group_identity::definition::{read_definition_text, DefinitionBody, Mode};
+use serde::de::IgnoredAny;
+
+use crate::auth::Caller;
+use crate::errors::ApiError;
+use crate::server::{timestamp, AppState};
+use crate::store::{Store, StoredGroup};
+
+type WsPath = Result<Path<String>, PathRejection>;
+type GroupPath = Result<Path<(String, String)>, PathRejection>;
+type Body = Result<Bytes, BytesRejection>;
+
+pub fn path_error(rejection: PathRejection) -> ApiError {
+    ApiError::bad_request(rejection.body_text())
+}
+
+pub fn body_error(rejection: BytesRejection) -> ApiError {
+    ApiError::platform(
+        rejection.status(),
+        crate::errors::platform_code(rejection.status()),
+        rejection.body_text(),
+    )
+}
+
+/// Reads a request body through the core's validation: 400 when it is not JSON at all,
+/// 422 with every issue when it breaks a rule, else the typed body.
+fn read_body(body: &[u8], mode: &Mode) -> Result<DefinitionBody, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body is not UTF-8 text (bad byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
+    let (validation, parsed) = read_definition_text(text, mode);
+    if serde_json::from_str::<IgnoredAny>(text).is_err() {
+        // The core's message names the line and column where the JSON breaks.
+        let detail = validation
+            .errors
+            .iter()
+            .find(|i| i.code == "invalid_json")
+            .map(|i| i.message.clone())
+            .unwrap_or_else(|| "the body is not JSON".to_string());
+        return Err(ApiError::bad_request(format!(
+            "the body is not JSON: {detail}"
+        )));
+    }
+    if !validation.valid {
+        return Err(ApiError::validation(
+            &validation.errors,
+            &validation.warnings,
+        ));
+    }
+    parsed.ok_or_else(|| ApiError::internal("the validator accepted the body but returned none"))
+}
+
+fn no_group(ws: u64, group_id: &str) -> ApiError {
+    ApiError::not_found(format!("workspace {ws} has no group {group_id:?}"))
+}
+
+/// Sets a workspace's group and saves; on a failed save the old value is put back.
+async fn commit(
+    app: &AppState,
+    store: &mut Store,
+    ws: u64,
+    group: Option<StoredGroup>,
+) -> Result<(), ApiError> {
+    let previous = std::mem::replace(&mut store.workspaces.entry(ws).or_default().group, group);
+    if let Err(error) = app.save(store).await {
+        store.workspaces.entry(ws).or_default().group = previous;
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// `GET .../groups`: the workspace's definitions (at most one).
+pub async fn list(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    path: WsPath,
+) -> Result<Json<Vec<StoredGroup>>, ApiError> {
+    let Path(ws) = path.map_err(path_error)?;
+    let ws = caller.workspace(&ws)?;
+    let store = app.store.lock().await;
+    let group = store.workspaces.get(&ws).and_then(|w| w.group.clone());
+    Ok(Json(group.into_iter().collect()))
+}
+
+/// `GET .../groups/{group_id}`.
+pub async fn get(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    path: GroupPath,
+) -> Result<Json<StoredGroup>, ApiError> {
+    let Path((ws, group_id)) = path.map_err(path_error)?;
+    let ws = caller.workspace(&ws)?;
+    let store = app.store.lock().await;
+    store
+        .workspaces
+        .get(&ws)
+        .and_then(|w| w.group.clone())
+        .filter(|g| g.id == group_id)
+        .map(Json)
+        .ok_or_else(|| no_group(ws, &group_id))
+}
+
+/// `POST .../groups`: one definition per workspace.
+pub async fn create(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    path: WsPath,
+    body: Body,
+) -> Result<Json<StoredGroup>, ApiError> {
+    let Path(ws) = path.map_err(path_error)?;
+    let ws = caller.workspace(&ws)?;
+    let body = read_body(&body.map_err(body_error)?, &Mode::Create)?;
+    let (Some(id), Some(source_user_attribute), Some(attributes)) =
+        (body.id, body.source_user_attribute, body.attributes)
+    else {
+        return Err(ApiError::internal(
+            "the validator accepted a body without required fields",
+        ));
+    };
+    let mut store = app.store.lock().await;
+    if let Some(existing) = store.workspaces.get(&ws).and_then(|w| w.group.as_ref()) {
+        return Err(if existing.id == id {
+            ApiError::unprocessable(
+                format!("a group with id {id:?} already exists in workspace {ws}"),
+                "/id",
+            )
+        } else {
+            ApiError::unprocessable(
+                format!(
+                    "workspace {ws} already has a group definition ({:?}) and holds at most 1: \
+                     update it with PUT or delete it first",
+                    existing.id
+                ),
+                "",
+            )
+        });
+    }
+    let now = timestamp();
+    let group = StoredGroup {
+        id,
+        description: body.description,
+        source_user_attribute,
+        attributes,
+        created_on: now.clone(),
+        created_by: caller.client_id.to_string(),
+        last_modified_on: now,
+        last_modified_by: caller.client_id.to_string(),
+    };
+    commit(&app, &mut store, ws, Some(group.clone())).await?;
+    Ok(Json(group))
+}
+
+/// `PUT .../groups/{group_id}`: replaces the definition; `created_*` stay.
+pub async fn update(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    path: GroupPath,
+    body: Body,
+) -> Result<Json<StoredGroup>, ApiError> {
+    let Path((ws, group_id)) = path.map_err(path_error)?;
+    let ws = caller.workspace(&ws)?;
+    let mode = Mode::Update {
+        group_id: group_id.clone(),
+    };
+    let body = read_body(&body.map_err(body_error)?, &mode)?;
+    let mut store = app.store.lock().await;
+    let Some(existing) = store
+        .workspaces
+        .get(&ws)
+        .and_then(|w| w.group.clone())
+        .filter(|g| g.id == group_id)
+    else {
+        return Err(no_group(ws, &group_id));
+    };
+    let group = StoredGroup {
+        id: existing.id,
+        // PUT replaces the whole definition: an omitted description is cleared.
+        description: body.description,
+        source_user_attribute: body
+            .source_user_attribute
+            .unwrap_or(existing.source_user_attribute),
+        attributes: body.attributes.unwrap_or(existing.attributes),
+        created_on: existing.created_on,
+        created_by: existing.created_by,
+        last_modified_on: timestamp(),
+        last_modified_by: caller.client_id.to_string(),
+    };
+    commit(&app, &mut store, ws, Some(group.clone())).await?;
+    Ok(Json(group))
+}
+
+/// `PATCH .../groups/{group_id}` ("set attributes"): replaces only `attributes`.
+pub async fn set_attributes(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    path: GroupPath,
+    body: Body,
+) -> Result<Json<StoredGroup>, ApiError> {
+    let Path((ws, group_id)) = path.map_err(path_error)?;
+    let ws = caller.workspace(&ws)?;
+    let body = read_body(&body.map_err(body_error)?, &Mode::Patch)?;
+    let mut store = app.store.lock().await;
+    let Some(existing) = store
+        .workspaces
+        .get(&ws)
+        .and_then(|w| w.group.clone())
+        .filter(|g| g.id == group_id)
+    else {
+        return Err(no_group(ws, &group_id));
+    };
+    let group = StoredGroup {
+        attributes: body
+            .attributes
+            .unwrap_or_else(|| existing.attributes.clone()),
+        last_modified_on: timestamp(),
+        last_modified_by: caller.client_id.to_string(),
+        ..existing
+    };
+    commit(&app, &mut store, ws, Some(group.clone())).await?;
+    Ok(Json(group))
+}
+
+/// `DELETE .../groups/{group_id}`: 204, no body.
+pub async fn delete(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    path: GroupPath,
+) -> Result<StatusCode, ApiError> {
+    let Path((ws, group_id)) = path.map_err(path_error)?;
+    let ws = caller.workspace(&ws)?;
+    let mut store = app.store.lock().await;
+    let exists = store
+        .workspaces
+        .get(&ws)
+        .and_then(|w| w.group.as_ref())
+        .is_some_and(|g| g.id == group_id);
+    if !exists {
+        return Err(no_group(ws, &group_id));
+    }
+    commit(&app, &mut store, ws, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,19 @@
+# Benchmarks and fuzzing: run on demand, never part of `make test`.
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = $(basename $(notdir $(wildcard core/fuzz/fuzz_targets/*.rs)))
+
+.PHONY: bench fuzz tool-cargo-fuzz
+bench:
+	$(CARGO) bench -p group-identity --bench preview
+
+tool-cargo-fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+
+# cargo fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+fuzz: tool-cargo-fuzz
+	@for target in $(FUZZ_TARGETS); do \
+	  echo "fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  (cd core/fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$target -s none -- \
+	    -max_total_time=$(FUZZ_SECONDS)) || exit 1; \
+	done
