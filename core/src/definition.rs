@@ -896,7 +896,17 @@ fn check(tree: &Tree, mode: &Mode) -> (Validation, Option<DefinitionBody>) {
 impl GroupDefinition {
     /// A definition that can drive a preview: valid in create mode.
     pub fn from_value(value: &serde_json::Value) -> Result<GroupDefinition, Vec<Issue>> {
-        let (validation, body) = read_definition(value, &Mode::Create);
+        Self::from_read(read_definition(value, &Mode::Create))
+    }
+
+    /// The same from JSON text; issues come in the order the body was written.
+    pub fn from_text(text: &str) -> Result<GroupDefinition, Vec<Issue>> {
+        Self::from_read(read_definition_text(text, &Mode::Create))
+    }
+
+    fn from_read(
+        (validation, body): (Validation, Option<DefinitionBody>),
+    ) -> Result<GroupDefinition, Vec<Issue>> {
         match body {
             Some(DefinitionBody {
                 id: Some(id),

@@ -11,6 +11,7 @@ use foldhash::HashMap;
 
 use crate::coerce::{self, Slot};
 use crate::definition::{Aggregation, GroupDefinition};
+use crate::keys::KeyTable;
 use crate::preview::{
     truncate, Attributes, Diagnostic, Group, KeyCount, Level, Oversized, Preview, PreviewOptions,
     Singleton, Stats,
@@ -24,6 +25,9 @@ use crate::timestamp::{parse_time, Nanos};
 pub const MIN_KEY_CHARS: usize = 5;
 /// "Number of users per group: 10".
 pub const MAX_MEMBERS: u64 = 10;
+
+/// Below every real time: values without a time lose to any value with one.
+const NO_TIME: Nanos = Nanos::MIN;
 
 /// One group attribute, resolved against the wanted list.
 #[derive(Clone, Debug)]
@@ -45,7 +49,8 @@ enum Acc {
     },
     Latest {
         set: bool,
-        time: Option<Nanos>,
+        /// `NO_TIME` when the value has no time (older than any timed value).
+        time: Nanos,
         /// The value's JSON text; the buffer is reused as newer values arrive.
         json: Vec<u8>,
     },
@@ -58,7 +63,7 @@ impl Acc {
             Aggregation::Sum | Aggregation::Average => Acc::Num { sum: 0.0, count: 0 },
             Aggregation::Latest => Acc::Latest {
                 set: false,
-                time: None,
+                time: NO_TIME,
                 json: Vec::new(),
             },
         }
@@ -68,8 +73,6 @@ impl Acc {
 struct KeyState {
     count: u64,
     first: Mpid,
-    /// Members after the first, while the key has at most ten.
-    rest: Vec<Mpid>,
 }
 
 /// A profile's grouping key, after the rules of SPEC section 4.
@@ -124,8 +127,11 @@ pub(crate) struct Engine {
     profiles: u64,
     no_key: u64,
     short_key: u64,
-    keys: HashMap<Box<str>, u32>,
+    keys: KeyTable,
+    /// Per key, by its number in `keys`.
     states: Vec<KeyState>,
+    /// Members after each key's first, in input order, while the key had at most ten.
+    members: Vec<(u32, Mpid)>,
     /// `states.len() * plans.len()` accumulators, key-major.
     accs: Vec<Acc>,
     short_keys: HashMap<Box<str>, usize>,
@@ -170,8 +176,9 @@ impl Engine {
             profiles: 0,
             no_key: 0,
             short_key: 0,
-            keys: HashMap::default(),
+            keys: KeyTable::default(),
             states: Vec::new(),
+            members: Vec::new(),
             accs: Vec::new(),
             short_keys: HashMap::default(),
             short_list: Vec::new(),
@@ -247,30 +254,24 @@ impl Engine {
     /// form a group.
     fn join(&mut self, key: &str, mpid: &Mpid) -> Option<usize> {
         let n = self.plans.len();
-        let index = match self.keys.get(key) {
-            Some(&i) => i as usize,
-            None => {
-                let i = self.states.len();
-                self.keys.insert(key.into(), i as u32);
-                self.states.push(KeyState {
-                    count: 1,
-                    first: mpid.clone(),
-                    rest: Vec::new(),
-                });
-                self.accs
-                    .extend(self.plans.iter().map(|p| Acc::new(p.aggregation)));
-                return Some(i);
-            }
-        };
+        let (index, new) = self.keys.intern(key);
+        if new {
+            self.states.push(KeyState {
+                count: 1,
+                first: mpid.clone(),
+            });
+            self.accs
+                .extend(self.plans.iter().map(|p| Acc::new(p.aggregation)));
+            return Some(index);
+        }
         let state = self.states.get_mut(index)?;
         state.count += 1;
         if state.count <= MAX_MEMBERS {
-            state.rest.push(mpid.clone());
+            self.members.push((index as u32, mpid.clone()));
             Some(index)
         } else {
             if state.count == MAX_MEMBERS + 1 {
                 // Oversized: it will inherit nothing, so free what it held.
-                state.rest = Vec::new();
                 let row = self
                     .accs
                     .get_mut(index * n..(index + 1) * n)
@@ -330,6 +331,7 @@ impl Engine {
                     };
                     // Newest wins; values without a time are older than any with one;
                     // on a tie the later record wins.
+                    let at = at.unwrap_or(NO_TIME);
                     if !*set || at >= *time {
                         *set = true;
                         *time = at;
@@ -366,12 +368,8 @@ impl Engine {
 
     pub fn finish(self, format: Format, with_index: bool) -> (Preview, GroupIndex) {
         let n = self.plans.len();
-        let mut names: Vec<&str> = vec![""; self.states.len()];
-        for (key, &i) in &self.keys {
-            if let Some(slot) = names.get_mut(i as usize) {
-                *slot = key;
-            }
-        }
+        // Where each key's group stands in `groups`, to place later members.
+        let mut group_of: Vec<u32> = vec![u32::MAX; self.states.len()];
         let mut stats = Stats {
             profiles: self.profiles,
             skipped: self.gate.skipped,
@@ -384,14 +382,15 @@ impl Engine {
         let mut singletons = Vec::new();
         let mut index = GroupIndex::default();
         let mut late = Vec::new();
-        for (i, (state, key)) in self.states.iter().zip(names).enumerate() {
+        for (i, state) in self.states.iter().enumerate() {
+            let key = self.keys.key(i);
             match state.count {
                 1 => {
                     stats.singletons += 1;
                     if singletons.len() < self.max_listed {
                         singletons.push(Singleton {
                             key: key.to_string(),
-                            mpid: state.first.to_string(),
+                            mpid: state.first.to_text(),
                         });
                     }
                 }
@@ -410,12 +409,14 @@ impl Engine {
                     if with_index {
                         index.keys.insert(key.into(), groups.len());
                     }
+                    if let Some(slot) = group_of.get_mut(i) {
+                        *slot = groups.len() as u32;
+                    }
+                    let mut members = Vec::with_capacity(c as usize);
+                    members.push(state.first.to_text());
                     groups.push(Group {
                         key: key.to_string(),
-                        members: std::iter::once(&state.first)
-                            .chain(&state.rest)
-                            .map(Mpid::to_string)
-                            .collect(),
+                        members,
                         attributes,
                     });
                 }
@@ -427,6 +428,14 @@ impl Engine {
                         size: c,
                     });
                 }
+            }
+        }
+        for (key, mpid) in &self.members {
+            let group = group_of
+                .get(*key as usize)
+                .and_then(|&g| groups.get_mut(g as usize));
+            if let Some(group) = group {
+                group.members.push(mpid.to_text());
             }
         }
         // Whole-input findings come first and are never suppressed.

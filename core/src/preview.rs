@@ -89,8 +89,25 @@ impl Serialize for Attributes {
 
 impl<'de> Deserialize<'de> for Attributes {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let map = serde_json::Map::<String, Value>::deserialize(deserializer)?;
-        Ok(Attributes(map.into_iter().collect()))
+        // A visitor, not serde_json::Map: the map may sort keys; the order is the definition's.
+        struct InOrder;
+        impl<'de> serde::de::Visitor<'de> for InOrder {
+            type Value = Attributes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of inherited attributes")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Attributes, A::Error> {
+                let mut list = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    list.push(entry);
+                }
+                Ok(Attributes(list))
+            }
+        }
+        deserializer.deserialize_map(InOrder)
     }
 }
 

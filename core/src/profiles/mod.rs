@@ -45,6 +45,16 @@ pub enum Mpid {
     Str(Box<str>),
 }
 
+impl Mpid {
+    /// The mpid as output carries it: always a string.
+    pub fn to_text(&self) -> String {
+        match self {
+            Mpid::Int(i) => itoa::Buffer::new().format(*i).to_string(),
+            Mpid::Str(s) => s.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for Mpid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

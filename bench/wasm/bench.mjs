@@ -1,0 +1,110 @@
+// Preview throughput, in one Node process on the same generated NDJSON files:
+// the package's previewGroups (wasm) next to a plain JavaScript implementation, and the
+// native figure from criterion's last run when there is one. Usage:
+//   node bench/wasm/bench.mjs definition.json profiles-100000.ndjson [profiles-1000000.ndjson ...]
+// (`make bench-wasm` generates the files with the core's seeded generator.)
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { jsPreview } from "./js-preview.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const { previewGroups } = createRequire(import.meta.url)(path.join(root, "web/pkg/node/group_identity.js"));
+
+const [definitionFile, ...files] = process.argv.slice(2);
+if (!definitionFile || files.length === 0) {
+  console.error("usage: bench.mjs definition.json profiles.ndjson...");
+  process.exit(2);
+}
+const definition = JSON.parse(readFileSync(definitionFile, "utf8"));
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Median wall time in ms of `runs` calls after one warm-up. */
+function time(runs, fn) {
+  fn();
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return median(times);
+}
+
+/** Criterion results with a throughput, found under target/criterion. */
+function criterionResults() {
+  const base = path.join(root, "target", "criterion");
+  const found = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const full = path.join(dir, name);
+      if (!statSync(full).isDirectory()) continue;
+      const bench = path.join(full, "new", "benchmark.json");
+      const estimates = path.join(full, "new", "estimates.json");
+      if (existsSync(bench) && existsSync(estimates)) {
+        const meta = JSON.parse(readFileSync(bench, "utf8"));
+        const ns = JSON.parse(readFileSync(estimates, "utf8")).mean.point_estimate;
+        found.push({ id: meta.full_id ?? meta.title, throughput: meta.throughput, seconds: ns / 1e9 });
+      }
+      walk(full);
+    }
+  };
+  if (existsSync(base)) walk(base);
+  return found;
+}
+
+const rows = [];
+const row = (input, impl, ms, bytes, profiles) =>
+  rows.push({
+    input,
+    implementation: impl,
+    "ms (median)": ms.toFixed(1),
+    "MB/s": (bytes / 1e6 / (ms / 1e3)).toFixed(1),
+    "profiles/s": Math.round(profiles / (ms / 1e3)).toLocaleString("en-US"),
+  });
+
+for (const file of files) {
+  const bytes = readFileSync(file);
+  const text = bytes.toString("utf8");
+  const name = path.basename(file);
+  const reference = previewGroups(definition, bytes, { maxListed: 0 });
+  const profiles = reference.stats.profiles + reference.stats.skipped;
+  const runs = bytes.length > 100e6 ? 3 : 7;
+
+  row(name, "wasm previewGroups(Uint8Array)", time(runs, () => previewGroups(definition, bytes, { maxListed: 0 })), bytes.length, profiles);
+  row(name, "wasm previewGroups(string)", time(runs, () => previewGroups(definition, text, { maxListed: 0 })), bytes.length, profiles);
+  row(name, "JavaScript (JSON.parse per line)", time(runs, () => jsPreview(definition, bytes.toString("utf8"))), bytes.length, profiles);
+
+  // The baseline must answer the same question to be a fair comparison.
+  const js = jsPreview(definition, text);
+  const same = ["groups", "groupedProfiles", "oversizedGroups", "singletons", "noKey", "shortKey"].filter(
+    (k) => js.stats[k] !== reference.stats[k],
+  );
+  if (same.length > 0) {
+    console.warn(`${name}: the JavaScript baseline differs from the engine in ${same.join(", ")}`);
+  }
+}
+
+for (const result of criterionResults()) {
+  const t = result.throughput ?? {};
+  const bytes = t.Bytes ?? t.BytesDecimal;
+  // Benchmarks named ".../<profiles>" give profiles/s even when their throughput is bytes.
+  const elements = t.Elements ?? Number(/\/(\d+)$/.exec(result.id ?? "")?.[1] ?? NaN);
+  rows.push({
+    input: "(criterion)",
+    implementation: `native ${result.id}`,
+    "ms (median)": (result.seconds * 1e3).toFixed(1),
+    "MB/s": bytes ? (bytes / 1e6 / result.seconds).toFixed(1) : "",
+    "profiles/s": Number.isFinite(elements) ? Math.round(elements / result.seconds).toLocaleString("en-US") : "",
+  });
+}
+if (!rows.some((r) => r.input === "(criterion)")) {
+  console.log("no native figures: run `cargo bench -p group-identity` first to add them");
+}
+console.table(rows);

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds the npm package `group-identity` into web/pkg:
+#   node/  wasm-bindgen --target nodejs (CommonJS, instantiated at require time) + ESM wrapper
+#   web/   wasm-bindgen --target web (ES module; call `init()` once)
+# plus package.json, README.md and LICENSE files from web/package.
+# Both builds share one release .wasm; the `exports` map in package.json picks one.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+cargo="${CARGO:-cargo}"
+pkg="web/pkg"
+wasm="target/wasm32-unknown-unknown/release/group_identity_web.wasm"
+
+"$cargo" build -p group-identity-web --release --target wasm32-unknown-unknown
+
+rm -rf "$pkg"
+mkdir -p "$pkg"
+wasm-bindgen --target nodejs --out-dir "$pkg/node" --out-name group_identity "$wasm"
+wasm-bindgen --target web --out-dir "$pkg/web" --out-name group_identity "$wasm"
+
+# The classes declare `[Symbol.dispose]`; name the lib that declares it so consumers type-check
+# without `skipLibCheck` whatever their `lib` setting.
+for dts in "$pkg/node/group_identity.d.ts" "$pkg/web/group_identity.d.ts"; do
+  { printf '/// <reference lib="esnext.disposable" />\n'; cat "$dts"; } >"$dts.tmp"
+  mv "$dts.tmp" "$dts"
+done
+
+# Each build directory says how Node should read its .js files.
+printf '{ "type": "commonjs" }\n' >"$pkg/node/package.json"
+printf '{ "type": "module" }\n' >"$pkg/web/package.json"
+
+# The ESM entry for Node re-exports the CommonJS build, so `import` and `require` in one
+# process share one wasm instance. Its names come from the build itself, so every export
+# (the client's `GroupsClient` included) is covered without a list kept by hand.
+names="$(node -e '
+  const m = require(process.argv[1]);
+  const hidden = new Set(["initSync", "__wbg_get_imports", "__wasm", "__wbg_wasm_module", "__wbg_memory"]);
+  console.log(Object.keys(m).filter((k) => !hidden.has(k) && !k.startsWith("__")).sort().join(", "));
+' "$root/$pkg/node/group_identity.js")"
+cat >"$pkg/node/index.mjs" <<JS
+// Node ESM entry: the CommonJS build is ready at import time; no init call is needed.
+import wasm from "./group_identity.js";
+
+export const { ${names} } = wasm;
+
+/** A no-op in Node, so code written for browsers (\`await init()\`) runs unchanged. */
+export function initSync() {
+  return undefined;
+}
+
+/** A no-op in Node, so code written for browsers (\`await init()\`) runs unchanged. */
+export default async function init() {
+  return undefined;
+}
+JS
+cat >"$pkg/node/index.d.mts" <<'TS'
+export * from "./group_identity.js";
+/** A no-op in Node: the module is ready at import time. */
+export declare function initSync(module?: unknown): void;
+/** A no-op in Node: the module is ready at import time. */
+export default function init(module?: unknown): Promise<void>;
+TS
+
+cp web/package/package.json web/package/README.md "$pkg/"
+# The package version is the crate's version: one fact, kept in web/Cargo.toml.
+version="$(awk -F'"' '/^version = /{print $2; exit}' web/Cargo.toml)"
+node -e '
+  const fs = require("fs");
+  const file = process.argv[1];
+  const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+  pkg.version = process.argv[2];
+  fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+' "$pkg/package.json" "$version"
+# wasm-bindgen writes a .gitignore of "*" into each output directory; npm would then leave
+# those files out of the tarball.
+rm -f "$pkg/node/.gitignore" "$pkg/web/.gitignore"
+
+echo "package: $pkg ($(du -sh "$pkg/node/group_identity_bg.wasm" | cut -f1) wasm)"

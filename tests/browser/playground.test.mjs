@@ -1,0 +1,406 @@
+// End-to-end tests of the playground and the docs embed in headless Chromium, against the
+// trunk-built page (`www/dist`) and the API emulator.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  artifacts,
+  launchBrowser,
+  startEmulator,
+  startStatic,
+  startTrunkServe,
+  stopAll,
+  writeBigProfiles,
+} from "./harness.mjs";
+
+let browser;
+let emulator;
+let site;
+
+const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
+
+/** A fresh page with the playground loaded, failing the test on any page error. */
+async function openPlayground(url = `${site}/index.html`) {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(String(e)));
+  page.on("dialog", (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    d.dismiss();
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+  page.problems = problems;
+  return page;
+}
+
+async function setText(page, selector, text) {
+  await page.fill(selector, text);
+}
+
+const stat = (page, name) => page.textContent(`[data-stat=${name}]`);
+
+const HOUSEHOLDS = [
+  "mpid,$address,has_dog,country",
+  "1,123 Main St,true,US",
+  "2,123 Main St,,US",
+  "3,9 Elm Road,false,CA",
+  "4,9 Elm Road,false,CA",
+  "5,Alone Avenue 1,true,GB",
+].join("\n");
+
+before(async () => {
+  emulator = await startEmulator();
+  site = await startStatic();
+  browser = await launchBrowser();
+});
+
+after(() => stopAll());
+
+describe("definition editor", () => {
+  test("the form writes the JSON and the JSON fills the form", async () => {
+    const page = await openPlayground();
+    await page.fill("#f-id", "family");
+    await page.fill("#f-source", "$zip");
+    await page.click("#attr-add");
+    await page.fill("#attr-id-1", "ltv");
+    await page.selectOption("#attr-type-1", "sum");
+    let json = JSON.parse(await page.inputValue("#def-json"));
+    assert.equal(json.id, "family");
+    assert.equal(json.source_user_attribute, "$zip");
+    assert.deepEqual(json.attributes, [
+      { id: "has_dog", type: "boolean_or" },
+      { id: "ltv", type: "sum" },
+    ]);
+    await shot(page, "01-form-to-json");
+
+    await setText(
+      page,
+      "#def-json",
+      JSON.stringify({
+        id: "house",
+        source_user_attribute: "$address",
+        attributes: [
+          { id: "a", type: "latest" },
+          { id: "b", type: "average" },
+          { id: "c", type: "boolean_or" },
+        ],
+      }),
+    );
+    assert.equal(await page.inputValue("#f-id"), "house");
+    assert.equal(await page.inputValue("#f-source"), "$address");
+    assert.equal(await page.locator("#attr-rows .attr-row").count(), 3);
+    assert.equal(await page.inputValue("#attr-type-1"), "average");
+    // Removing a row by keyboard follows into the JSON.
+    await page.focus("button[data-remove='0']");
+    await page.keyboard.press("Enter");
+    json = JSON.parse(await page.inputValue("#def-json"));
+    assert.deepEqual(json.attributes.map((a) => a.id), ["b", "c"]);
+    await shot(page, "02-json-to-form");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("an invalid id shows its error next to the field", async () => {
+    const page = await openPlayground();
+    await page.fill("#f-id", "ab");
+    await page.waitForSelector("#issues-id li.error");
+    const text = await page.textContent("#issues-id");
+    assert.match(text, /too_short/);
+    assert.equal(await page.getAttribute("#issues-id li.error", "data-code"), "too_short");
+    // An unknown aggregation typed in the JSON shows by its type picker.
+    const body = JSON.parse(await page.inputValue("#def-json"));
+    body.attributes[0].type = "LATEST";
+    await setText(page, "#def-json", JSON.stringify(body, null, 2));
+    await page.waitForSelector("#issues-attr-0-type li.error");
+    assert.match(await page.textContent("#issues-attr-0-type"), /unknown_aggregation/);
+    assert.match(await page.textContent("#def-status"), /error/);
+    // Broken JSON is one invalid_json issue; the form keeps its last values.
+    await setText(page, "#def-json", '{"id": "household",');
+    assert.match(await page.textContent("#issues-root"), /invalid_json/);
+    assert.equal(await page.inputValue("#f-id"), "ab");
+    await shot(page, "03-invalid-id");
+    await page.context().close();
+  });
+});
+
+describe("preview", () => {
+  test("pasted profiles show the right groups, inherited values and audience", async () => {
+    const page = await openPlayground();
+    await page.click("#attr-add");
+    await page.fill("#attr-id-1", "country");
+    await page.selectOption("#attr-type-1", "latest");
+    await page.fill("#profiles-text", HOUSEHOLDS);
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
+    assert.equal(await page.textContent("#format-detected"), "CSV");
+    assert.equal(await stat(page, "profiles"), "5");
+    assert.equal(await stat(page, "groups"), "2");
+    assert.equal(await stat(page, "singletons"), "1");
+    const rows = await page.$$eval("#groups-body tr", (trs) =>
+      trs.map((tr) => [...tr.cells].map((td) => td.textContent)),
+    );
+    assert.deepEqual(rows[0], ["123 Main St", "1, 2", "household:has_dog = true\nhousehold:country = US"]);
+    assert.deepEqual(rows[1], ["9 Elm Road", "3, 4", "household:has_dog = false\nhousehold:country = CA"]);
+    assert.match(await page.textContent("#singleton-list"), /Alone Avenue 1/);
+    assert.ok(await page.locator("#chart svg rect").count() >= 10);
+
+    await page.fill("#cond-attr-0", "household:has_dog");
+    await page.selectOption("#cond-op-0", "=");
+    await page.fill("#cond-value-0", "true");
+    await page.click("#audience-run");
+    await page.waitForFunction(() => /match/.test(document.getElementById("audience-result").textContent));
+    assert.equal(await page.textContent("#audience-result"), "2 of 5 profiles match.");
+    assert.match(await page.textContent("#audience-members"), /mpid 1.*mpid 2/s);
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#dl-ndjson")]);
+    const lines = (await (await download.createReadStream()).toArray()).join("").trim().split("\n");
+    assert.equal(JSON.parse(lines[1])["household:has_dog"], true);
+    await page.locator("#results").scrollIntoViewIfNeeded();
+    await shot(page, "04-preview");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("sample data fills in generated profiles", async () => {
+    const page = await openPlayground();
+    await page.selectOption("#sample-size", "200");
+    await page.click("#sample");
+    await page.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "200");
+    assert.ok(Number(await stat(page, "groups")) > 10);
+    assert.equal(await page.textContent("#format-detected"), "NDJSON");
+    await page.context().close();
+  });
+
+  test("profile values that look like HTML stay text and run nothing", async () => {
+    const page = await openPlayground();
+    const messages = [];
+    page.on("console", (m) => messages.push(m.text()));
+    const img = "<img src=x onerror=\"window.__xss=1;alert(1)\">";
+    const script = "<script>window.__xss=2;alert(2)</script>";
+    const profiles = [
+      { mpid: "1", $address: img, has_dog: script },
+      { mpid: "2", $address: img, has_dog: true },
+      { mpid: "3", $address: script, has_dog: img },
+      { mpid: "4", $address: script },
+      { mpid: "5", $address: "<b>bold</b> lane", has_dog: "<i>x</i>" },
+    ];
+    await page.fill("#profiles-text", JSON.stringify(profiles));
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
+    await page.waitForTimeout(300);
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    assert.equal(await page.locator("#results img, #results script, #results b, #results i").count(), 0);
+    const keys = await page.$$eval("#groups-body td.key", (tds) => tds.map((td) => td.textContent));
+    assert.deepEqual(keys, [img, script]);
+    assert.ok(await page.getByText(img, { exact: true }).first().isVisible());
+    assert.match(await page.textContent("#singleton-list"), /<b>bold<\/b> lane/);
+    assert.match(await page.textContent("#diag-body"), /uncoercible_value|<i>x<\/i>|not usable/);
+    assert.ok(!messages.some((m) => /xss/i.test(m)));
+    await shot(page, "05-html-as-text");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+});
+
+describe("large files", () => {
+  const BLOCKS = 100_000; // 1,000,000 profiles + 15 oversized
+  const file = join(artifacts, "profiles-1m.ndjson");
+
+  before(async () => {
+    await writeBigProfiles(file, BLOCKS);
+  });
+
+  test("a 1M-profile file is read in a worker with progress, the page answering", async () => {
+    const page = await openPlayground();
+    await page.setInputFiles("#profiles-file", file);
+    await page.waitForSelector("#progress-box:not([hidden])");
+    await page.waitForFunction(() => Number(document.getElementById("progress").value) > 0.05);
+    // While the worker reads, the page must answer a click at once.
+    const progressBefore = Number(await page.getAttribute("#progress", "value") ?? 0);
+    const started = Date.now();
+    await page.click("#help summary");
+    assert.equal(await page.getAttribute("#help", "open"), "");
+    const latency = Date.now() - started;
+    assert.ok(latency < 1000, `a click took ${latency} ms while reading`);
+    assert.ok(await page.isVisible("#progress-box"), "the click landed while the file was read");
+    await shot(page, "06-progress");
+    const progress = await page.$eval("#progress", (p) => p.value);
+    assert.ok(progress < 1, `progress ${progress} (was ${progressBefore})`);
+
+    await page.waitForFunction(
+      () => /Preview of 1,000,015 profiles/.test(document.getElementById("results-status").textContent),
+      null,
+      { timeout: 300_000 },
+    );
+    assert.equal(await stat(page, "profiles"), "1,000,015");
+    assert.equal(await stat(page, "groups"), "200,000");
+    assert.equal(await stat(page, "groupedProfiles"), "700,000");
+    assert.equal(await stat(page, "singletons"), "100,000");
+    assert.equal(await stat(page, "noKey"), "100,000");
+    assert.equal(await stat(page, "shortKey"), "100,000");
+    assert.equal(await stat(page, "oversizedGroups"), "1");
+    assert.equal(await stat(page, "oversizedProfiles"), "15");
+    assert.equal(await page.textContent("#format-detected"), "NDJSON");
+    assert.match(await page.textContent("#page-info"), /Page 1 of 8,000 \(200,000 groups\)/);
+    assert.equal(await page.locator("#groups-body tr").count(), 25);
+    // Search and paging over 200k groups stay quick.
+    await page.fill("#group-search", "99999 Four Street");
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 1);
+    assert.match(await page.textContent("#groups-body"), /household:has_dog = true/);
+    await page.fill("#group-search", "");
+    await page.click("#page-next");
+    assert.match(await page.textContent("#page-info"), /Page 2 of 8,000/);
+    assert.match(await page.textContent("#oversized-list"), /1 Tower Plaza \(15 profiles\)/);
+    await shot(page, "07-million-done");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("cancel stops reading the file", async () => {
+    const page = await openPlayground();
+    await page.setInputFiles("#profiles-file", file);
+    await page.waitForSelector("#progress-box:not([hidden])");
+    await page.click("#cancel");
+    assert.ok(await page.isHidden("#progress-box"));
+    assert.match(await page.textContent("#results-status"), /Cancelled/);
+    await page.waitForTimeout(3000);
+    assert.match(await page.textContent("#results-status"), /Cancelled/);
+    assert.equal(await page.locator("[data-stat=profiles]").count(), 0);
+    await shot(page, "08-cancelled");
+    await page.context().close();
+  });
+});
+
+describe("live API", () => {
+  test("create, list, get, update, set attributes and delete through the trunk proxy", async () => {
+    const served = await startTrunkServe(emulator);
+    const page = await openPlayground(`${served}/index.html`);
+    // Under `make play` the page targets its own origin, which proxies to the emulator.
+    assert.equal(await page.inputValue("#api-url"), served);
+    const call = async (button, expect) => {
+      await page.evaluate(() => (document.getElementById("api-output").textContent = ""));
+      await page.click(button);
+      await page.waitForFunction(() =>
+        /\n(succeeded|failed|not sent)/.test(document.getElementById("api-output").textContent),
+      );
+      const text = await page.textContent("#api-output");
+      assert.match(text, expect, text);
+      return text;
+    };
+    await call("#api-list", /^GET \/platform\/workspaces\/1000\/groups\nsucceeded\n\n\[\]/);
+    const created = await call("#api-create", /^POST .*\nsucceeded[\s\S]*"created_on"/);
+    assert.match(created, /"id": "household"/);
+    await call("#api-list", /"source_user_attribute": "\$address"/);
+    await page.fill("#f-description", "everyone at one address");
+    await call("#api-update", /^PUT .*\/groups\/household\nsucceeded[\s\S]*everyone at one address/);
+    await page.click("#attr-add");
+    await page.fill("#attr-id-1", "country");
+    await call("#api-patch", /^PATCH .*\nsucceeded[\s\S]*"country"/);
+    await call("#api-get", /^GET .*\/groups\/household\nsucceeded[\s\S]*"last_modified_on"/);
+    await shot(page, "09-live-api");
+    // A second create is refused by the API (one definition per workspace), shown in full.
+    await call("#api-create", /failed: status 422[\s\S]*body:/);
+    await call("#api-delete", /^DELETE .*\nsucceeded \(no content\)/);
+    await call("#api-get", /failed: status 404, code not_found/);
+    // An invalid body is never sent.
+    await page.fill("#f-id", "ab");
+    await call("#api-create", /failed: status 422, code validation_failed[\s\S]*\/id \(too_short\)/);
+    // No credential or token reaches storage or the URL.
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + location.href);
+    assert.ok(!stored.includes("local-secret"));
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+});
+
+describe("sharing and layout", () => {
+  test("a share link restores the definition and profiles", async () => {
+    const page = await openPlayground();
+    await page.fill("#f-id", "shared-home");
+    await page.fill("#profiles-text", HOUSEHOLDS);
+    await page.check("#normalize");
+    await page.click("#share");
+    const url = await page.inputValue("#share-url");
+    assert.match(url, /#s=[A-Za-z0-9_-]+$/);
+    await page.context().close();
+
+    const fresh = await openPlayground(url);
+    await fresh.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
+    assert.equal(await fresh.inputValue("#f-id"), "shared-home");
+    assert.equal(await fresh.inputValue("#profiles-text"), HOUSEHOLDS);
+    assert.ok(await fresh.isChecked("#normalize"));
+    assert.match(await fresh.textContent("#groups-body"), /shared-home:has_dog = true/);
+    await shot(fresh, "10-shared");
+    await fresh.context().close();
+  });
+
+  test("the last definition comes back from localStorage", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${site}/index.html`);
+    await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+    await page.fill("#f-id", "remembered");
+    await page.reload();
+    await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+    assert.equal(await page.inputValue("#f-id"), "remembered");
+    await context.close();
+  });
+
+  test("every control is labelled and the page fits 360 px", async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    await page.goto(`${site}/index.html`);
+    await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+    await page.fill("#profiles-text", HOUSEHOLDS);
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
+    const unlabelled = await page.$$eval("input, select, textarea, button", (els) =>
+      els
+        .filter((el) => el.type !== "hidden" && !el.closest("[hidden]"))
+        .filter((el) => {
+          if (el.tagName === "BUTTON") return !(el.textContent.trim() || el.getAttribute("aria-label"));
+          return !(el.labels && el.labels.length && [...el.labels].some((l) => l.textContent.trim()));
+        })
+        .map((el) => el.id || el.outerHTML.slice(0, 60)),
+    );
+    assert.deepEqual(unlabelled, []);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 360, `the page is ${width} px wide at a 360 px viewport`);
+    await shot(page, "11-narrow");
+    await context.close();
+  });
+});
+
+describe("documentation embed", () => {
+  test("the examples page renders three working examples", async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(String(e)));
+    await page.goto(`${site}/examples.html`);
+    await page.waitForFunction(() => document.documentElement.dataset.groupIdentityExamples === "3");
+    assert.equal(await page.locator(".gik-example").count(), 3);
+    const household = page.locator("#example-household .gik-output");
+    assert.match(await household.textContent(), /household:has_dog = true/);
+    assert.match(await household.textContent(), /household:has_dog = false/);
+    const oversized = page.locator("#example-oversized .gik-output");
+    assert.match(await oversized.textContent(), /1 Tower Plaza" is held by 12 profiles/);
+    assert.match(await oversized.textContent(), /household:ltv = 42.5/);
+    assert.match(await page.locator("#example-latest .gik-output").textContent(), /household:country = CA/);
+    // Editing the profiles updates the preview as the reader types.
+    const profiles = page.locator("#example-household textarea").nth(1);
+    const text = (await profiles.inputValue()).replace("1001,123 Main St,true", "1001,123 Main St,false");
+    await profiles.fill(text);
+    await page.waitForFunction(
+      () => !/has_dog = true/.test(document.querySelector("#example-household .gik-output").textContent),
+    );
+    // And editing the definition too.
+    const definition = page.locator("#example-household textarea").first();
+    await definition.fill((await definition.inputValue()).replace('"household"', '"home"'));
+    await page.waitForFunction(() =>
+      /home:has_dog = false/.test(document.querySelector("#example-household .gik-output").textContent),
+    );
+    await page.screenshot({ path: join(artifacts, "12-embed.png"), fullPage: true });
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+});

@@ -1,0 +1,506 @@
+// The npm package as a user gets it: packed, installed into an empty directory, used through
+// `import` and `require`. Run by `make test-node` (after `make package`).
+import assert from "node:assert/strict";
+import { createReadStream, writeFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import { installPackage, makeProfiles, prng, splitSql } from "./support.mjs";
+
+const DEFINITION = {
+  id: "household",
+  description: "People who share an address",
+  source_user_attribute: "$address",
+  attributes: [
+    { id: "has_dog", type: "boolean_or" },
+    { id: "ltv", type: "sum" },
+    { id: "visits", type: "average" },
+    { id: "country", type: "latest" },
+  ],
+};
+
+// Line 1 and 2 form the group; 3 is a singleton; 4 a short key; 5 has no key;
+// 6 is not JSON; 7 repeats an mpid. The mpids are JSON numbers beyond JavaScript's range.
+const NDJSON = [
+  '{"mpid":-9223372036854775808,"$address":"Straße 12, Köln","has_dog":true,"ltv":10,"visits":1,"country":"DE","updated_at":"2024-01-01T00:00:00Z"}',
+  '{"mpid":9007199254740993,"$address":"Straße 12, Köln","has_dog":"false","ltv":"2.5","visits":3,"country":"AT 🇦🇹","updated_at":"2024-06-01T00:00:00Z"}',
+  '{"mpid":"9223372036854775807","$address":"🏠🏡 Emoji Lane 7"}',
+  '{"mpid":"4","$address":"abc"}',
+  '{"mpid":"5","has_dog":true}',
+  "not json",
+  '{"mpid":"4","$address":"Straße 12, Köln"}',
+  "",
+].join("\n");
+
+const SQL_COLUMNS = {
+  mpid: "mpid",
+  attributes: "user_attributes",
+  attributeTimestamps: "user_attribute_timestamps",
+  updatedAt: "updated_at",
+  order: "input_order",
+};
+const DIALECTS = ["duckdb", "snowflake", "bigquery", "spark"];
+/** How each dialect quotes the table `analytics.profiles`. */
+const QUOTED_TABLE = {
+  duckdb: '"analytics"."profiles"',
+  snowflake: '"analytics"."profiles"',
+  bigquery: "`analytics`.`profiles`",
+  spark: "`analytics`.`profiles`",
+};
+
+let pkg;
+before(async () => {
+  pkg = await installPackage();
+});
+after(() => pkg?.cleanup());
+
+test("the tarball holds both builds, the types and the README", () => {
+  for (const file of [
+    "package.json",
+    "README.md",
+    "node/group_identity.js",
+    "node/group_identity_bg.wasm",
+    "node/group_identity.d.ts",
+    "node/index.mjs",
+    "node/index.d.mts",
+    "web/group_identity.js",
+    "web/group_identity_bg.wasm",
+    "web/group_identity.d.ts",
+  ]) {
+    assert.ok(pkg.files.includes(file), `${file} is packed`);
+  }
+});
+
+test("import and require share one instance, with no init call", async () => {
+  for (const name of ["validateDefinition", "previewGroups", "previewAudience", "toSql", "PreviewSession", "GroupsClient"]) {
+    assert.equal(typeof pkg.esm[name], "function", `import exports ${name}`);
+    assert.equal(pkg.esm[name], pkg.cjs[name], `${name} is the same object both ways`);
+  }
+  // Browser-style code runs unchanged in Node.
+  assert.equal(typeof pkg.esm.default, "function");
+  await pkg.esm.default();
+});
+
+for (const flavour of ["import", "require"]) {
+  describe(`via ${flavour}`, () => {
+    const api = () => (flavour === "import" ? pkg.esm : pkg.cjs);
+
+    test("validateDefinition returns data for valid and invalid definitions", () => {
+      const { validateDefinition } = api();
+      assert.deepEqual(validateDefinition(DEFINITION), { valid: true, errors: [], warnings: [] });
+      assert.deepEqual(validateDefinition(JSON.stringify(DEFINITION)), validateDefinition(DEFINITION));
+
+      const result = validateDefinition({
+        id: "ab",
+        source_user_attribute: "$address",
+        attributes: [{ id: "x", type: "median" }],
+        atributes: [],
+      });
+      assert.equal(result.valid, false);
+      assert.deepEqual(
+        result.errors.map((i) => [i.code, i.path]),
+        [
+          ["too_short", "/id"],
+          ["unknown_aggregation", "/attributes/0/type"],
+        ],
+      );
+      assert.deepEqual(result.warnings.map((i) => [i.code, i.path]), [["unknown_field", "/atributes"]]);
+      for (const issue of [...result.errors, ...result.warnings]) {
+        assert.deepEqual(Object.keys(issue).sort(), ["code", "message", "path"]);
+        assert.ok(issue.message.length > 0);
+      }
+
+      const broken = validateDefinition('{"id": "household",');
+      assert.equal(broken.valid, false);
+      assert.equal(broken.errors[0].code, "invalid_json");
+    });
+
+    test("validateDefinition modes", () => {
+      const { validateDefinition } = api();
+      const update = validateDefinition(DEFINITION, { mode: "update", groupId: "other", ignored: 1 });
+      assert.deepEqual(update.errors.map((i) => i.code), ["id_mismatch"]);
+      const { id: _, ...withoutId } = DEFINITION;
+      assert.equal(validateDefinition(withoutId, { mode: "update", groupId: "household" }).valid, true);
+      assert.equal(validateDefinition(withoutId).valid, false);
+      const patch = validateDefinition(DEFINITION, { mode: "patch" });
+      assert.ok(patch.errors.some((i) => i.code === "not_allowed_in_patch"));
+      assert.equal(validateDefinition({ attributes: DEFINITION.attributes }, { mode: "patch" }).valid, true);
+    });
+
+    test("arguments of the wrong type throw TypeError naming the argument", () => {
+      const { validateDefinition, previewGroups, PreviewSession } = api();
+      assert.throws(() => validateDefinition(undefined), { name: "TypeError", message: /definition/ });
+      assert.throws(() => validateDefinition(DEFINITION, { mode: "put" }), {
+        name: "TypeError",
+        message: /options\.mode must be one of "create", "update", "patch", got the string "put"/,
+      });
+      assert.throws(() => validateDefinition(DEFINITION, { mode: "update" }), {
+        name: "TypeError",
+        message: /options\.groupId is required/,
+      });
+      assert.throws(() => previewGroups(DEFINITION, NDJSON, { maxDiagnostics: "10" }), {
+        name: "TypeError",
+        message: /options\.maxDiagnostics must be a non-negative integer, got the string "10"/,
+      });
+      assert.throws(() => previewGroups(DEFINITION, NDJSON, { format: "xml" }), TypeError);
+      assert.throws(() => previewGroups(DEFINITION, NDJSON, { normalizeKeys: 1 }), TypeError);
+      assert.throws(() => previewGroups(DEFINITION, 42), { name: "TypeError", message: /profiles must be/ });
+      assert.throws(() => new PreviewSession(DEFINITION).push({}), { name: "TypeError", message: /chunk/ });
+      const cyclic = {};
+      cyclic.self = cyclic;
+      assert.throws(() => validateDefinition(cyclic), { name: "TypeError", message: /JSON/ });
+    });
+
+    test("an invalid definition throws DefinitionError with the issues", () => {
+      const { previewGroups, previewAudience, PreviewSession, toSql, validateDefinition } = api();
+      const bad = { ...DEFINITION, attributes: [...DEFINITION.attributes, { id: "ltv", type: "sum" }] };
+      const expected = validateDefinition(bad).errors;
+      assert.equal(expected[0].code, "duplicate_attribute");
+      for (const call of [
+        () => previewGroups(bad, NDJSON),
+        () => previewGroups(JSON.stringify(bad), NDJSON),
+        () => previewAudience(bad, NDJSON, []),
+        () => new PreviewSession(bad),
+        () => toSql(bad, { dialect: "duckdb", table: "profiles", columns: SQL_COLUMNS }),
+      ]) {
+        assert.throws(call, (error) => {
+          assert.ok(error instanceof Error);
+          assert.equal(error.name, "DefinitionError");
+          assert.deepEqual(error.issues, expected);
+          assert.match(error.message, /^invalid group definition: \/attributes\/4\/id: /);
+          return true;
+        });
+      }
+      assert.throws(() => previewGroups("{", NDJSON), (error) => {
+        assert.equal(error.name, "DefinitionError");
+        assert.equal(error.issues[0].code, "invalid_json");
+        return true;
+      });
+    });
+
+    test("toSql writes both queries over the quoted table in every dialect", () => {
+      const { toSql } = api();
+      const seen = new Set();
+      for (const dialect of DIALECTS) {
+        const options = { dialect, table: "analytics.profiles", columns: SQL_COLUMNS };
+        const queries = toSql(DEFINITION, options);
+        assert.deepEqual(Object.keys(queries).sort(), ["groups", "oversized"]);
+        for (const [name, sql] of Object.entries(queries)) {
+          assert.equal(typeof sql, "string");
+          assert.ok(sql.includes(`FROM ${QUOTED_TABLE[dialect]}`), `${dialect} ${name}:\n${sql}`);
+          assert.match(sql, /^WITH /);
+          // Every quoted token closes: the lexer reads the whole text.
+          splitSql(sql, dialect);
+        }
+        // One output column per inherited attribute, named group:attribute.
+        const { identifiers } = splitSql(queries.groups, dialect);
+        for (const attribute of DEFINITION.attributes) {
+          assert.ok(identifiers.includes(`household:${attribute.id}`), `${dialect}: household:${attribute.id}`);
+        }
+        assert.ok(identifiers.includes("user_attribute_timestamps") && identifiers.includes("input_order"));
+        assert.ok(splitSql(queries.oversized, dialect).identifiers.includes("group_key"));
+        // The same definition as JSON text gives the same SQL.
+        assert.deepEqual(toSql(JSON.stringify(DEFINITION), options), queries);
+        seen.add(queries.groups);
+      }
+      assert.equal(seen.size, DIALECTS.length, "each dialect writes its own SQL");
+      // Optional columns may be left out.
+      const minimal = toSql(DEFINITION, {
+        dialect: "duckdb",
+        table: "profiles",
+        columns: { mpid: "id", attributes: "attrs", order: "n" },
+      });
+      assert.ok(!minimal.groups.includes("updated_at"));
+      assert.ok(minimal.groups.includes('FROM "profiles"'));
+    });
+
+    test("toSql keeps hostile names inside quotes", () => {
+      const { toSql } = api();
+      const hostile = "x'); DROP TABLE t; --";
+      const definition = {
+        id: "household",
+        source_user_attribute: hostile,
+        attributes: [
+          { id: hostile, type: "latest" },
+          { id: 'a"b`c\\d', type: "sum" },
+        ],
+      };
+      for (const dialect of DIALECTS) {
+        const queries = toSql(definition, {
+          dialect,
+          table: 'my"db.t`x',
+          columns: { ...SQL_COLUMNS, mpid: 'm"; DROP TABLE t; --' },
+        });
+        for (const [name, sql] of Object.entries(queries)) {
+          const { literals, identifiers, bare } = splitSql(sql, dialect);
+          const where = `${dialect} ${name}:\n${sql}`;
+          assert.doesNotMatch(bare, /DROP|--|;/, where);
+          // The names arrive whole, as literals (JSON Pointers in DuckDB) and identifiers.
+          const key = dialect === "duckdb" ? `/${hostile}` : hostile;
+          assert.ok(literals.includes(key), where);
+          assert.ok(identifiers.includes('m"; DROP TABLE t; --'), where);
+          assert.ok(identifiers.includes('my"db') && identifiers.includes("t`x"), where);
+          if (name === "groups") {
+            assert.ok(identifiers.includes(`household:${hostile}`), where);
+            assert.ok(identifiers.includes('household:a"b`c\\d'), where);
+          }
+        }
+      }
+    });
+
+    test("toSql options are checked by name", () => {
+      const { toSql } = api();
+      const good = { dialect: "duckdb", table: "profiles", columns: SQL_COLUMNS };
+      assert.throws(() => toSql(DEFINITION, { ...good, dialect: "mysql" }), {
+        name: "TypeError",
+        message: /options\.dialect must be one of "duckdb", "snowflake", "bigquery", "spark", got the string "mysql"/,
+      });
+      assert.throws(() => toSql(DEFINITION, { ...good, dialect: "DuckDB" }), TypeError);
+      assert.throws(() => toSql(DEFINITION), { name: "TypeError", message: /options\.dialect is required/ });
+      assert.throws(() => toSql(DEFINITION, { ...good, table: undefined }), {
+        name: "TypeError",
+        message: /options\.table is required/,
+      });
+      assert.throws(() => toSql(DEFINITION, { ...good, table: 7 }), {
+        name: "TypeError",
+        message: /options\.table must be a string, got the number 7/,
+      });
+      assert.throws(() => toSql(DEFINITION, { ...good, columns: undefined }), {
+        name: "TypeError",
+        message: /options\.columns is required/,
+      });
+      assert.throws(() => toSql(DEFINITION, { ...good, columns: "mpid" }), {
+        name: "TypeError",
+        message: /options\.columns must be an object/,
+      });
+      assert.throws(() => toSql(DEFINITION, { ...good, columns: { ...SQL_COLUMNS, order: undefined } }), {
+        name: "TypeError",
+        message: /options\.columns\.order is required/,
+      });
+      assert.throws(() => toSql(DEFINITION, { ...good, columns: { ...SQL_COLUMNS, updatedAt: 1 } }), {
+        name: "TypeError",
+        message: /options\.columns\.updatedAt must be a string, got the number 1/,
+      });
+      // Names no SQL text can carry are SqlErrors from the compiler.
+      for (const [options, message] of [
+        [{ ...good, table: "db..profiles" }, /table name part is empty/],
+        [{ ...good, columns: { ...SQL_COLUMNS, mpid: "" } }, /mpid column is empty/],
+        [{ ...good, columns: { ...SQL_COLUMNS, attributes: "a\u0000b" } }, /attributes column contains a NUL/],
+      ]) {
+        assert.throws(() => toSql(DEFINITION, options), (error) => {
+          assert.ok(error instanceof Error && !(error instanceof TypeError));
+          assert.equal(error.name, "SqlError");
+          assert.match(error.message, message);
+          return true;
+        });
+      }
+    });
+
+    test("previewGroups: groups, stats, diagnostics and exact 64-bit mpids", () => {
+      const { previewGroups } = api();
+      const preview = previewGroups(DEFINITION, NDJSON);
+      assert.deepEqual(Object.keys(preview).sort(), [
+        "diagnostics",
+        "diagnosticsSuppressed",
+        "format",
+        "groupId",
+        "groups",
+        "oversized",
+        "shortKeys",
+        "singletons",
+        "stats",
+      ]);
+      assert.equal(preview.groupId, "household");
+      assert.equal(preview.format, "ndjson");
+      assert.deepEqual(preview.groups, [
+        {
+          key: "Straße 12, Köln",
+          members: ["-9223372036854775808", "9007199254740993"],
+          attributes: {
+            "household:has_dog": true,
+            "household:ltv": 12.5,
+            "household:visits": 2,
+            "household:country": "AT 🇦🇹",
+          },
+        },
+      ]);
+      // Inherited attributes come in definition order.
+      assert.deepEqual(Object.keys(preview.groups[0].attributes), [
+        "household:has_dog",
+        "household:ltv",
+        "household:visits",
+        "household:country",
+      ]);
+      assert.deepEqual(preview.stats, {
+        profiles: 5,
+        skipped: 2,
+        noKey: 1,
+        shortKey: 1,
+        singletons: 1,
+        groups: 1,
+        groupedProfiles: 2,
+        oversizedGroups: 0,
+        oversizedProfiles: 0,
+      });
+      assert.deepEqual(preview.singletons, [{ key: "🏠🏡 Emoji Lane 7", mpid: "9223372036854775807" }]);
+      assert.deepEqual(preview.shortKeys, [{ key: "abc", count: 1 }]);
+      const codes = preview.diagnostics.map((d) => [d.level, d.code, d.line]);
+      assert.ok(codes.some(([level, , line]) => level === "error" && line === 6), JSON.stringify(codes));
+      assert.ok(codes.some(([level, code, line]) => level === "warning" && code === "duplicate_mpid" && line === 7));
+      assert.equal(preview.diagnosticsSuppressed, 0);
+
+      const limited = previewGroups(DEFINITION, NDJSON, { maxDiagnostics: 1 });
+      assert.equal(limited.diagnostics.length, 1);
+      assert.equal(limited.diagnosticsSuppressed, preview.diagnostics.length - 1);
+
+      // Bytes and text give the same preview.
+      assert.deepEqual(previewGroups(DEFINITION, new TextEncoder().encode(NDJSON)), preview);
+      assert.deepEqual(previewGroups(JSON.stringify(DEFINITION), NDJSON, { format: "ndjson", unknown: true }), preview);
+    });
+
+    test("previewGroups reads CSV and normalizes keys when asked", () => {
+      const { previewGroups } = api();
+      const csv = 'mpid,$address,ltv\n1,"Straße 12, Köln",1\n2,"  STRASSE 12, köln ",2\n3,"straße   12, köln",4\n';
+      assert.equal(previewGroups(DEFINITION, csv).stats.groups, 0);
+      const normalized = previewGroups(DEFINITION, csv, { normalizeKeys: true, format: "csv" });
+      assert.equal(normalized.format, "csv");
+      assert.equal(normalized.stats.groups, 1);
+      assert.deepEqual(normalized.groups[0].members, ["1", "3"]);
+      assert.equal(normalized.groups[0].attributes["household:ltv"], 5);
+    });
+
+    test("an array of objects is read as JSON", () => {
+      const { previewGroups } = api();
+      const profiles = [
+        { mpid: "-9223372036854775808", $address: "12 Long Street", ltv: 2, has_dog: false },
+        { mpid: "9007199254740993", user_attributes: { $address: "12 Long Street", ltv: 3.5, has_dog: "TRUE" } },
+        { mpid: "3", $address: "Elsewhere 1" },
+        "not an object",
+      ];
+      const preview = previewGroups(DEFINITION, profiles, { format: "csv" });
+      assert.equal(preview.format, "json");
+      assert.deepEqual(preview, previewGroups(DEFINITION, JSON.stringify(profiles), { format: "json" }));
+      assert.deepEqual(preview.groups[0].members, ["-9223372036854775808", "9007199254740993"]);
+      assert.equal(preview.groups[0].attributes["household:has_dog"], true);
+      assert.equal(preview.groups[0].attributes["household:ltv"], 5.5);
+      assert.equal(preview.stats.skipped, 1);
+    });
+
+    test("PreviewSession over random chunkings that split UTF-8 characters", () => {
+      const { previewGroups, PreviewSession } = api();
+      const text = makeProfiles(3000, 7);
+      const bytes = new TextEncoder().encode(text);
+      const expected = previewGroups(DEFINITION, text);
+      assert.ok(expected.stats.groups > 100 && expected.oversized.length > 0, "the data forms groups");
+      const random = prng(11);
+      let splitInside = 0;
+      for (let round = 0; round < 5; round++) {
+        const session = new PreviewSession(DEFINITION);
+        let at = 0;
+        while (at < bytes.length) {
+          const size = 1 + Math.floor(random() * (round === 0 ? 7 : 4000));
+          const end = Math.min(at + size, bytes.length);
+          if (end < bytes.length && (bytes[end] & 0xc0) === 0x80) splitInside++;
+          session.push(bytes.subarray(at, end));
+          at = end;
+        }
+        assert.equal(session.bytesRead, bytes.length);
+        assert.deepEqual(session.finish(), expected, `round ${round}`);
+        assert.throws(() => session.finish(), /already finished/);
+      }
+      assert.ok(splitInside > 100, "chunks ended inside multi-byte characters");
+
+      // Strings split at random code-point boundaries.
+      const codePoints = Array.from(text);
+      const session = new PreviewSession(JSON.stringify(DEFINITION));
+      for (let at = 0; at < codePoints.length; ) {
+        const end = Math.min(codePoints.length, at + 1 + Math.floor(random() * 3000));
+        session.push(codePoints.slice(at, end).join(""));
+        at = end;
+      }
+      assert.equal(session.bytesRead, bytes.length);
+      assert.deepEqual(session.finish(), expected);
+    });
+
+    test("PreviewSession fed from a file read stream", async () => {
+      const { previewGroups, PreviewSession } = api();
+      const text = makeProfiles(2000, 3);
+      const file = path.join(pkg.dir, `profiles-${flavour}.ndjson`);
+      writeFileSync(file, text);
+      const session = new PreviewSession(DEFINITION, { maxDiagnostics: 10 });
+      for await (const chunk of createReadStream(file, { highWaterMark: 1021 })) {
+        session.push(chunk);
+      }
+      assert.deepEqual(session.finish(), previewGroups(DEFINITION, text, { maxDiagnostics: 10 }));
+    });
+
+    test("inputs larger than the copy window", () => {
+      const { previewGroups, PreviewSession } = api();
+      // About 20 MB: more than two 8 MiB byte windows and several string windows.
+      const text = makeProfiles(200_000, 5);
+      const bytes = new TextEncoder().encode(text);
+      assert.ok(bytes.length > 2 * 8 * 1024 * 1024);
+      const expected = previewGroups(DEFINITION, text, { maxListed: 10 });
+      assert.equal(expected.stats.profiles + expected.stats.skipped, 200_000);
+      // Groups cross in batches of 20,000: none lost, none repeated.
+      assert.ok(expected.groups.length > 40_000, `${expected.groups.length} groups`);
+      assert.equal(expected.groups.length, expected.stats.groups);
+      const members = expected.groups.flatMap((g) => g.members);
+      assert.equal(members.length, expected.stats.groupedProfiles);
+      assert.equal(new Set(members).size, members.length);
+      assert.deepEqual(previewGroups(DEFINITION, bytes, { maxListed: 10 }), expected);
+      const session = new PreviewSession(DEFINITION, { maxListed: 10 });
+      session.push(bytes);
+      assert.equal(session.bytesRead, bytes.length);
+      assert.deepEqual(session.finish(), expected);
+    });
+
+    test("previewAudience filters over inherited attributes", () => {
+      const { previewAudience } = api();
+      const dogs = [{ attribute: "household:has_dog", operator: "=", value: true }];
+      assert.deepEqual(previewAudience(DEFINITION, NDJSON, dogs), {
+        total: 5,
+        matched: 2,
+        mpids: ["-9223372036854775808", "9007199254740993"],
+      });
+      assert.deepEqual(previewAudience(DEFINITION, NDJSON, dogs, { limit: 1 }), {
+        total: 5,
+        matched: 2,
+        mpids: ["-9223372036854775808"],
+      });
+      const rich = [
+        { attribute: "household:ltv", operator: ">", value: 12 },
+        { attribute: "country", operator: "exists" },
+      ];
+      assert.deepEqual(previewAudience(DEFINITION, NDJSON, rich).mpids, ["-9223372036854775808", "9007199254740993"]);
+    });
+
+    test("a bad condition throws ConditionError with its index", () => {
+      const { previewAudience } = api();
+      for (const [conditions, index] of [
+        [[{ attribute: "household:has_dog", operator: "~", value: 1 }], 0],
+        [[{ attribute: "a", operator: "exists" }, { operator: "=", value: 1 }], 1],
+      ]) {
+        assert.throws(() => previewAudience(DEFINITION, NDJSON, conditions), (error) => {
+          assert.ok(error instanceof Error);
+          assert.equal(error.name, "ConditionError");
+          assert.equal(error.index, index);
+          assert.match(error.message, new RegExp(`^conditions\\[${index}\\]: `));
+          return true;
+        });
+      }
+      assert.throws(() => previewAudience(DEFINITION, NDJSON, "x"), TypeError);
+    });
+
+    test("problems in profiles never throw", () => {
+      const { previewGroups, PreviewSession } = api();
+      for (const input of ["[{", "\u0000\u0001", "mpid\n\"unterminated", "{\n[1,2]\n", "\uFFFD\uD800"]) {
+        const preview = previewGroups(DEFINITION, input);
+        assert.equal(typeof preview.stats.profiles, "number");
+      }
+      const session = new PreviewSession(DEFINITION);
+      session.push(new Uint8Array([0xff, 0xfe, 0x7b, 0x0a]));
+      assert.equal(typeof session.finish().stats.skipped, "number");
+    });
+  });
+}

@@ -1,1 +1,0 @@
-//! `GroupsClient`: the live Group Identity API client (SPEC section 7).

@@ -1,0 +1,389 @@
+//! `ApiError`: every way a client call can fail, and the tolerant reading of error bodies.
+//!
+//! mParticle's services answer errors in different shapes (the Platform API
+//! `{ "errors": [{ "code", "message" }] }`, the token service
+//! `{ "error", "error_description" }`, proxies plain text or HTML); one reader takes what it
+//! can from any of them and always keeps the raw body.
+
+use group_identity::Issue;
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+
+/// A failed call, before it becomes a JavaScript `Error` named `ApiError`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ApiFailure {
+    /// HTTP status; 0 when no response arrived (network failure, timeout).
+    pub status: u16,
+    /// Stable, lower-case machine code (`not_found`, `validation_failed`, `timeout`...).
+    pub code: String,
+    pub message: String,
+    /// Validation issues: from local validation, or a server 422 whose errors carry a `path`.
+    pub issues: Option<Vec<Issue>>,
+    /// The raw response body, when there was one (already scrubbed of secrets).
+    pub body: Option<String>,
+}
+
+impl ApiFailure {
+    fn new(status: u16, code: &str, message: String) -> ApiFailure {
+        ApiFailure {
+            status,
+            code: code.to_owned(),
+            message,
+            issues: None,
+            body: None,
+        }
+    }
+
+    /// A request body that failed local validation: no request was made.
+    pub(crate) fn validation(issues: Vec<Issue>) -> ApiFailure {
+        let message = match issues.first() {
+            None => "invalid request body".to_owned(),
+            Some(first) => {
+                let place = if first.path.is_empty() {
+                    "(body)"
+                } else {
+                    first.path.as_str()
+                };
+                let more = match issues.len() {
+                    0 | 1 => String::new(),
+                    2 => " (and 1 more issue)".to_owned(),
+                    n => format!(" (and {} more issues)", n - 1),
+                };
+                format!(
+                    "invalid request body, not sent: {place}: {}{more}",
+                    first.message
+                )
+            }
+        };
+        ApiFailure {
+            issues: Some(issues),
+            ..ApiFailure::new(422, "validation_failed", message)
+        }
+    }
+
+    /// A group id that cannot be put into a path (empty, `.` or `..` would address another
+    /// resource once the URL is normalised).
+    pub(crate) fn bad_group_id(group_id: &str) -> ApiFailure {
+        let message = format!(
+            "group id {group_id:?} cannot be used in a request path (expected 3 to 32 characters)"
+        );
+        ApiFailure {
+            status: 422,
+            code: "validation_failed".to_owned(),
+            message: format!("invalid group id, not sent: {message}"),
+            issues: Some(vec![Issue {
+                code: "invalid_group_id".to_owned(),
+                path: String::new(),
+                message,
+            }]),
+            body: None,
+        }
+    }
+
+    pub(crate) fn timeout(method: &str, url: &str, timeout_ms: u32) -> ApiFailure {
+        ApiFailure::new(
+            0,
+            "timeout",
+            format!("{method} {url} timed out after {timeout_ms} ms"),
+        )
+    }
+
+    pub(crate) fn network(method: &str, url: &str, detail: &str) -> ApiFailure {
+        ApiFailure::new(
+            0,
+            "network_error",
+            format!(
+                "{method} {url} failed before any response: {detail} (in a browser this is also \
+                 how a request refused by CORS appears)"
+            ),
+        )
+    }
+
+    /// A response the client cannot use although its status says success.
+    pub(crate) fn invalid_response(status: u16, what: String, body: String) -> ApiFailure {
+        ApiFailure {
+            body: (!body.is_empty()).then_some(body),
+            ..ApiFailure::new(status, "invalid_response", what)
+        }
+    }
+
+    /// An error response, read tolerantly. `body` must already be scrubbed of secrets.
+    pub(crate) fn from_response(status: u16, status_text: &str, body: String) -> ApiFailure {
+        let json: Option<Value> = serde_json::from_str(&body).ok();
+        let json = json.as_ref();
+        let message = json
+            .and_then(message_of)
+            .or_else(|| plain_text(&body))
+            .or_else(|| Some(status_text.trim().to_owned()).filter(|text| !text.is_empty()))
+            .unwrap_or_else(|| reason_phrase(status).to_owned());
+        let code = json
+            .and_then(code_of)
+            .unwrap_or_else(|| code_for_status(status).to_owned());
+        let issues = if status == 422 {
+            json.and_then(issues_of)
+        } else {
+            None
+        };
+        ApiFailure {
+            status,
+            code,
+            message,
+            issues,
+            body: (!body.is_empty()).then_some(body),
+        }
+    }
+
+    /// Prefixes the message, e.g. with the service that answered.
+    pub(crate) fn context(mut self, prefix: &str) -> ApiFailure {
+        self.message = format!("{prefix}{}", self.message);
+        self
+    }
+
+    /// The JavaScript value a Promise rejects with: an `Error` named `ApiError` carrying
+    /// `status`, `code`, `message`, and `issues` and `body` when present.
+    pub(crate) fn into_js(self) -> JsValue {
+        let error = js_sys::Error::new(&self.message);
+        error.set_name("ApiError");
+        set(&error, "status", &JsValue::from(f64::from(self.status)));
+        set(&error, "code", &JsValue::from_str(&self.code));
+        if let Some(issues) = &self.issues {
+            let issues = serde_json::to_string(issues)
+                .ok()
+                .and_then(|text| js_sys::JSON::parse(&text).ok())
+                .unwrap_or_else(|| js_sys::Array::new().into());
+            set(&error, "issues", &issues);
+        }
+        if let Some(body) = &self.body {
+            // Parsed JSON when the body is JSON, else the text itself.
+            let value = js_sys::JSON::parse(body).unwrap_or_else(|_| JsValue::from_str(body));
+            set(&error, "body", &value);
+        }
+        error.into()
+    }
+}
+
+fn set(error: &js_sys::Error, key: &str, value: &JsValue) {
+    // Setting a data property on a fresh Error cannot fail.
+    let _ = js_sys::Reflect::set(error, &JsValue::from_str(key), value);
+}
+
+fn non_empty_str(value: Option<&Value>) -> Option<&str> {
+    value
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+}
+
+/// `errors[].message` (all of them, joined), `message`, `error_description`, `error`
+/// (a string, or an object with a `message`).
+fn message_of(json: &Value) -> Option<String> {
+    if let Some(errors) = json.get("errors").and_then(Value::as_array) {
+        let messages: Vec<&str> = errors
+            .iter()
+            .filter_map(|error| match error {
+                Value::String(text) => Some(text.trim()).filter(|text| !text.is_empty()),
+                other => non_empty_str(other.get("message")),
+            })
+            .collect();
+        if !messages.is_empty() {
+            return Some(messages.join("; "));
+        }
+    }
+    non_empty_str(json.get("message"))
+        .or_else(|| non_empty_str(json.get("error_description")))
+        .or_else(|| non_empty_str(json.get("error")))
+        .or_else(|| non_empty_str(json.get("error").and_then(|error| error.get("message"))))
+        .map(str::to_owned)
+}
+
+/// `errors[0].code`, `code`, `error` (when a string), lower-cased so every source agrees
+/// with the codes derived from a status (`NOT_FOUND` and `not_found` are one code).
+fn code_of(json: &Value) -> Option<String> {
+    let first_error = json
+        .get("errors")
+        .and_then(Value::as_array)
+        .and_then(|errors| errors.first());
+    non_empty_str(first_error.and_then(|error| error.get("code")))
+        .or_else(|| non_empty_str(json.get("code")))
+        .or_else(|| non_empty_str(json.get("error")))
+        .filter(|code| code.len() <= 64 && !code.contains(char::is_whitespace))
+        .map(str::to_ascii_lowercase)
+}
+
+/// The server's validation errors that point somewhere (`path`), as issues.
+fn issues_of(json: &Value) -> Option<Vec<Issue>> {
+    let errors = json.get("errors").and_then(Value::as_array)?;
+    let issues: Vec<Issue> = errors
+        .iter()
+        .filter_map(|error| {
+            let path = error.get("path").and_then(Value::as_str)?;
+            Some(Issue {
+                // The emulator keeps the engine's issue code in `reason`.
+                code: non_empty_str(error.get("reason"))
+                    .or_else(|| non_empty_str(error.get("code")))
+                    .unwrap_or("invalid")
+                    .to_owned(),
+                path: path.to_owned(),
+                message: non_empty_str(error.get("message")).unwrap_or("").to_owned(),
+            })
+        })
+        .collect();
+    (!issues.is_empty()).then_some(issues)
+}
+
+/// A short plain-text body (not JSON, not an HTML page) is itself the message.
+fn plain_text(body: &str) -> Option<String> {
+    let text = body.trim();
+    let usable = !text.is_empty()
+        && text.chars().count() <= 300
+        && !text.starts_with('<')
+        && !text.starts_with('{')
+        && !text.starts_with('[');
+    usable.then(|| text.to_owned())
+}
+
+pub(crate) fn code_for_status(status: u16) -> &'static str {
+    match status {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "unprocessable_entity",
+        429 => "rate_limited",
+        500..=599 => "server_error",
+        _ => "http_error",
+    }
+}
+
+/// HTTP/2 responses carry no status text; these stand in for it.
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "HTTP error",
+    }
+}
+
+/// Replaces every occurrence of each secret with `[redacted]`, so a service that echoes a
+/// credential cannot leak it into an error message or `body`.
+pub(crate) fn scrub(text: String, secrets: &[&str]) -> String {
+    let mut text = text;
+    for secret in secrets {
+        // Very short values would match ordinary text; real secrets and tokens are long.
+        if secret.len() >= 6 && text.contains(secret) {
+            text = text.replace(secret, "[redacted]");
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(status: u16, status_text: &str, body: &str) -> ApiFailure {
+        ApiFailure::from_response(status, status_text, body.to_owned())
+    }
+
+    #[test]
+    fn platform_shape_joins_messages_and_lowercases_code() {
+        let failure = read(
+            404,
+            "Not Found",
+            r#"{"errors":[{"code":"NOT_FOUND","message":"no group"},{"message":"really"}]}"#,
+        );
+        assert_eq!(failure.code, "not_found");
+        assert_eq!(failure.message, "no group; really");
+        assert_eq!(failure.issues, None);
+        assert!(failure.body.is_some());
+    }
+
+    #[test]
+    fn token_service_shape() {
+        let failure = read(
+            401,
+            "Unauthorized",
+            r#"{"error":"access_denied","error_description":"Unauthorized client"}"#,
+        );
+        assert_eq!(failure.code, "access_denied");
+        assert_eq!(failure.message, "Unauthorized client");
+    }
+
+    #[test]
+    fn message_field_and_status_fallbacks() {
+        let failure = read(500, "Internal Server Error", r#"{"message":"boom"}"#);
+        assert_eq!(
+            (failure.code.as_str(), failure.message.as_str()),
+            ("server_error", "boom")
+        );
+        let failure = read(429, "", "");
+        assert_eq!(failure.code, "rate_limited");
+        assert_eq!(failure.message, "Too Many Requests");
+        assert_eq!(failure.body, None);
+        let failure = read(503, "Service Unavailable", "<html><body>down</body></html>");
+        assert_eq!(failure.message, "Service Unavailable");
+        let failure = read(502, "Bad Gateway", "upstream reset");
+        assert_eq!(failure.message, "upstream reset");
+        let failure = read(418, "", "[1,2]");
+        assert_eq!(
+            (failure.code.as_str(), failure.message.as_str()),
+            ("http_error", "HTTP error")
+        );
+    }
+
+    #[test]
+    fn server_422_maps_paths_into_issues() {
+        let failure = read(
+            422,
+            "Unprocessable Entity",
+            r#"{"errors":[{"code":"too_long","path":"/id","message":"id too long"},{"code":"VALIDATION_ERROR","reason":"missing_field","path":"","message":"m"},{"code":"VALIDATION_ERROR","message":"no path"}]}"#,
+        );
+        assert_eq!(failure.code, "too_long");
+        let issues = failure.issues.unwrap_or_default();
+        assert_eq!(issues.len(), 2);
+        assert_eq!(issues[0].path, "/id");
+        assert_eq!(issues[0].code, "too_long");
+        assert_eq!(issues[1].code, "missing_field");
+    }
+
+    #[test]
+    fn scrub_removes_secrets() {
+        let text = scrub(
+            "bad secret local-secret here".to_owned(),
+            &["local-secret", "abc"],
+        );
+        assert_eq!(text, "bad secret [redacted] here");
+    }
+
+    #[test]
+    fn validation_message_counts_issues() {
+        let issue = |path: &str| Issue {
+            code: "too_long".to_owned(),
+            path: path.to_owned(),
+            message: "m".to_owned(),
+        };
+        let failure = ApiFailure::validation(vec![issue("/id"), issue("")]);
+        assert_eq!(failure.status, 422);
+        assert_eq!(failure.code, "validation_failed");
+        assert_eq!(
+            failure.message,
+            "invalid request body, not sent: /id: m (and 1 more issue)"
+        );
+    }
+}

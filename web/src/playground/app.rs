@@ -1,0 +1,1417 @@
+//! The playground page: wires the static markup of `index.html` to the engine.
+//!
+//! State lives in one `App` behind `Rc<RefCell<_>>`; every handler borrows it briefly and
+//! never across a call that may re-enter. Small inputs are previewed on the page's thread;
+//! files and large pastes go to a background worker that reads them in slices.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use group_identity::audience::AudienceResult;
+use group_identity::definition::validate_definition_text;
+use group_identity::generator::{generate, GeneratorOptions};
+use group_identity::{
+    preview_audience, preview_groups, validate_definition, AudienceOptions, Condition, Format,
+    GroupDefinition, Issue, Mode, Preview, PreviewOptions, Validation,
+};
+use js_sys::{Array, Reflect};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{
+    Blob, BlobPropertyBag, Document, DragEvent, Element, Event, File, HtmlAnchorElement,
+    HtmlElement, HtmlInputElement, HtmlProgressElement, MessageEvent, Url, Worker, WorkerOptions,
+    WorkerType,
+};
+
+use super::dom::{by_id, clear, event_element, log_error, on, thousands, El, JsResult};
+use super::model::{
+    apply_fields, condition_value, container_for, detect_format, enrich, fields_from_value,
+    format_label, format_name, parse_format, preview_body, FormFields, ModeKind, OutFormat,
+    AGGREGATIONS, MAX_ATTRIBUTES,
+};
+use super::render::{self, PAGE_SIZE};
+use super::share::SharedState;
+
+/// Pasted text up to this size is previewed on the page's thread; larger goes to the worker.
+const SYNC_LIMIT: usize = 2 << 20;
+/// Files up to this size are read into the editable text box.
+const EDITABLE_FILE_LIMIT: f64 = 256.0 * 1024.0;
+const STORE_DEFINITION: &str = "group-identity-playground.definition";
+const STORE_MODE: &str = "group-identity-playground.mode";
+const OPERATORS: [&str; 9] = [
+    "=",
+    "!=",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "exists",
+    "not_exists",
+    "contains",
+];
+
+const DEFAULT_DEFINITION: &str = r#"{
+  "id": "household",
+  "description": "users who share the same physical address",
+  "source_user_attribute": "$address",
+  "attributes": [
+    {
+      "id": "has_dog",
+      "type": "boolean_or"
+    }
+  ]
+}"#;
+
+#[derive(Clone, Debug, Default)]
+struct ConditionRow {
+    attribute: String,
+    operator: String,
+    value: String,
+}
+
+struct App {
+    doc: Document,
+    body: Value,
+    rows: usize,
+    file: Option<File>,
+    preview: Option<Preview>,
+    filtered: Vec<usize>,
+    page: usize,
+    conditions: Vec<ConditionRow>,
+    worker: Option<Worker>,
+    /// Worker message handlers; kept (not dropped) so none is freed while it may run.
+    handlers: Vec<Closure<dyn FnMut(MessageEvent)>>,
+    job: u32,
+    timer: Option<i32>,
+    tick: Option<Closure<dyn FnMut()>>,
+}
+
+type Shared = Rc<RefCell<App>>;
+
+fn value_of(doc: &Document, id: &str) -> String {
+    doc.get_element_by_id(id)
+        .and_then(|el| Reflect::get(&el, &JsValue::from_str("value")).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+fn set_value(doc: &Document, id: &str, value: &str) {
+    if let Some(el) = doc.get_element_by_id(id) {
+        Reflect::set(&el, &JsValue::from_str("value"), &JsValue::from_str(value)).ok();
+    }
+}
+
+fn checked(doc: &Document, id: &str) -> bool {
+    by_id::<HtmlInputElement>(doc, id).is_ok_and(|el| el.checked())
+}
+
+fn set_text(doc: &Document, id: &str, text: &str) {
+    if let Some(el) = doc.get_element_by_id(id) {
+        el.set_text_content(Some(text));
+    }
+}
+
+fn set_hidden(doc: &Document, id: &str, hidden: bool) {
+    if let Ok(el) = by_id::<HtmlElement>(doc, id) {
+        el.set_hidden(hidden);
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+fn mode_kind(doc: &Document) -> ModeKind {
+    doc.query_selector("input[name=mode]:checked")
+        .ok()
+        .flatten()
+        .and_then(|el| Reflect::get(&el, &JsValue::from_str("value")).ok())
+        .and_then(|v| v.as_string())
+        .map_or(ModeKind::Create, |v| ModeKind::parse(&v))
+}
+
+fn set_mode(doc: &Document, mode: ModeKind) {
+    let selector = format!("input[name=mode][value={}]", mode.name());
+    if let Ok(Some(el)) = doc.query_selector(&selector) {
+        if let Ok(input) = el.dyn_into::<HtmlInputElement>() {
+            input.set_checked(true);
+        }
+    }
+}
+
+/// The group id of the path: the explicit field, else the definition's own id.
+fn path_group_id(doc: &Document, body: &Value) -> String {
+    let typed = value_of(doc, "path-group-id").trim().to_string();
+    if !typed.is_empty() {
+        return typed;
+    }
+    body.get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn mode_of(doc: &Document, body: &Value) -> Mode {
+    match mode_kind(doc) {
+        ModeKind::Create => Mode::Create,
+        ModeKind::Update => Mode::Update {
+            group_id: path_group_id(doc, body),
+        },
+        ModeKind::Patch => Mode::Patch,
+    }
+}
+
+fn preview_options(doc: &Document) -> PreviewOptions {
+    PreviewOptions {
+        format: parse_format(&value_of(doc, "format")),
+        normalize_keys: checked(doc, "normalize"),
+        ..PreviewOptions::default()
+    }
+}
+
+/// The definition that drives previews, if the body is valid enough to run one.
+fn runnable(doc: &Document, body: &Value) -> Option<GroupDefinition> {
+    GroupDefinition::from_value(&preview_body(body, &path_group_id(doc, body))).ok()
+}
+
+pub fn start(doc: Document) -> JsResult {
+    let app: Shared = Rc::new(RefCell::new(App {
+        doc: doc.clone(),
+        body: Value::Null,
+        rows: 0,
+        file: None,
+        preview: None,
+        filtered: Vec::new(),
+        page: 0,
+        conditions: vec![ConditionRow {
+            operator: "=".into(),
+            ..ConditionRow::default()
+        }],
+        worker: None,
+        handlers: Vec::new(),
+        job: 0,
+        timer: None,
+        tick: None,
+    }));
+    let tick_app = app.clone();
+    app.borrow_mut().tick = Some(Closure::new(move || {
+        tick_app.borrow_mut().timer = None;
+        run_preview(&tick_app);
+    }));
+
+    restore(&app)?;
+    bind(&app)?;
+    definition_from_json(&app, false);
+    render_conditions(&app)?;
+    live_defaults(&doc);
+    if let Ok(main) = by_id::<HtmlElement>(&doc, "playground") {
+        main.remove_attribute("data-loading").ok();
+    }
+    run_preview(&app);
+    Ok(())
+}
+
+/// The share link's state if the URL has one, else the last definition from this browser.
+fn restore(app: &Shared) -> JsResult {
+    let doc = app.borrow().doc.clone();
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    if let Some(state) = SharedState::from_fragment(&hash) {
+        set_value(&doc, "def-json", &state.definition);
+        set_mode(&doc, ModeKind::parse(&state.mode));
+        set_value(&doc, "path-group-id", &state.group_id);
+        set_value(&doc, "profiles-text", &state.profiles);
+        set_value(&doc, "format", format_name(parse_format(&state.format)));
+        if let Ok(el) = by_id::<HtmlInputElement>(&doc, "normalize") {
+            el.set_checked(state.normalize_keys);
+        }
+        set_text(&doc, "share-status", "Restored from the share link.");
+        return Ok(());
+    }
+    let saved = storage().and_then(|s| s.get_item(STORE_DEFINITION).ok().flatten());
+    let mode = storage().and_then(|s| s.get_item(STORE_MODE).ok().flatten());
+    set_value(
+        &doc,
+        "def-json",
+        saved.as_deref().unwrap_or(DEFAULT_DEFINITION),
+    );
+    set_mode(&doc, ModeKind::parse(mode.as_deref().unwrap_or("create")));
+    Ok(())
+}
+
+fn bind(app: &Shared) -> JsResult {
+    let doc = app.borrow().doc.clone();
+    let target = |id: &str| -> JsResult<Element> { by_id::<Element>(&doc, id) };
+
+    let a = app.clone();
+    on(&target("def-form")?, "input", move |_| {
+        definition_from_form(&a)
+    })?;
+    let a = app.clone();
+    on(&target("def-form")?, "change", move |_| {
+        definition_from_form(&a)
+    })?;
+    let a = app.clone();
+    on(&target("def-form")?, "submit", move |e| {
+        e.prevent_default();
+        definition_from_form(&a);
+    })?;
+    let a = app.clone();
+    on(&target("def-json")?, "input", move |_| {
+        definition_from_json(&a, true)
+    })?;
+    let a = app.clone();
+    on(&target("attr-add")?, "click", move |_| {
+        let doc = a.borrow().doc.clone();
+        let mut fields = read_form(&a);
+        if fields.attributes.len() < MAX_ATTRIBUTES {
+            fields.attributes.push((String::new(), "latest".into()));
+        }
+        write_form(&a, &fields, true);
+        let last = fields.attributes.len().saturating_sub(1);
+        if let Ok(el) = by_id::<HtmlElement>(&doc, &format!("attr-id-{last}")) {
+            el.focus().ok();
+        }
+    })?;
+    let a = app.clone();
+    on(&target("attr-rows")?, "click", move |e| {
+        let index = event_element(&e)
+            .and_then(|el| el.get_attribute("data-remove"))
+            .and_then(|i| i.parse::<usize>().ok());
+        if let Some(index) = index {
+            let mut fields = read_form(&a);
+            if index < fields.attributes.len() {
+                fields.attributes.remove(index);
+            }
+            write_form(&a, &fields, true);
+            if let Ok(el) = by_id::<HtmlElement>(&a.borrow().doc, "attr-add") {
+                el.focus().ok();
+            }
+        }
+    })?;
+    for name in ["create", "update", "patch"] {
+        let selector = format!("input[name=mode][value={name}]");
+        if let Some(el) = doc.query_selector(&selector)? {
+            let a = app.clone();
+            on(&el, "change", move |_| {
+                let doc = a.borrow().doc.clone();
+                if let Some(s) = storage() {
+                    s.set_item(STORE_MODE, mode_kind(&doc).name()).ok();
+                }
+                validate(&a);
+                schedule(&a);
+            })?;
+        }
+    }
+    let a = app.clone();
+    on(&target("path-group-id")?, "input", move |_| {
+        validate(&a);
+        schedule(&a);
+    })?;
+
+    // Profiles.
+    let a = app.clone();
+    on(&target("profiles-text")?, "input", move |_| schedule(&a))?;
+    for id in ["format", "normalize"] {
+        let a = app.clone();
+        on(&target(id)?, "change", move |_| schedule(&a))?;
+    }
+    let a = app.clone();
+    on(&target("profiles-file")?, "change", move |e| {
+        let file = event_element(&e)
+            .and_then(|el| el.dyn_into::<HtmlInputElement>().ok())
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0));
+        if let Some(file) = file {
+            use_file(&a, file);
+        }
+    })?;
+    let drop_zone = target("drop-zone")?;
+    on(&drop_zone, "dragover", |e| {
+        e.prevent_default();
+        if let Some(el) = event_element(&e) {
+            el.class_list().add_1("dragging").ok();
+        }
+    })?;
+    on(&drop_zone, "dragleave", |e| {
+        if let Some(el) = event_element(&e) {
+            el.class_list().remove_1("dragging").ok();
+        }
+    })?;
+    let a = app.clone();
+    on(&drop_zone, "drop", move |e| {
+        e.prevent_default();
+        if let Some(el) = event_element(&e) {
+            el.class_list().remove_1("dragging").ok();
+        }
+        let file = e
+            .dyn_ref::<DragEvent>()
+            .and_then(DragEvent::data_transfer)
+            .and_then(|dt| dt.files())
+            .and_then(|files| files.get(0));
+        if let Some(file) = file {
+            use_file(&a, file);
+        }
+    })?;
+    let a = app.clone();
+    on(&target("file-clear")?, "click", move |_| {
+        let doc = a.borrow().doc.clone();
+        a.borrow_mut().file = None;
+        set_value(&doc, "profiles-file", "");
+        show_file(&doc, None);
+        schedule(&a);
+    })?;
+    let a = app.clone();
+    on(&target("sample")?, "click", move |_| {
+        let doc = a.borrow().doc.clone();
+        let count = value_of(&doc, "sample-size")
+            .parse::<usize>()
+            .unwrap_or(200);
+        let mut out = Vec::new();
+        generate(
+            &GeneratorOptions {
+                seed: 7,
+                profiles: count.min(100_000),
+                format: Format::Ndjson,
+                flat: true,
+                edge_cases: false,
+            },
+            &mut out,
+        );
+        a.borrow_mut().file = None;
+        show_file(&doc, None);
+        set_value(&doc, "profiles-text", &String::from_utf8_lossy(&out));
+        run_preview(&a);
+    })?;
+    let a = app.clone();
+    on(&target("cancel")?, "click", move |_| {
+        cancel_worker(&a);
+        let doc = a.borrow().doc.clone();
+        set_hidden(&doc, "progress-box", true);
+        set_text(
+            &doc,
+            "results-status",
+            "Cancelled: the file was not read to the end.",
+        );
+    })?;
+
+    // Results.
+    let a = app.clone();
+    on(&target("group-search")?, "input", move |_| {
+        refilter(&a);
+        render_page(&a).unwrap_or_else(|e| log_error(&e));
+    })?;
+    for (id, step) in [("page-prev", -1i64), ("page-next", 1)] {
+        let a = app.clone();
+        on(&target(id)?, "click", move |_| {
+            {
+                let mut app = a.borrow_mut();
+                let pages = app.filtered.len().div_ceil(PAGE_SIZE).max(1) as i64;
+                app.page = (app.page as i64 + step).clamp(0, pages - 1) as usize;
+            }
+            render_page(&a).unwrap_or_else(|e| log_error(&e));
+        })?;
+    }
+    for (id, out) in [("dl-ndjson", OutFormat::Ndjson), ("dl-csv", OutFormat::Csv)] {
+        let a = app.clone();
+        on(&target(id)?, "click", move |_| download(&a, out))?;
+    }
+
+    // Audience.
+    let a = app.clone();
+    on(&target("cond-add")?, "click", move |_| {
+        a.borrow_mut().conditions.push(ConditionRow {
+            operator: "=".into(),
+            ..ConditionRow::default()
+        });
+        render_conditions(&a).unwrap_or_else(|e| log_error(&e));
+    })?;
+    let a = app.clone();
+    on(&target("cond-rows")?, "input", move |e| {
+        condition_edited(&a, &e)
+    })?;
+    let a = app.clone();
+    on(&target("cond-rows")?, "change", move |e| {
+        condition_edited(&a, &e)
+    })?;
+    let a = app.clone();
+    on(&target("cond-rows")?, "click", move |e| {
+        let index = event_element(&e)
+            .and_then(|el| el.get_attribute("data-cond-remove"))
+            .and_then(|i| i.parse::<usize>().ok());
+        if let Some(index) = index {
+            {
+                let mut app = a.borrow_mut();
+                if index < app.conditions.len() {
+                    app.conditions.remove(index);
+                }
+            }
+            render_conditions(&a).unwrap_or_else(|e| log_error(&e));
+        }
+    })?;
+    let a = app.clone();
+    on(&target("audience-run")?, "click", move |_| run_audience(&a))?;
+
+    // Share and live API.
+    let a = app.clone();
+    on(&target("share")?, "click", move |_| share(&a))?;
+    for (id, op) in [
+        ("api-list", super::api::Op::List),
+        ("api-get", super::api::Op::Get),
+        ("api-create", super::api::Op::Create),
+        ("api-update", super::api::Op::Update),
+        ("api-patch", super::api::Op::SetAttributes),
+        ("api-delete", super::api::Op::Delete),
+    ] {
+        let a = app.clone();
+        on(&target(id)?, "click", move |_| {
+            let (doc, body) = {
+                let app = a.borrow();
+                (app.doc.clone(), app.body.clone())
+            };
+            let group_id = path_group_id(&doc, &body);
+            super::api::run(doc, op, body, group_id);
+        })?;
+    }
+    Ok(())
+}
+
+/// Under `make play` (served from loopback) the page talks to the emulator behind the same
+/// origin; anywhere else it starts from the real hosts.
+fn live_defaults(doc: &Document) {
+    let location = web_sys::window().map(|w| w.location());
+    let origin = location
+        .as_ref()
+        .and_then(|l| l.origin().ok())
+        .unwrap_or_default();
+    let host = location.and_then(|l| l.hostname().ok()).unwrap_or_default();
+    let local = matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]");
+    if local {
+        set_value(doc, "api-url", &origin);
+        set_value(doc, "auth-url", &origin);
+        set_value(doc, "workspace", "1000");
+        set_value(doc, "client-id", "local-client");
+        set_value(doc, "client-secret", "local-secret");
+    } else {
+        set_value(doc, "api-url", "https://api.mparticle.com");
+        set_value(doc, "auth-url", "https://sso.auth.mparticle.com");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Definition: form, JSON editor, validation.
+
+fn read_form(app: &Shared) -> FormFields {
+    let (doc, rows) = {
+        let app = app.borrow();
+        (app.doc.clone(), app.rows)
+    };
+    FormFields {
+        id: value_of(&doc, "f-id"),
+        description: value_of(&doc, "f-description"),
+        source: value_of(&doc, "f-source"),
+        attributes: (0..rows)
+            .map(|i| {
+                (
+                    value_of(&doc, &format!("attr-id-{i}")),
+                    value_of(&doc, &format!("attr-type-{i}")),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The form changed: the JSON follows.
+fn definition_from_form(app: &Shared) {
+    let fields = read_form(app);
+    write_form(app, &fields, false);
+}
+
+/// Applies form fields to the body, the JSON editor and (when rows changed) the rows.
+fn write_form(app: &Shared, fields: &FormFields, rebuild_rows: bool) {
+    let doc = app.borrow().doc.clone();
+    let mode = mode_kind(&doc);
+    let text = {
+        let mut app = app.borrow_mut();
+        apply_fields(&mut app.body, fields, mode);
+        serde_json::to_string_pretty(&app.body).unwrap_or_default()
+    };
+    set_value(&doc, "def-json", &text);
+    if rebuild_rows {
+        render_rows(app, fields).unwrap_or_else(|e| log_error(&e));
+    }
+    persist(&doc);
+    validate(app);
+    schedule(app);
+}
+
+/// The JSON editor changed (or the page started): the form follows when the JSON parses.
+fn definition_from_json(app: &Shared, typed: bool) {
+    let doc = app.borrow().doc.clone();
+    let text = value_of(&doc, "def-json");
+    match serde_json::from_str::<Value>(&text) {
+        Ok(value) => {
+            let fields = fields_from_value(&value);
+            app.borrow_mut().body = value;
+            set_value(&doc, "f-id", &fields.id);
+            set_value(&doc, "f-description", &fields.description);
+            set_value(&doc, "f-source", &fields.source);
+            render_rows(app, &fields).unwrap_or_else(|e| log_error(&e));
+            validate(app);
+        }
+        Err(_) => {
+            let validation = validate_definition_text(&text, &Mode::Create);
+            show_issues(&doc, &validation).unwrap_or_else(|e| log_error(&e));
+            app.borrow_mut().body = Value::Null;
+        }
+    }
+    if typed {
+        persist(&doc);
+    }
+    schedule(app);
+}
+
+fn persist(doc: &Document) {
+    if let Some(s) = storage() {
+        s.set_item(STORE_DEFINITION, &value_of(doc, "def-json"))
+            .ok();
+    }
+}
+
+fn render_rows(app: &Shared, fields: &FormFields) -> JsResult {
+    let doc = app.borrow().doc.clone();
+    let container = by_id::<Element>(&doc, "attr-rows")?;
+    clear(&container);
+    for (i, (id, kind)) in fields.attributes.iter().enumerate() {
+        let n = i + 1;
+        let row = El::new(&doc, "div")?.class("attr-row").into_el();
+        let id_field = El::new(&doc, "div")?
+            .class("field")
+            .child(
+                &El::new(&doc, "label")?
+                    .attr("for", &format!("attr-id-{i}"))?
+                    .text(&format!("Attribute {n} id"))
+                    .into_el(),
+            )?
+            .into_el();
+        let input = El::new(&doc, "input")?
+            .attr("id", &format!("attr-id-{i}"))?
+            .attr("type", "text")?
+            .attr("autocomplete", "off")?
+            .attr("spellcheck", "false")?
+            .attr("aria-describedby", &format!("issues-attr-{i}-id"))?
+            .into_el();
+        id_field.append_child(&input)?;
+        Reflect::set(&input, &"value".into(), &JsValue::from_str(id))?;
+        id_field.append_child(&issue_list(
+            &doc,
+            &format!("issues-attr-{i}-id"),
+            &format!("/attributes/{i}/id"),
+        )?)?;
+        row.append_child(&id_field)?;
+
+        let type_field = El::new(&doc, "div")?
+            .class("field")
+            .child(
+                &El::new(&doc, "label")?
+                    .attr("for", &format!("attr-type-{i}"))?
+                    .text(&format!("Attribute {n} aggregation"))
+                    .into_el(),
+            )?
+            .into_el();
+        let select = El::new(&doc, "select")?
+            .attr("id", &format!("attr-type-{i}"))?
+            .attr("aria-describedby", &format!("issues-attr-{i}-type"))?
+            .into_el();
+        let mut options: Vec<&str> = AGGREGATIONS.to_vec();
+        if !AGGREGATIONS.contains(&kind.as_str()) {
+            // Keep an unknown type visible so its error shows by the field.
+            options.push(kind.as_str());
+        }
+        for option in options {
+            let o = El::new(&doc, "option")?
+                .attr("value", option)?
+                .text(if option.is_empty() { "(none)" } else { option });
+            select.append_child(&o.into_el())?;
+        }
+        type_field.append_child(&select)?;
+        Reflect::set(&select, &"value".into(), &JsValue::from_str(kind))?;
+        type_field.append_child(&issue_list(
+            &doc,
+            &format!("issues-attr-{i}-type"),
+            &format!("/attributes/{i}/type"),
+        )?)?;
+        row.append_child(&type_field)?;
+
+        let remove = El::new(&doc, "button")?
+            .attr("type", "button")?
+            .attr("data-remove", &i.to_string())?
+            .attr("aria-label", &format!("Remove attribute {n}"))?
+            .text("Remove")
+            .into_el();
+        row.append_child(&remove)?;
+        row.append_child(&issue_list(
+            &doc,
+            &format!("issues-attr-{i}"),
+            &format!("/attributes/{i}"),
+        )?)?;
+        container.append_child(&row)?;
+    }
+    app.borrow_mut().rows = fields.attributes.len();
+    if let Ok(add) = by_id::<HtmlElement>(&doc, "attr-add") {
+        Reflect::set(
+            &add,
+            &"disabled".into(),
+            &JsValue::from_bool(fields.attributes.len() >= MAX_ATTRIBUTES),
+        )
+        .ok();
+    }
+    Ok(())
+}
+
+fn issue_list(doc: &Document, id: &str, path: &str) -> JsResult<web_sys::Node> {
+    Ok(El::new(doc, "ul")?
+        .class("issues")
+        .attr("id", id)?
+        .attr("data-path", path)?
+        .into_el()
+        .into())
+}
+
+fn validate(app: &Shared) {
+    let (doc, body) = {
+        let app = app.borrow();
+        (app.doc.clone(), app.body.clone())
+    };
+    if body.is_null() && serde_json::from_str::<Value>(&value_of(&doc, "def-json")).is_err() {
+        return; // The JSON editor's syntax error is already shown.
+    }
+    let validation = validate_definition(&body, &mode_of(&doc, &body));
+    show_issues(&doc, &validation).unwrap_or_else(|e| log_error(&e));
+}
+
+/// Shows each issue in the list nearest its JSON Pointer, and a summary.
+fn show_issues(doc: &Document, validation: &Validation) -> JsResult {
+    let lists = doc.query_selector_all("ul.issues")?;
+    let mut by_path: HashMap<String, Element> = HashMap::new();
+    for i in 0..lists.length() {
+        if let Some(el) = lists.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+            clear(&el);
+            if let Some(path) = el.get_attribute("data-path") {
+                by_path.insert(path, el);
+            }
+        }
+    }
+    let fields = doc.query_selector_all(".field")?;
+    for i in 0..fields.length() {
+        if let Some(el) = fields.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+            el.class_list().remove_2("has-error", "has-warning").ok();
+        }
+    }
+    let all = validation
+        .errors
+        .iter()
+        .map(|i| (i, "error"))
+        .chain(validation.warnings.iter().map(|i| (i, "warning")));
+    for (issue, level) in all {
+        let path = container_for(&issue.path, |p| by_path.contains_key(p));
+        if let Some(list) = by_path.get(&path) {
+            list.append_child(&issue_item(doc, issue, level)?)?;
+            if let Some(field) = list
+                .parent_element()
+                .filter(|p| p.class_list().contains("field"))
+            {
+                field.class_list().add_1(&format!("has-{level}")).ok();
+            }
+        }
+    }
+    let e = validation.errors.len();
+    let w = validation.warnings.len();
+    let status = match (e, w) {
+        (0, 0) => "Valid: no errors, no warnings.".to_string(),
+        (0, w) => format!("Valid, with {w} warning(s)."),
+        (e, w) => format!("{e} error(s), {w} warning(s)."),
+    };
+    set_text(doc, "def-status", &status);
+    Ok(())
+}
+
+fn issue_item(doc: &Document, issue: &Issue, level: &str) -> JsResult<web_sys::Node> {
+    let text = if issue.path.is_empty() {
+        format!("{level}: {} ({})", issue.message, issue.code)
+    } else {
+        format!(
+            "{level} at {}: {} ({})",
+            issue.path, issue.message, issue.code
+        )
+    };
+    Ok(El::new(doc, "li")?
+        .class(level)
+        .attr("data-code", &issue.code)?
+        .text(&text)
+        .into_el()
+        .into())
+}
+
+// ---------------------------------------------------------------------------------------
+// Profiles and the preview.
+
+fn schedule(app: &Shared) {
+    let window = match web_sys::window() {
+        Some(w) => w,
+        None => return,
+    };
+    let mut a = app.borrow_mut();
+    if let Some(timer) = a.timer.take() {
+        window.clear_timeout_with_handle(timer);
+    }
+    if let Some(tick) = a.tick.as_ref() {
+        a.timer = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                150,
+            )
+            .ok();
+    }
+}
+
+fn show_file(doc: &Document, file: Option<&File>) {
+    set_hidden(doc, "file-info", file.is_none());
+    set_hidden(doc, "profiles-text", file.is_some());
+    if let Some(file) = file {
+        let text = format!("File: {} ({})", file.name(), megabytes(file.size()));
+        set_text(doc, "file-name", &text);
+    }
+}
+
+fn megabytes(bytes: f64) -> String {
+    if bytes < 1_000_000.0 {
+        format!("{:.1} KB", bytes / 1000.0)
+    } else {
+        format!("{:.1} MB", bytes / 1_000_000.0)
+    }
+}
+
+/// A picked or dropped file: small ones become editable text, the rest stay in the file.
+fn use_file(app: &Shared, file: File) {
+    let doc = app.borrow().doc.clone();
+    if file.size() <= EDITABLE_FILE_LIMIT {
+        let a = app.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+            let doc = a.borrow().doc.clone();
+            match text.ok().and_then(|t| t.as_string()) {
+                Some(text) => {
+                    a.borrow_mut().file = None;
+                    show_file(&doc, None);
+                    set_value(&doc, "profiles-text", &text);
+                    run_preview(&a);
+                }
+                None => set_text(&doc, "results-status", "The file could not be read."),
+            }
+        });
+    } else {
+        show_file(&doc, Some(&file));
+        app.borrow_mut().file = Some(file);
+        run_preview(app);
+    }
+}
+
+fn run_preview(app: &Shared) {
+    let (doc, body, file) = {
+        let app = app.borrow();
+        (app.doc.clone(), app.body.clone(), app.file.clone())
+    };
+    cancel_worker(app);
+    set_hidden(&doc, "progress-box", true);
+    let Some(definition) = runnable(&doc, &body) else {
+        set_text(
+            &doc,
+            "results-status",
+            "Fix the definition's errors to see a preview.",
+        );
+        return;
+    };
+    let options = preview_options(&doc);
+    if let Some(file) = file {
+        set_text(&doc, "format-detected", "reading...");
+        start_job(app, "preview", file.into(), &definition, &options, None);
+        return;
+    }
+    let text = value_of(&doc, "profiles-text");
+    let detected = if options.format == Format::Auto {
+        detect_format(text.as_bytes())
+    } else {
+        options.format
+    };
+    set_text(&doc, "format-detected", format_label(detected));
+    if text.trim().is_empty() {
+        set_text(
+            &doc,
+            "results-status",
+            "Paste profiles, pick a file or fill in sample data.",
+        );
+        set_preview(app, None);
+        return;
+    }
+    if text.len() > SYNC_LIMIT {
+        match text_blob(&text) {
+            Ok(blob) => start_job(app, "preview", blob, &definition, &options, None),
+            Err(e) => log_error(&e),
+        }
+        return;
+    }
+    let preview = preview_groups(&definition, text.as_bytes(), &options);
+    set_preview(app, Some(preview));
+}
+
+fn text_blob(text: &str) -> JsResult<Blob> {
+    let parts = Array::of1(&JsValue::from_str(text));
+    Blob::new_with_str_sequence(&parts)
+}
+
+fn cancel_worker(app: &Shared) {
+    let mut a = app.borrow_mut();
+    if let Some(worker) = a.worker.take() {
+        worker.terminate();
+    }
+    a.job += 1;
+}
+
+fn worker(app: &Shared) -> JsResult<Worker> {
+    if let Some(worker) = app.borrow().worker.clone() {
+        return Ok(worker);
+    }
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Module);
+    let worker = Worker::new_with_options("worker.js", &options)?;
+    let a = app.clone();
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        on_worker_message(&a, &e.data()).unwrap_or_else(|e| log_error(&e));
+    });
+    worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    let mut a = app.borrow_mut();
+    a.handlers.push(handler);
+    a.worker = Some(worker.clone());
+    Ok(worker)
+}
+
+/// Sends a job over a blob (a file, or pasted text) to the worker.
+fn start_job(
+    app: &Shared,
+    kind: &str,
+    blob: Blob,
+    definition: &GroupDefinition,
+    options: &PreviewOptions,
+    extra: Option<(&str, String)>,
+) {
+    let result = (|| -> JsResult {
+        let worker = worker(app)?;
+        let id = {
+            let mut a = app.borrow_mut();
+            a.job += 1;
+            a.job
+        };
+        let message = js_sys::Object::new();
+        Reflect::set(&message, &"type".into(), &kind.into())?;
+        Reflect::set(&message, &"id".into(), &JsValue::from(id))?;
+        Reflect::set(&message, &"blob".into(), &blob)?;
+        let definition = serde_json::to_string(definition).unwrap_or_default();
+        Reflect::set(&message, &"definition".into(), &definition.into())?;
+        let options = serde_json::to_string(options).unwrap_or_default();
+        Reflect::set(&message, &"options".into(), &options.into())?;
+        if let Some((name, value)) = extra {
+            Reflect::set(&message, &name.into(), &value.into())?;
+        }
+        worker.post_message(&message)?;
+        let doc = app.borrow().doc.clone();
+        if kind == "preview" {
+            set_hidden(&doc, "progress-box", false);
+            if let Ok(p) = by_id::<HtmlProgressElement>(&doc, "progress") {
+                p.set_value(0.0);
+            }
+            set_text(&doc, "progress-text", "Starting...");
+            set_text(
+                &doc,
+                "results-status",
+                "Reading the profiles in the background...",
+            );
+        }
+        Ok(())
+    })();
+    result.unwrap_or_else(|e| log_error(&e));
+}
+
+fn field(data: &JsValue, name: &str) -> JsValue {
+    Reflect::get(data, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn on_worker_message(app: &Shared, data: &JsValue) -> JsResult {
+    let doc = app.borrow().doc.clone();
+    let id = field(data, "id").as_f64().unwrap_or(-1.0);
+    if id != f64::from(app.borrow().job) {
+        return Ok(()); // A message from a job that was replaced or cancelled.
+    }
+    let kind = field(data, "type").as_string().unwrap_or_default();
+    match kind.as_str() {
+        "progress" => {
+            let done = field(data, "done").as_f64().unwrap_or(0.0);
+            let total = field(data, "total").as_f64().unwrap_or(0.0).max(1.0);
+            if let Ok(p) = by_id::<HtmlProgressElement>(&doc, "progress") {
+                p.set_value(done / total);
+            }
+            let text = format!(
+                "{} of {} ({:.0}%)",
+                megabytes(done),
+                megabytes(total),
+                done / total * 100.0
+            );
+            set_text(&doc, "progress-text", &text);
+        }
+        "preview" => {
+            set_hidden(&doc, "progress-box", true);
+            let json = field(data, "json").as_string().unwrap_or_default();
+            match serde_json::from_str::<Preview>(&json) {
+                Ok(preview) => {
+                    set_text(&doc, "format-detected", format_label(preview.format));
+                    set_preview(app, Some(preview));
+                }
+                Err(e) => set_text(&doc, "results-status", &format!("Unreadable result: {e}")),
+            }
+        }
+        "audience" => {
+            let json = field(data, "json").as_string().unwrap_or_default();
+            match serde_json::from_str::<AudienceResult>(&json) {
+                Ok(result) => show_audience(&doc, &result)?,
+                Err(e) => set_text(&doc, "audience-result", &format!("Unreadable result: {e}")),
+            }
+        }
+        "enriched" => {
+            let text = field(data, "text").as_string().unwrap_or_default();
+            let csv = field(data, "format").as_string().as_deref() == Some("csv");
+            save_text(&doc, &text, csv)?;
+        }
+        "error" => {
+            set_hidden(&doc, "progress-box", true);
+            let message = field(data, "message").as_string().unwrap_or_default();
+            set_text(
+                &doc,
+                "results-status",
+                &format!("The background reader failed: {message}"),
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn set_preview(app: &Shared, preview: Option<Preview>) {
+    let doc = app.borrow().doc.clone();
+    {
+        let mut a = app.borrow_mut();
+        a.preview = preview;
+        a.page = 0;
+    }
+    refilter(app);
+    let result = (|| -> JsResult {
+        let a = app.borrow();
+        let stats = by_id::<Element>(&doc, "stats")?;
+        let chart = by_id::<Element>(&doc, "chart")?;
+        let lists = [
+            "oversized-list",
+            "short-list",
+            "singleton-list",
+            "diag-body",
+            "groups-body",
+        ];
+        let Some(preview) = a.preview.as_ref() else {
+            clear(&stats);
+            clear(&chart);
+            for id in lists {
+                clear(&by_id::<Element>(&doc, id)?);
+            }
+            set_text(&doc, "page-info", "");
+            set_text(&doc, "diag-more", "");
+            return Ok(());
+        };
+        render::stats(&doc, &stats, preview)?;
+        render::chart(&doc, &chart, preview)?;
+        render::lists(
+            &doc,
+            &by_id(&doc, "oversized-list")?,
+            &by_id(&doc, "short-list")?,
+            &by_id(&doc, "singleton-list")?,
+            preview,
+        )?;
+        render::diagnostics(
+            &doc,
+            &by_id(&doc, "diag-body")?,
+            &by_id(&doc, "diag-more")?,
+            preview,
+        )?;
+        let s = &preview.stats;
+        let status = format!(
+            "Preview of {} profiles: {} groups, {} oversized keys, {} skipped records.",
+            thousands(s.profiles),
+            thousands(s.groups),
+            thousands(s.oversized_groups),
+            thousands(s.skipped)
+        );
+        set_text(&doc, "results-status", &status);
+        Ok(())
+    })();
+    result.unwrap_or_else(|e| log_error(&e));
+    render_page(app).unwrap_or_else(|e| log_error(&e));
+    attribute_names(app).unwrap_or_else(|e| log_error(&e));
+}
+
+fn refilter(app: &Shared) {
+    let doc = app.borrow().doc.clone();
+    let needle = value_of(&doc, "group-search").trim().to_lowercase();
+    let mut a = app.borrow_mut();
+    let filtered: Vec<usize> = match a.preview.as_ref() {
+        Some(p) => p
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| render::matches(g, &needle))
+            .map(|(i, _)| i)
+            .collect(),
+        None => Vec::new(),
+    };
+    a.filtered = filtered;
+    a.page = 0;
+}
+
+fn render_page(app: &Shared) -> JsResult {
+    let a = app.borrow();
+    let doc = &a.doc;
+    let tbody = by_id::<Element>(doc, "groups-body")?;
+    let Some(preview) = a.preview.as_ref() else {
+        clear(&tbody);
+        return Ok(());
+    };
+    let pages = a.filtered.len().div_ceil(PAGE_SIZE).max(1);
+    let start = a.page * PAGE_SIZE;
+    let rows = a
+        .filtered
+        .iter()
+        .skip(start)
+        .take(PAGE_SIZE)
+        .filter_map(|&i| preview.groups.get(i));
+    render::group_rows(doc, &tbody, rows)?;
+    let info = format!(
+        "Page {} of {} ({} groups)",
+        thousands(a.page as u64 + 1),
+        thousands(pages as u64),
+        thousands(a.filtered.len() as u64)
+    );
+    set_text(doc, "page-info", &info);
+    for (id, disabled) in [
+        ("page-prev", a.page == 0),
+        ("page-next", a.page + 1 >= pages),
+    ] {
+        if let Ok(el) = by_id::<Element>(doc, id) {
+            Reflect::set(&el, &"disabled".into(), &JsValue::from_bool(disabled)).ok();
+        }
+    }
+    Ok(())
+}
+
+fn save_text(doc: &Document, text: &str, csv: bool) -> JsResult {
+    let (mime, name) = if csv {
+        ("text/csv", "profiles-enriched.csv")
+    } else {
+        ("application/x-ndjson", "profiles-enriched.ndjson")
+    };
+    let bag = BlobPropertyBag::new();
+    bag.set_type(mime);
+    let blob = Blob::new_with_str_sequence_and_options(&Array::of1(&text.into()), &bag)?;
+    let url = Url::create_object_url_with_blob(&blob)?;
+    let link: HtmlAnchorElement = doc.create_element("a")?.dyn_into()?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    Url::revoke_object_url(&url)?;
+    set_text(
+        doc,
+        "dl-status",
+        &format!("Saved {name} ({}).", megabytes(text.len() as f64)),
+    );
+    Ok(())
+}
+
+fn download(app: &Shared, out: OutFormat) {
+    let (doc, body, file) = {
+        let a = app.borrow();
+        (a.doc.clone(), a.body.clone(), a.file.clone())
+    };
+    let Some(definition) = runnable(&doc, &body) else {
+        set_text(&doc, "dl-status", "Fix the definition first.");
+        return;
+    };
+    let options = preview_options(&doc);
+    let csv = out == OutFormat::Csv;
+    let format = if csv { "csv" } else { "ndjson" };
+    if let Some(file) = file {
+        set_text(
+            &doc,
+            "dl-status",
+            "Preparing the download in the background...",
+        );
+        start_job(
+            app,
+            "enrich",
+            file.into(),
+            &definition,
+            &options,
+            Some(("format", format.into())),
+        );
+        return;
+    }
+    let text = value_of(&doc, "profiles-text");
+    let preview = preview_groups(&definition, text.as_bytes(), &options);
+    let enriched = enrich(text.as_bytes(), options.format, &preview, out);
+    save_text(&doc, &enriched, csv).unwrap_or_else(|e| log_error(&e));
+}
+
+// ---------------------------------------------------------------------------------------
+// Audience.
+
+fn attribute_names(app: &Shared) -> JsResult {
+    let a = app.borrow();
+    let list = by_id::<Element>(&a.doc, "attr-names")?;
+    clear(&list);
+    let mut names: Vec<String> = Vec::new();
+    if let Some(def) = runnable(&a.doc, &a.body) {
+        names.push(def.source_user_attribute.clone());
+        for attr in &def.attributes {
+            names.push(format!("{}:{}", def.id, attr.id));
+            names.push(attr.id.clone());
+        }
+    }
+    for name in names {
+        list.append_child(&El::new(&a.doc, "option")?.attr("value", &name)?.into_el())?;
+    }
+    Ok(())
+}
+
+fn render_conditions(app: &Shared) -> JsResult {
+    let a = app.borrow();
+    let doc = &a.doc;
+    let container = by_id::<Element>(doc, "cond-rows")?;
+    clear(&container);
+    for (i, c) in a.conditions.iter().enumerate() {
+        let n = i + 1;
+        let row = El::new(doc, "div")?.class("cond-row").into_el();
+        let attr = El::new(doc, "input")?
+            .attr("id", &format!("cond-attr-{i}"))?
+            .attr("type", "text")?
+            .attr("list", "attr-names")?
+            .attr("data-cond", &i.to_string())?
+            .attr("data-part", "attribute")?
+            .attr("autocomplete", "off")?
+            .into_el();
+        Reflect::set(&attr, &"value".into(), &c.attribute.as_str().into())?;
+        let op = El::new(doc, "select")?
+            .attr("id", &format!("cond-op-{i}"))?
+            .attr("data-cond", &i.to_string())?
+            .attr("data-part", "operator")?
+            .into_el();
+        for o in OPERATORS {
+            op.append_child(&El::new(doc, "option")?.attr("value", o)?.text(o).into_el())?;
+        }
+        Reflect::set(&op, &"value".into(), &c.operator.as_str().into())?;
+        let value = El::new(doc, "input")?
+            .attr("id", &format!("cond-value-{i}"))?
+            .attr("type", "text")?
+            .attr("data-cond", &i.to_string())?
+            .attr("data-part", "value")?
+            .attr("autocomplete", "off")?
+            .into_el();
+        Reflect::set(&value, &"value".into(), &c.value.as_str().into())?;
+        for (label, control, id) in [
+            (
+                format!("Condition {n} attribute"),
+                attr,
+                format!("cond-attr-{i}"),
+            ),
+            (
+                format!("Condition {n} operator"),
+                op,
+                format!("cond-op-{i}"),
+            ),
+            (
+                format!("Condition {n} value (JSON or text)"),
+                value,
+                format!("cond-value-{i}"),
+            ),
+        ] {
+            let field = El::new(doc, "div")?
+                .class("field")
+                .child(
+                    &El::new(doc, "label")?
+                        .attr("for", &id)?
+                        .text(&label)
+                        .into_el(),
+                )?
+                .child(&control)?;
+            row.append_child(&field.into_el())?;
+        }
+        let remove = El::new(doc, "button")?
+            .attr("type", "button")?
+            .attr("data-cond-remove", &i.to_string())?
+            .attr("aria-label", &format!("Remove condition {n}"))?
+            .text("Remove");
+        row.append_child(&remove.into_el())?;
+        container.append_child(&row)?;
+    }
+    Ok(())
+}
+
+fn condition_edited(app: &Shared, event: &Event) {
+    let Some(el) = event_element(event) else {
+        return;
+    };
+    let index = el
+        .get_attribute("data-cond")
+        .and_then(|i| i.parse::<usize>().ok());
+    let part = el.get_attribute("data-part").unwrap_or_default();
+    let value = Reflect::get(&el, &"value".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    let mut a = app.borrow_mut();
+    if let Some(row) = index.and_then(|i| a.conditions.get_mut(i)) {
+        match part.as_str() {
+            "attribute" => row.attribute = value,
+            "operator" => row.operator = value,
+            "value" => row.value = value,
+            _ => {}
+        }
+    }
+}
+
+fn conditions(app: &Shared) -> Vec<Condition> {
+    app.borrow()
+        .conditions
+        .iter()
+        .map(|c| Condition {
+            attribute: c.attribute.trim().to_string(),
+            operator: c.operator.clone(),
+            value: match c.operator.as_str() {
+                "exists" | "not_exists" => None,
+                _ => Some(condition_value(&c.value)),
+            },
+        })
+        .collect()
+}
+
+fn run_audience(app: &Shared) {
+    let (doc, body, file) = {
+        let a = app.borrow();
+        (a.doc.clone(), a.body.clone(), a.file.clone())
+    };
+    let Some(definition) = runnable(&doc, &body) else {
+        set_text(
+            &doc,
+            "audience-result",
+            "Fix the definition's errors first.",
+        );
+        return;
+    };
+    let conditions = conditions(app);
+    let options = AudienceOptions {
+        preview: preview_options(&doc),
+        limit: 1000,
+    };
+    if let Some(file) = file {
+        set_text(&doc, "audience-result", "Counting in the background...");
+        let json = serde_json::to_string(&conditions).unwrap_or_default();
+        start_job(
+            app,
+            "audience",
+            file.into(),
+            &definition,
+            &options.preview,
+            Some(("conditions", json)),
+        );
+        return;
+    }
+    let text = value_of(&doc, "profiles-text");
+    match preview_audience(&definition, text.as_bytes(), &conditions, &options) {
+        Ok(result) => show_audience(&doc, &result).unwrap_or_else(|e| log_error(&e)),
+        Err(e) => set_text(
+            &doc,
+            "audience-result",
+            &format!("Condition {}: {}", e.index + 1, e.message),
+        ),
+    }
+}
+
+fn show_audience(doc: &Document, result: &AudienceResult) -> JsResult {
+    let text = format!(
+        "{} of {} profiles match.",
+        thousands(result.matched),
+        thousands(result.total)
+    );
+    set_text(doc, "audience-result", &text);
+    let items: Vec<String> = result.mpids.iter().map(|m| format!("mpid {m}")).collect();
+    render::text_list(
+        doc,
+        &by_id(doc, "audience-members")?,
+        &items,
+        result.matched,
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Share link.
+
+fn share(app: &Shared) {
+    let (doc, has_file) = {
+        let a = app.borrow();
+        (a.doc.clone(), a.file.is_some())
+    };
+    let state = SharedState {
+        definition: value_of(&doc, "def-json"),
+        mode: mode_kind(&doc).name().to_string(),
+        group_id: value_of(&doc, "path-group-id"),
+        profiles: if has_file {
+            String::new()
+        } else {
+            value_of(&doc, "profiles-text")
+        },
+        format: value_of(&doc, "format"),
+        normalize_keys: checked(&doc, "normalize"),
+    };
+    let fragment = state.to_fragment();
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    let base = format!(
+        "{}{}{}",
+        location.origin().unwrap_or_default(),
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    let url = format!("{base}#{fragment}");
+    set_value(&doc, "share-url", &url);
+    if let Ok(history) = window.history() {
+        history
+            .replace_state_with_url(&JsValue::NULL, "", Some(&url))
+            .ok();
+    }
+    let note = if state.profiles.len() > super::share::MAX_SHARED_PROFILES || has_file {
+        "Link ready (the profiles are too large to share in a link; only the definition is in it)."
+    } else {
+        "Link ready: it holds the definition and the profiles."
+    };
+    set_text(&doc, "share-status", note);
+    let clipboard = window.navigator().clipboard();
+    let _ = clipboard.write_text(&url);
+}

@@ -1,0 +1,118 @@
+//! Small DOM helpers. Text always goes in through `textContent`, never parsed as HTML.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Event, EventTarget};
+
+pub type JsResult<T = ()> = Result<T, JsValue>;
+
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+
+/// A freshly created element, configured by chaining.
+pub struct El(pub Element);
+
+impl El {
+    pub fn new(doc: &Document, tag: &str) -> JsResult<El> {
+        Ok(El(doc.create_element(tag)?))
+    }
+
+    pub fn svg(doc: &Document, tag: &str) -> JsResult<El> {
+        Ok(El(doc.create_element_ns(Some(SVG_NS), tag)?))
+    }
+
+    pub fn text(self, text: &str) -> El {
+        self.0.set_text_content(Some(text));
+        self
+    }
+
+    pub fn class(self, class: &str) -> El {
+        self.0.set_attribute("class", class).ok();
+        self
+    }
+
+    pub fn attr(self, name: &str, value: &str) -> JsResult<El> {
+        self.0.set_attribute(name, value)?;
+        Ok(self)
+    }
+
+    pub fn child(self, child: &Element) -> JsResult<El> {
+        self.0.append_child(child)?;
+        Ok(self)
+    }
+
+    pub fn into_el(self) -> Element {
+        self.0
+    }
+}
+
+/// The element with this id, typed.
+pub fn by_id<T: JsCast>(doc: &Document, id: &str) -> JsResult<T> {
+    doc.get_element_by_id(id)
+        .ok_or_else(|| JsValue::from_str(&format!("the page has no element #{id}")))?
+        .dyn_into::<T>()
+        .map_err(|_| JsValue::from_str(&format!("#{id} is not the expected kind of element")))
+}
+
+/// Removes every child of `el`.
+pub fn clear(el: &Element) {
+    el.set_text_content(None);
+}
+
+/// Listens for `event` for the life of the page (the closure is intentionally leaked: these
+/// listeners sit on elements that never go away; rows use delegation instead).
+pub fn on<T: AsRef<EventTarget>>(
+    target: &T,
+    event: &str,
+    handler: impl FnMut(Event) + 'static,
+) -> JsResult {
+    let closure = Closure::<dyn FnMut(Event)>::new(handler);
+    target
+        .as_ref()
+        .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())?;
+    closure.forget();
+    Ok(())
+}
+
+/// The element an event started on, if it is an element.
+pub fn event_element(event: &Event) -> Option<Element> {
+    event.target().and_then(|t| t.dyn_into::<Element>().ok())
+}
+
+/// Logs an error to the console without ever showing a secret (callers pass messages only).
+pub fn log_error(error: &JsValue) {
+    web_sys::console::error_1(error);
+}
+
+/// A number with thousands separators, e.g. `1,000,015`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A JSON value as a person reads it: strings without quotes, everything else as JSON.
+pub fn show_value(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_000_015), "1,000,015");
+    }
+}

@@ -1,0 +1,265 @@
+//! Live examples for documentation pages. Each `<div data-group-identity-example>` holds a
+//! definition and profiles (two `<script type="application/json">` or `<pre>` children;
+//! `data-definition` / `data-profiles` mark which is which, else the first is the
+//! definition). They become two editable boxes and a preview that follows every keystroke.
+
+use std::cell::Cell;
+
+use group_identity::{preview_groups, validate_definition, GroupDefinition, Mode, PreviewOptions};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlTextAreaElement};
+
+use super::dom::{clear, on, thousands, El, JsResult};
+use super::render;
+
+thread_local! {
+    /// Numbers examples across calls so element ids stay unique on the page.
+    static NEXT: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Mounts every example not mounted yet; returns how many were mounted.
+pub fn mount_all() -> Result<u32, JsValue> {
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let found = doc.query_selector_all("[data-group-identity-example]:not([data-mounted])")?;
+    let mut mounted = 0;
+    for i in 0..found.length() {
+        if let Some(el) = found.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+            mount(&doc, &el)?;
+            mounted += 1;
+        }
+    }
+    Ok(mounted)
+}
+
+fn source_text(el: &Element) -> String {
+    dedent(&el.text_content().unwrap_or_default())
+}
+
+/// Removes the indentation every line shares (HTML sources are usually indented).
+fn dedent(text: &str) -> String {
+    let lines: Vec<&str> = text.trim_matches('\n').lines().collect();
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| l.get(indent..).unwrap_or_else(|| l.trim_start()))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_end()
+        .to_string()
+}
+
+fn mount(doc: &Document, host: &Element) -> JsResult {
+    let n = NEXT.with(|c| {
+        let n = c.get() + 1;
+        c.set(n);
+        n
+    });
+    let sources = host.query_selector_all("script[type='application/json'], pre")?;
+    let mut items: Vec<Element> = Vec::new();
+    for i in 0..sources.length() {
+        if let Some(el) = sources.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+            items.push(el);
+        }
+    }
+    let definition = items
+        .iter()
+        .find(|e| e.has_attribute("data-definition"))
+        .or_else(|| items.iter().find(|e| !e.has_attribute("data-profiles")))
+        .map(source_text)
+        .unwrap_or_default();
+    let profiles = items
+        .iter()
+        .find(|e| e.has_attribute("data-profiles"))
+        .or_else(|| items.get(1))
+        .map(source_text)
+        .unwrap_or_default();
+    for item in &items {
+        item.remove();
+    }
+    let normalize = host.has_attribute("data-normalize-keys");
+
+    let box_ = El::new(doc, "div")?.class("gik-example").into_el();
+    let inputs = El::new(doc, "div")?.class("gik-inputs").into_el();
+    let def_id = format!("gik-{n}-definition");
+    let prof_id = format!("gik-{n}-profiles");
+    let def_area = textarea(doc, &def_id, &definition)?;
+    let prof_area = textarea(doc, &prof_id, &profiles)?;
+    for (id, label, area) in [
+        (&def_id, "Group definition (JSON)", &def_area),
+        (&prof_id, "Profiles (JSON, NDJSON or CSV)", &prof_area),
+    ] {
+        let l = El::new(doc, "label")?
+            .attr("for", id)?
+            .text(label)
+            .into_el();
+        inputs.append_child(&l)?;
+        inputs.append_child(area)?;
+    }
+    let output = El::new(doc, "div")?
+        .class("gik-output")
+        .attr("aria-live", "polite")?
+        .attr("aria-label", "Preview")?
+        .into_el();
+    box_.append_child(&inputs)?;
+    box_.append_child(&output)?;
+    host.append_child(&box_)?;
+    host.set_attribute("data-mounted", "")?;
+
+    let update = {
+        let (doc, def_area, prof_area, output) = (
+            doc.clone(),
+            def_area.clone(),
+            prof_area.clone(),
+            output.clone(),
+        );
+        move || {
+            refresh(
+                &doc,
+                &output,
+                &def_area.value(),
+                &prof_area.value(),
+                normalize,
+            )
+            .unwrap_or_else(|e| web_sys::console::error_1(&e));
+        }
+    };
+    update();
+    for area in [&def_area, &prof_area] {
+        let update = update.clone();
+        on(area, "input", move |_| update())?;
+    }
+    Ok(())
+}
+
+fn textarea(doc: &Document, id: &str, text: &str) -> JsResult<HtmlTextAreaElement> {
+    let area: HtmlTextAreaElement = El::new(doc, "textarea")?
+        .attr("id", id)?
+        .attr("spellcheck", "false")?
+        .attr("rows", &text.lines().count().clamp(3, 14).to_string())?
+        .into_el()
+        .dyn_into()?;
+    area.set_value(text);
+    Ok(area)
+}
+
+fn refresh(
+    doc: &Document,
+    output: &Element,
+    definition: &str,
+    profiles: &str,
+    normalize: bool,
+) -> JsResult {
+    clear(output);
+    let value = match serde_json::from_str::<Value>(definition) {
+        Ok(v) => v,
+        Err(e) => {
+            let p = El::new(doc, "p")?
+                .class("gik-error")
+                .text(&format!("Definition is not JSON: {e}"));
+            output.append_child(&p.into_el())?;
+            return Ok(());
+        }
+    };
+    let validation = validate_definition(&value, &Mode::Create);
+    if !validation.errors.is_empty() || !validation.warnings.is_empty() {
+        let list = El::new(doc, "ul")?.class("gik-issues").into_el();
+        for (issue, level) in validation
+            .errors
+            .iter()
+            .map(|i| (i, "error"))
+            .chain(validation.warnings.iter().map(|i| (i, "warning")))
+        {
+            let path = if issue.path.is_empty() {
+                "/"
+            } else {
+                issue.path.as_str()
+            };
+            let li = El::new(doc, "li")?
+                .class(level)
+                .text(&format!("{level} at {path}: {}", issue.message));
+            list.append_child(&li.into_el())?;
+        }
+        output.append_child(&list)?;
+    }
+    let Ok(definition) = GroupDefinition::from_value(&value) else {
+        return Ok(());
+    };
+    let options = PreviewOptions {
+        normalize_keys: normalize,
+        ..PreviewOptions::default()
+    };
+    let preview = preview_groups(&definition, profiles.as_bytes(), &options);
+    let s = &preview.stats;
+    let summary = format!(
+        "{} profiles: {} group(s) of {} members; {} singleton(s), {} short key(s), {} without a key, {} oversized key(s).",
+        thousands(s.profiles),
+        thousands(s.groups),
+        thousands(s.grouped_profiles),
+        thousands(s.singletons),
+        thousands(s.short_key),
+        thousands(s.no_key),
+        thousands(s.oversized_groups)
+    );
+    output.append_child(
+        &El::new(doc, "p")?
+            .class("gik-summary")
+            .text(&summary)
+            .into_el(),
+    )?;
+    if !preview.groups.is_empty() {
+        let table = El::new(doc, "table")?.into_el();
+        let head = El::new(doc, "tr")?.into_el();
+        for h in ["Key", "Members", "Inherited"] {
+            head.append_child(&El::new(doc, "th")?.attr("scope", "col")?.text(h).into_el())?;
+        }
+        table.append_child(&El::new(doc, "thead")?.child(&head)?.into_el())?;
+        let body = El::new(doc, "tbody")?.into_el();
+        render::group_rows(doc, &body, preview.groups.iter().take(20))?;
+        table.append_child(&body)?;
+        output.append_child(&table)?;
+    }
+    let mut notes: Vec<String> = preview
+        .oversized
+        .iter()
+        .map(|o| {
+            format!(
+                "\"{}\" is held by {} profiles (over 10): no group, nothing inherited.",
+                o.key, o.size
+            )
+        })
+        .collect();
+    notes.extend(preview.diagnostics.iter().take(5).map(|d| match d.line {
+        Some(line) => format!("line {line}: {}", d.message),
+        None => d.message.clone(),
+    }));
+    if !notes.is_empty() {
+        let list = El::new(doc, "ul")?.class("gik-notes").into_el();
+        for note in notes {
+            list.append_child(&El::new(doc, "li")?.text(&note).into_el())?;
+        }
+        output.append_child(&list)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dedent;
+
+    #[test]
+    fn dedent_strips_shared_indentation() {
+        assert_eq!(
+            dedent("\n    a,b\n      1,2\n    3,4\n  "),
+            "a,b\n  1,2\n3,4"
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! The share link: the definition and a small profile sample in the URL fragment, as
+//! base64url JSON. Never credentials or tokens: `SharedState` has no field for them.
+
+use serde::{Deserialize, Serialize};
+
+/// Profiles longer than this are left out of a share link (URLs of a few KB travel well).
+pub const MAX_SHARED_PROFILES: usize = 4096;
+
+/// Fragment prefix of a share link: `#s=<base64url>`.
+pub const FRAGMENT_KEY: &str = "s=";
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SharedState {
+    /// The definition editor's text, as typed (it may be invalid).
+    pub definition: String,
+    /// `create`, `update` or `patch`.
+    pub mode: String,
+    pub group_id: String,
+    pub profiles: String,
+    /// `auto`, `json`, `ndjson` or `csv`.
+    pub format: String,
+    pub normalize_keys: bool,
+}
+
+impl SharedState {
+    /// The fragment (without `#`); profiles over the limit are dropped, never cut in half.
+    pub fn to_fragment(&self) -> String {
+        let mut state = self.clone();
+        if state.profiles.len() > MAX_SHARED_PROFILES {
+            state.profiles.clear();
+        }
+        let json = serde_json::to_string(&state).unwrap_or_default();
+        format!("{FRAGMENT_KEY}{}", encode(json.as_bytes()))
+    }
+
+    /// Reads a fragment (with or without `#`); anything malformed gives `None`.
+    pub fn from_fragment(fragment: &str) -> Option<SharedState> {
+        let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+        let data = fragment.strip_prefix(FRAGMENT_KEY)?;
+        let bytes = decode(data)?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// base64url without padding (RFC 4648 section 5).
+pub fn encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            let index = (n >> (18 - 6 * i)) & 63;
+            out.push(char::from(ALPHABET[index as usize]));
+        }
+    }
+    out
+}
+
+/// Decodes base64url, with or without padding; `None` for any other character.
+pub fn decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let v = ALPHABET.iter().position(|&a| a == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_round_trips_every_length() {
+        let data: Vec<u8> = (0..=255u8).collect();
+        for len in 0..40 {
+            let slice = &data[..len];
+            let text = encode(slice);
+            assert!(!text.contains(['+', '/', '=']));
+            assert_eq!(decode(&text).as_deref(), Some(slice));
+        }
+        assert_eq!(encode(b"hello"), "aGVsbG8");
+        assert_eq!(decode("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(decode("a*b"), None);
+    }
+
+    #[test]
+    fn state_round_trips_and_drops_large_profiles() {
+        let state = SharedState {
+            definition: "{\"id\":\"household\"}".into(),
+            mode: "update".into(),
+            group_id: "household".into(),
+            profiles: "mpid,$address\n1,Main St ü".into(),
+            format: "csv".into(),
+            normalize_keys: true,
+        };
+        let fragment = state.to_fragment();
+        assert_eq!(
+            SharedState::from_fragment(&format!("#{fragment}")),
+            Some(state.clone())
+        );
+
+        let big = SharedState {
+            profiles: "x".repeat(MAX_SHARED_PROFILES + 1),
+            ..state
+        };
+        let back = SharedState::from_fragment(&big.to_fragment());
+        assert_eq!(back.map(|s| s.profiles), Some(String::new()));
+        assert_eq!(SharedState::from_fragment("#other=1"), None);
+        assert_eq!(SharedState::from_fragment("#s=!!"), None);
+    }
+}

@@ -1,0 +1,104 @@
+//! What the playground's background worker (`www/worker.js`) calls: a chunked preview that
+//! hands back one JSON text (cheap to post to the page), and whole-input audience and
+//! enrichment runs for inputs that only live in a file.
+
+use group_identity::{
+    preview_audience, AudienceOptions, Condition, GroupDefinition, PreviewOptions, PreviewSession,
+};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+use super::model::{enrich, OutFormat};
+
+fn definition(json: &str) -> Result<GroupDefinition, JsValue> {
+    let value: Value =
+        serde_json::from_str(json).map_err(|e| JsValue::from_str(&format!("definition: {e}")))?;
+    GroupDefinition::from_value(&value).map_err(|issues| {
+        let messages: Vec<String> = issues
+            .iter()
+            .map(|i| format!("{}: {}", i.path, i.message))
+            .collect();
+        JsValue::from_str(&format!("invalid definition: {}", messages.join("; ")))
+    })
+}
+
+fn options<T: serde::de::DeserializeOwned + Default>(json: &str) -> Result<T, JsValue> {
+    if json.trim().is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_str(json).map_err(|e| JsValue::from_str(&format!("options: {e}")))
+}
+
+/// A [`PreviewSession`] fed by the worker one file slice at a time.
+#[wasm_bindgen(js_name = PlaygroundSession)]
+pub struct PlaygroundSession {
+    inner: Option<PreviewSession>,
+}
+
+#[wasm_bindgen(js_class = PlaygroundSession)]
+impl PlaygroundSession {
+    #[wasm_bindgen(constructor)]
+    pub fn new(definition_json: &str, options_json: &str) -> Result<PlaygroundSession, JsValue> {
+        let definition = definition(definition_json)?;
+        let options: PreviewOptions = options(options_json)?;
+        Ok(PlaygroundSession {
+            inner: Some(PreviewSession::new(&definition, &options)),
+        })
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) {
+        if let Some(session) = self.inner.as_mut() {
+            session.push(chunk);
+        }
+    }
+
+    #[wasm_bindgen(js_name = bytesRead)]
+    pub fn bytes_read(&self) -> f64 {
+        self.inner.as_ref().map_or(0.0, |s| s.bytes_read() as f64)
+    }
+
+    /// The preview as JSON text; a session finishes once.
+    pub fn finish(&mut self) -> Result<String, JsValue> {
+        let session = self
+            .inner
+            .take()
+            .ok_or_else(|| JsValue::from_str("this session has already finished"))?;
+        serde_json::to_string(&session.finish()).map_err(|e| JsValue::from_str(&e.to_string()))
+    }
+}
+
+/// `preview_audience` over a whole input; returns the result as JSON text.
+#[wasm_bindgen(js_name = playgroundAudience)]
+pub fn playground_audience(
+    definition_json: &str,
+    input: &[u8],
+    conditions_json: &str,
+    options_json: &str,
+) -> Result<String, JsValue> {
+    let definition = definition(definition_json)?;
+    let conditions: Vec<Condition> = serde_json::from_str(conditions_json)
+        .map_err(|e| JsValue::from_str(&format!("conditions: {e}")))?;
+    let options: AudienceOptions = options(options_json)?;
+    let result = preview_audience(&definition, input, &conditions, &options)
+        .map_err(|e| JsValue::from_str(&format!("condition {}: {}", e.index + 1, e.message)))?;
+    serde_json::to_string(&result).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// Every profile of a whole input with its inherited attributes, as NDJSON or CSV text.
+#[wasm_bindgen(js_name = playgroundEnrich)]
+pub fn playground_enrich(
+    definition_json: &str,
+    input: &[u8],
+    options_json: &str,
+    out_format: &str,
+) -> Result<String, JsValue> {
+    let definition = definition(definition_json)?;
+    let options: PreviewOptions = options(options_json)?;
+    let preview = group_identity::preview_groups(&definition, input, &options);
+    let out = if out_format == "csv" {
+        OutFormat::Csv
+    } else {
+        OutFormat::Ndjson
+    };
+    Ok(enrich(input, options.format, &preview, out))
+}

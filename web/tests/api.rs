@@ -1,0 +1,424 @@
+//! The exported API called exactly as JavaScript calls it (JS objects and strings in, JS
+//! values out), with each result read back into the engine's own types and compared to what
+//! the engine gives directly: the boundary is tested, not only the engine.
+//!
+//! Runs in Node by default and in headless Chromium with `WASM_BINDGEN_USE_BROWSER=1`
+//! (see mk/package.mk).
+#![cfg(target_arch = "wasm32")]
+
+use group_identity::{
+    AudienceOptions, AudienceResult, Condition, GroupDefinition, Issue, Mode, Preview,
+    PreviewOptions, Validation,
+};
+use group_identity_web::windows::Feeder;
+use js_sys::{Reflect, Uint8Array, JSON};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const DEFINITION: &str = r#"{
+  "id": "household",
+  "source_user_attribute": "$address",
+  "attributes": [
+    { "id": "has_dog", "type": "boolean_or" },
+    { "id": "ltv", "type": "sum" },
+    { "id": "visits", "type": "average" },
+    { "id": "country", "type": "latest" }
+  ]
+}"#;
+
+/// Profiles with multi-byte characters everywhere (keys, values), 64-bit mpids, a broken
+/// line and a repeated mpid.
+const NDJSON: &str = concat!(
+    r#"{"mpid":"-9223372036854775808","$address":"Straße 12, Köln","has_dog":true,"ltv":10,"visits":1,"country":"DE"}"#,
+    "\n",
+    r#"{"mpid":"9007199254740993","$address":"Straße 12, Köln","has_dog":"false","ltv":"2.5","visits":3,"country":"DE 🇩🇪"}"#,
+    "\n",
+    r#"{"mpid":9223372036854775807,"$address":"🏠🏡 Emoji Lane 7","ltv":1}"#,
+    "\n",
+    r#"{"mpid":"4","$address":"🏠🏡 Emoji Lane 7","has_dog":"yes"}"#,
+    "\n",
+    "not json at all\n",
+    r#"{"mpid":"4","$address":"somewhere else"}"#,
+    "\n",
+    r#"{"mpid":"5","$address":"abc"}"#,
+    "\n",
+    r#"{"mpid":"6"}"#,
+    "\n",
+);
+
+fn js(text: &str) -> JsValue {
+    JSON::parse(text).expect("test JSON parses")
+}
+
+/// Reads a returned JS value back into a Rust type through its JSON.
+fn back<T: DeserializeOwned>(value: &JsValue) -> T {
+    let text: String = JSON::stringify(value).expect("stringify").into();
+    serde_json::from_str(&text).expect("result has the declared shape")
+}
+
+/// Compares a returned preview with the engine's. `Preview` read back through JSON loses the
+/// order of inherited attributes (a JSON map), so that order is checked on the JS object.
+fn assert_preview(got: &JsValue, expected: &Preview, context: &str) {
+    let sorted = |preview: &Preview| {
+        let mut preview = preview.clone();
+        for group in &mut preview.groups {
+            group.attributes.0.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        preview
+    };
+    let back_in_rust: Preview = back(got);
+    assert_eq!(sorted(&back_in_rust), sorted(expected), "{context}");
+    let groups: js_sys::Array = prop(got, "groups").unchecked_into();
+    for (index, group) in expected.groups.iter().enumerate() {
+        let attributes = prop(&groups.get(index as u32), "attributes");
+        let keys: Vec<String> = js_sys::Object::keys(attributes.unchecked_ref::<js_sys::Object>())
+            .iter()
+            .filter_map(|key| key.as_string())
+            .collect();
+        let want: Vec<String> = group.attributes.0.iter().map(|(k, _)| k.clone()).collect();
+        assert_eq!(keys, want, "{context}: attributes in definition order");
+    }
+}
+
+fn definition() -> GroupDefinition {
+    GroupDefinition::from_value(&serde_json::from_str(DEFINITION).expect("JSON")).expect("valid")
+}
+
+fn prop(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).expect("property")
+}
+
+fn name_of(error: &JsValue) -> String {
+    prop(error, "name").as_string().unwrap_or_default()
+}
+
+fn message_of(error: &JsValue) -> String {
+    prop(error, "message").as_string().unwrap_or_default()
+}
+
+// ---- validateDefinition ------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+fn validate_object_and_text_match_the_engine() {
+    let bad = r#"{"id":"ab","source_user_attribute":"","attributes":[{"id":"x","type":"max"}],"atributes":[]}"#;
+    // Issues come in the order fields are written, for objects as for text.
+    let expected = group_identity::validate_definition_text(bad, &Mode::Create);
+    assert!(!expected.valid);
+    let from_object: Validation =
+        back(&group_identity_web::validate_definition(js(bad), JsValue::UNDEFINED).expect("data"));
+    let from_text: Validation = back(
+        &group_identity_web::validate_definition(bad.into(), JsValue::UNDEFINED).expect("data"),
+    );
+    assert_eq!(from_object, expected);
+    assert_eq!(from_text, expected);
+}
+
+#[wasm_bindgen_test]
+fn validate_reads_mode_and_group_id() {
+    let body = r#"{"id":"other","source_user_attribute":"$address","attributes":[]}"#;
+    let mode = Mode::Update {
+        group_id: "household".to_owned(),
+    };
+    let expected = group_identity::validate_definition_text(body, &mode);
+    let got: Validation = back(
+        &group_identity_web::validate_definition(
+            js(body),
+            js(r#"{"mode":"update","groupId":"household","unknownKey":1}"#),
+        )
+        .expect("data"),
+    );
+    assert_eq!(got, expected);
+    assert!(got.errors.iter().any(|issue| issue.code == "id_mismatch"));
+
+    let patch: Validation = back(
+        &group_identity_web::validate_definition(js(body), js(r#"{"mode":"patch"}"#))
+            .expect("data"),
+    );
+    assert!(patch
+        .errors
+        .iter()
+        .any(|issue| issue.code == "not_allowed_in_patch"));
+}
+
+#[wasm_bindgen_test]
+fn validate_broken_json_text_is_data() {
+    let got: Validation = back(
+        &group_identity_web::validate_definition("{\"id\": ".into(), JsValue::UNDEFINED)
+            .expect("data"),
+    );
+    assert!(!got.valid);
+    assert_eq!(
+        got.errors.first().map(|i| i.code.as_str()),
+        Some("invalid_json")
+    );
+}
+
+#[wasm_bindgen_test]
+fn validate_wrong_argument_types_throw_type_errors() {
+    let cases = [
+        (JsValue::UNDEFINED, JsValue::UNDEFINED, "definition"),
+        (js(DEFINITION), js(r#"{"mode":"put"}"#), "options.mode"),
+        (
+            js(DEFINITION),
+            js(r#"{"mode":"update"}"#),
+            "options.groupId",
+        ),
+        (js(DEFINITION), js(r#"{"mode":5}"#), "options.mode"),
+        (js(DEFINITION), "create".into(), "options must be an object"),
+    ];
+    for (definition, options, needle) in cases {
+        let error = group_identity_web::validate_definition(definition, options)
+            .expect_err("wrong types throw");
+        assert!(error.is_instance_of::<js_sys::TypeError>(), "{needle}");
+        assert!(
+            message_of(&error).contains(needle),
+            "{}",
+            message_of(&error)
+        );
+    }
+}
+
+// ---- errors --------------------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+fn invalid_definition_throws_definition_error_with_issues() {
+    let bad = r#"{"id":"household","source_user_attribute":"$address","attributes":[{"id":"a","type":"median"},{"id":"a","type":"sum"}]}"#;
+    let expected: Vec<Issue> = group_identity::validate_definition_text(bad, &Mode::Create).errors;
+    for definition in [js(bad), JsValue::from_str(bad)] {
+        let error = group_identity_web::preview_groups(definition, "".into(), JsValue::UNDEFINED)
+            .expect_err("invalid definition throws");
+        assert!(error.is_instance_of::<js_sys::Error>());
+        assert_eq!(name_of(&error), "DefinitionError");
+        let issues: Vec<Issue> = back(&prop(&error, "issues"));
+        assert_eq!(issues, expected);
+        assert!(message_of(&error).starts_with("invalid group definition: /attributes/"));
+    }
+    let broken = group_identity_web::PreviewSession::new("{".into(), JsValue::UNDEFINED)
+        .err()
+        .expect("broken JSON throws");
+    assert_eq!(name_of(&broken), "DefinitionError");
+    let issues: Vec<Issue> = back(&prop(&broken, "issues"));
+    assert_eq!(
+        issues.first().map(|i| i.code.as_str()),
+        Some("invalid_json")
+    );
+}
+
+#[wasm_bindgen_test]
+fn wrong_option_types_throw_type_errors() {
+    for (options, needle) in [
+        (r#"{"format":"xml"}"#, "options.format"),
+        (r#"{"normalizeKeys":"yes"}"#, "options.normalizeKeys"),
+        (r#"{"maxDiagnostics":-1}"#, "options.maxDiagnostics"),
+        (r#"{"maxListed":1.5}"#, "options.maxListed"),
+    ] {
+        let error = group_identity_web::preview_groups(js(DEFINITION), "".into(), js(options))
+            .expect_err("wrong option throws");
+        assert!(error.is_instance_of::<js_sys::TypeError>());
+        assert!(
+            message_of(&error).contains(needle),
+            "{}",
+            message_of(&error)
+        );
+    }
+    let error =
+        group_identity_web::preview_groups(js(DEFINITION), JsValue::from_f64(1.0), JsValue::NULL)
+            .expect_err("profiles of the wrong type throw");
+    assert!(error.is_instance_of::<js_sys::TypeError>());
+    assert!(message_of(&error).contains("profiles must be"));
+}
+
+// ---- previewGroups -------------------------------------------------------------------------
+
+fn engine_preview(input: &str, options: &PreviewOptions) -> Preview {
+    group_identity::preview_groups(&definition(), input.as_bytes(), options)
+}
+
+#[wasm_bindgen_test]
+fn preview_of_text_and_bytes_matches_the_engine() {
+    let expected = engine_preview(NDJSON, &PreviewOptions::default());
+    let text_js =
+        group_identity_web::preview_groups(js(DEFINITION), NDJSON.into(), JsValue::UNDEFINED)
+            .expect("preview");
+    assert_preview(&text_js, &expected, "text");
+    let bytes = Uint8Array::from(NDJSON.as_bytes());
+    let bytes_js =
+        group_identity_web::preview_groups(DEFINITION.into(), bytes.into(), JsValue::NULL)
+            .expect("preview");
+    assert_preview(&bytes_js, &expected, "bytes");
+    // 64-bit mpids come back exactly, as strings.
+    let from_text: Preview = back(&text_js);
+    let members: Vec<&str> = from_text
+        .groups
+        .iter()
+        .flat_map(|g| g.members.iter().map(String::as_str))
+        .collect();
+    assert!(members.contains(&"-9223372036854775808"));
+    assert!(members.contains(&"9007199254740993"));
+    assert!(members.contains(&"9223372036854775807"));
+}
+
+#[wasm_bindgen_test]
+fn preview_options_reach_the_engine() {
+    let options = PreviewOptions {
+        normalize_keys: true,
+        max_diagnostics: 1,
+        max_listed: 0,
+        ..PreviewOptions::default()
+    };
+    let expected = engine_preview(NDJSON, &options);
+    let got = group_identity_web::preview_groups(
+        js(DEFINITION),
+        NDJSON.into(),
+        js(r#"{"normalizeKeys":true,"maxDiagnostics":1,"maxListed":0,"format":"ndjson","extra":true}"#),
+    )
+    .expect("preview");
+    assert_preview(&got, &expected, "options");
+}
+
+#[wasm_bindgen_test]
+fn array_of_objects_is_read_as_json() {
+    let array = r#"[
+      {"mpid":"1","$address":"12 Long Street","ltv":2},
+      {"mpid":"2","$address":"12 Long Street","ltv":3.5,"has_dog":true},
+      {"mpid":"3","user_attributes":{"$address":"12 Long Street"}}
+    ]"#;
+    let expected = engine_preview(
+        &JSON::stringify(&js(array))
+            .expect("stringify")
+            .as_string()
+            .unwrap_or_default(),
+        &PreviewOptions {
+            format: group_identity::Format::Json,
+            ..PreviewOptions::default()
+        },
+    );
+    // `format` given by the caller does not apply to an array: it is always JSON.
+    let got =
+        group_identity_web::preview_groups(js(DEFINITION), js(array), js(r#"{"format":"csv"}"#))
+            .expect("preview");
+    assert_preview(&got, &expected, "array");
+    assert_eq!(expected.stats.profiles, 3);
+}
+
+// ---- PreviewSession ------------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+fn session_in_split_chunks_matches_one_shot() {
+    let expected = engine_preview(NDJSON, &PreviewOptions::default());
+    let bytes = NDJSON.as_bytes();
+    // Every chunk size from 1 byte up: splits land inside every multi-byte character.
+    for size in [1, 2, 3, 5, 7, 64] {
+        let mut session =
+            group_identity_web::PreviewSession::new(js(DEFINITION), JsValue::UNDEFINED)
+                .expect("session");
+        for chunk in bytes.chunks(size) {
+            session.push(Uint8Array::from(chunk).into()).expect("push");
+        }
+        assert_eq!(session.bytes_read(), bytes.len() as f64);
+        let got = session.finish().expect("finish");
+        assert_preview(&got, &expected, &format!("chunk size {size}"));
+    }
+}
+
+#[wasm_bindgen_test]
+fn session_mixing_strings_and_bytes_matches_one_shot() {
+    let expected = engine_preview(NDJSON, &PreviewOptions::default());
+    let mut session =
+        group_identity_web::PreviewSession::new(DEFINITION.into(), JsValue::UNDEFINED)
+            .expect("session");
+    // Split on a char boundary; send the first part as text, the rest as bytes.
+    let middle = (NDJSON.len() / 2..NDJSON.len())
+        .find(|&i| NDJSON.is_char_boundary(i))
+        .unwrap_or(NDJSON.len());
+    let (head, tail) = NDJSON.split_at(middle);
+    session.push(head.into()).expect("push text");
+    session
+        .push(Uint8Array::from(tail.as_bytes()).into())
+        .expect("push bytes");
+    let got = session.finish().expect("finish");
+    assert_preview(&got, &expected, "mixed");
+    let again = session.finish().expect_err("finished twice");
+    assert!(message_of(&again).contains("already finished"));
+    let push = session.push("x".into()).expect_err("push after finish");
+    assert!(message_of(&push).contains("already finished"));
+    let wrong = group_identity_web::PreviewSession::new(DEFINITION.into(), JsValue::UNDEFINED)
+        .expect("session")
+        .push(JsValue::from_f64(3.0))
+        .expect_err("a number is not a chunk");
+    assert!(wrong.is_instance_of::<js_sys::TypeError>());
+}
+
+#[wasm_bindgen_test]
+fn tiny_windows_never_split_a_character() {
+    let expected = engine_preview(NDJSON, &PreviewOptions::default());
+    // Windows of 1 to 5 units/bytes cut through every surrogate pair and UTF-8 sequence.
+    for window in 1..=5 {
+        let mut session =
+            group_identity::PreviewSession::new(&definition(), &PreviewOptions::default());
+        let mut feeder = Feeder::with_windows(window, window);
+        let pushed = feeder
+            .push_chunk(&mut session, &JsValue::from_str(NDJSON))
+            .expect("text");
+        assert_eq!(pushed, NDJSON.len() as u64);
+        assert_eq!(session.finish(), expected, "text window {window}");
+
+        let mut session =
+            group_identity::PreviewSession::new(&definition(), &PreviewOptions::default());
+        let bytes: JsValue = Uint8Array::from(NDJSON.as_bytes()).into();
+        feeder.push_chunk(&mut session, &bytes).expect("bytes");
+        assert_eq!(session.finish(), expected, "byte window {window}");
+    }
+}
+
+// ---- previewAudience -----------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+fn audience_matches_the_engine() {
+    let conditions = r#"[{"attribute":"household:has_dog","operator":"=","value":true}]"#;
+    let parsed: Vec<Condition> = serde_json::from_str(conditions).expect("JSON");
+    let options = AudienceOptions {
+        limit: 1,
+        ..AudienceOptions::default()
+    };
+    let expected =
+        group_identity::preview_audience(&definition(), NDJSON.as_bytes(), &parsed, &options)
+            .expect("conditions are valid");
+    let got: AudienceResult = back(
+        &group_identity_web::preview_audience(
+            js(DEFINITION),
+            NDJSON.into(),
+            js(conditions),
+            js(r#"{"limit":1}"#),
+        )
+        .expect("audience"),
+    );
+    assert_eq!(got, expected);
+}
+
+#[wasm_bindgen_test]
+fn bad_conditions_throw_condition_error() {
+    for (conditions, index) in [
+        (
+            r#"[{"attribute":"household:has_dog","operator":"~","value":1}]"#,
+            0.0,
+        ),
+        (
+            r#"[{"attribute":"a","operator":"exists"},{"operator":"="}]"#,
+            1.0,
+        ),
+        (r#"[5]"#, 0.0),
+    ] {
+        let error = group_identity_web::preview_audience(
+            js(DEFINITION),
+            NDJSON.into(),
+            js(conditions),
+            JsValue::UNDEFINED,
+        )
+        .expect_err("bad condition throws");
+        assert_eq!(name_of(&error), "ConditionError", "{conditions}");
+        assert_eq!(prop(&error, "index").as_f64(), Some(index), "{conditions}");
+        assert!(error.dyn_ref::<js_sys::Error>().is_some());
+    }
+}
