@@ -127,9 +127,8 @@ pub(crate) struct Engine {
     profiles: u64,
     no_key: u64,
     short_key: u64,
-    keys: KeyTable,
-    /// Per key, by its number in `keys`.
-    states: Vec<KeyState>,
+    /// Every key of 5 characters or more, with its count and first member.
+    keys: KeyTable<KeyState>,
     /// Members after each key's first, in input order, while the key had at most ten.
     members: Vec<(u32, Mpid)>,
     /// `states.len() * plans.len()` accumulators, key-major.
@@ -177,7 +176,6 @@ impl Engine {
             no_key: 0,
             short_key: 0,
             keys: KeyTable::default(),
-            states: Vec::new(),
             members: Vec::new(),
             accs: Vec::new(),
             short_keys: HashMap::default(),
@@ -254,17 +252,15 @@ impl Engine {
     /// form a group.
     fn join(&mut self, key: &str, mpid: &Mpid) -> Option<usize> {
         let n = self.plans.len();
-        let (index, new) = self.keys.intern(key);
+        let (index, state, new) = self.keys.intern(key, || KeyState {
+            count: 1,
+            first: mpid.clone(),
+        })?;
         if new {
-            self.states.push(KeyState {
-                count: 1,
-                first: mpid.clone(),
-            });
             self.accs
                 .extend(self.plans.iter().map(|p| Acc::new(p.aggregation)));
             return Some(index);
         }
-        let state = self.states.get_mut(index)?;
         state.count += 1;
         if state.count <= MAX_MEMBERS {
             self.members.push((index as u32, mpid.clone()));
@@ -369,7 +365,7 @@ impl Engine {
     pub fn finish(self, format: Format, with_index: bool) -> (Preview, GroupIndex) {
         let n = self.plans.len();
         // Where each key's group stands in `groups`, to place later members.
-        let mut group_of: Vec<u32> = vec![u32::MAX; self.states.len()];
+        let mut group_of: Vec<u32> = vec![u32::MAX; self.keys.len()];
         let mut stats = Stats {
             profiles: self.profiles,
             skipped: self.gate.skipped,
@@ -382,8 +378,7 @@ impl Engine {
         let mut singletons = Vec::new();
         let mut index = GroupIndex::default();
         let mut late = Vec::new();
-        for (i, state) in self.states.iter().enumerate() {
-            let key = self.keys.key(i);
+        for (i, (key, state)) in self.keys.iter().enumerate() {
             match state.count {
                 1 => {
                     stats.singletons += 1;
