@@ -1230,3 +1230,76 @@ fn csv_lines_are_physical_lines_counting_the_header_and_quoted_breaks() {
         );
     }
 }
+
+#[test]
+fn read_all_returns_the_times_latest_uses() {
+    // Profile API shape, flat shape, and the same records as a JSON array.
+    let records = [
+        json!({"mpid": 1, "updated_at": "2024-01-02T00:00:00Z", "last_stored_timestamp_ms": 1704067200000_i64,
+               "user_attribute_timestamps": {"country": "2024-03-01T00:00:00Z", "pet": 1704067200001_i64, "gone": null},
+               "user_attributes": {"$address": HOME, "country": "US"}}),
+        json!({"mpid": "2", "$address": HOME, "country": "DE", "updated_at": null,
+               "last_stored_timestamp_ms": "1704067200000",
+               "user_attribute_timestamps": {"country": "2023-01-01T00:00:00Z"}}),
+        json!({"mpid": 3, "$address": HOME}),
+    ];
+    let as_array = Value::Array(records.to_vec()).to_string();
+    for (input, format) in [(ndjson(&records), Format::Ndjson), (as_array, Format::Json)] {
+        let (profiles, diagnostics) = read_all(input.as_bytes(), format);
+        assert!(diagnostics.is_empty(), "{format:?}: {diagnostics:?}");
+        assert_eq!(profiles.len(), 3, "{format:?}");
+        let [api, flat, none] = &profiles[..] else {
+            unreachable!()
+        };
+        assert_eq!(
+            Value::Object(api.attribute_timestamps.clone()),
+            json!({"country": "2024-03-01T00:00:00Z", "pet": 1704067200001_i64}),
+            "{format:?}"
+        );
+        assert_eq!(api.updated_at, Some(json!("2024-01-02T00:00:00Z")));
+        assert_eq!(api.last_stored_timestamp_ms, Some(json!(1704067200000_i64)));
+        assert_eq!(
+            Value::Object(flat.attribute_timestamps.clone()),
+            json!({"country": "2023-01-01T00:00:00Z"})
+        );
+        // Times are not attributes in the flat shape; a null time is absent.
+        assert_eq!(
+            Value::Object(flat.attributes.clone()),
+            json!({"$address": HOME, "country": "DE"})
+        );
+        assert_eq!(flat.updated_at, None);
+        assert_eq!(flat.last_stored_timestamp_ms, Some(json!("1704067200000")));
+        assert!(none.attribute_timestamps.is_empty());
+        assert_eq!(
+            (&none.updated_at, &none.last_stored_timestamp_ms),
+            (&None, &None)
+        );
+        // Serialized, a profile without times has no time fields; older JSON still reads.
+        assert_eq!(
+            serde_json::to_value(none).unwrap(),
+            json!({"mpid": "3", "attributes": {"$address": HOME}})
+        );
+        let back: group_identity::profiles::FullProfile =
+            serde_json::from_value(serde_json::to_value(api).unwrap()).unwrap();
+        assert_eq!(&back, api);
+    }
+
+    // CSV: the two time columns (cells are strings; an empty cell is absent).
+    let input = "mpid,$address,updated_at,last_stored_timestamp_ms\n\
+                 1,123 Main St,2024-01-02T00:00:00Z,\n\
+                 2,123 Main St,,1704067200000\n";
+    let (profiles, diagnostics) = read_all(input.as_bytes(), Format::Csv);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(profiles[0].updated_at, Some(json!("2024-01-02T00:00:00Z")));
+    assert_eq!(profiles[0].last_stored_timestamp_ms, None);
+    assert_eq!(profiles[1].updated_at, None);
+    assert_eq!(
+        profiles[1].last_stored_timestamp_ms,
+        Some(json!("1704067200000"))
+    );
+    assert!(profiles.iter().all(|p| p.attribute_timestamps.is_empty()));
+    assert_eq!(
+        Value::Object(profiles[1].attributes.clone()),
+        json!({"$address": HOME})
+    );
+}

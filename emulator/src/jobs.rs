@@ -89,6 +89,9 @@ pub async fn load_profiles(
     let profiles = read.into_iter().map(|p| StoredProfile {
         mpid: p.mpid,
         attributes: p.attributes,
+        attribute_timestamps: p.attribute_timestamps,
+        updated_at: p.updated_at,
+        last_stored_timestamp_ms: p.last_stored_timestamp_ms,
         inherited: Map::new(),
     });
 
@@ -165,11 +168,18 @@ pub async fn profile(
 }
 
 /// One line of the job's input, in the Profile API shape so that no attribute name (not
-/// even `mpid` or `updated_at`) can be mistaken for anything else.
+/// even `mpid` or `updated_at`) can be mistaken for anything else; the times go beside
+/// `user_attributes`, where `latest` reads them.
 #[derive(Serialize)]
 struct Line<'a> {
     mpid: &'a str,
     user_attributes: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    user_attribute_timestamps: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated_at: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_stored_timestamp_ms: Option<&'a Value>,
 }
 
 fn job_input(profiles: &[StoredProfile]) -> Result<Vec<u8>, serde_json::Error> {
@@ -180,6 +190,9 @@ fn job_input(profiles: &[StoredProfile]) -> Result<Vec<u8>, serde_json::Error> {
             &Line {
                 mpid: &profile.mpid,
                 user_attributes: &profile.attributes,
+                user_attribute_timestamps: &profile.attribute_timestamps,
+                updated_at: profile.updated_at.as_ref(),
+                last_stored_timestamp_ms: profile.last_stored_timestamp_ms.as_ref(),
             },
         )?;
         out.push(b'\n');

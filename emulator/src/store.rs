@@ -55,6 +55,15 @@ pub struct StoredProfile {
     pub mpid: String,
     /// The profile's own user attributes, as loaded.
     pub attributes: Map<String, Value>,
+    /// The times `latest` uses (SPEC section 3), as loaded: `user_attribute_timestamps`,
+    /// then the profile's `updated_at` / `last_stored_timestamp_ms`. Defaulted so that
+    /// state files written before they were kept still load.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub attribute_timestamps: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stored_timestamp_ms: Option<Value>,
     /// `group:attribute` values the last group job gave it.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub inherited: Map<String, Value>,

@@ -245,3 +245,129 @@ async fn profiles_and_results_survive_a_restart() {
     second.emulator.shutdown().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The inherited `household:country` of a profile after the last run.
+async fn country(env: &Env, token: &str, mpid: &str) -> Value {
+    profile(env, token, mpid).await["inherited_attributes"]["household:country"].clone()
+}
+
+#[tokio::test]
+async fn latest_takes_the_newest_time_not_the_load_order() {
+    let dir = temp_dir("latest");
+    let config = Config {
+        state_file: Some(dir.join("state.json")),
+        ..Config::default()
+    };
+    let first = env(config.clone()).await;
+    let token = first.token("local-client", "local-secret").await;
+    let definition = json!({
+        "id": "household",
+        "source_user_attribute": "$address",
+        "attributes": [{ "id": "country", "type": "latest" }]
+    });
+    let created = first
+        .call(
+            Method::POST,
+            "/platform/workspaces/1000/groups",
+            &token,
+            Some(definition),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+
+    // In each household the profile loaded first has the newest time.
+    let ndjson = [
+        // By user_attribute_timestamps, which beats the later profile's newer updated_at.
+        json!({"mpid": "1", "updated_at": "2020-01-01T00:00:00Z",
+               "user_attribute_timestamps": {"country": "2024-06-01T00:00:00Z"},
+               "user_attributes": {"$address": "123 Main St", "country": "US"}}),
+        json!({"mpid": "2", "updated_at": "2025-01-01T00:00:00Z",
+               "user_attribute_timestamps": {"country": 1704067200000_i64},
+               "user_attributes": {"$address": "123 Main St", "country": "DE"}}),
+        // By updated_at (RFC 3339 against epoch milliseconds), flat shape.
+        json!({"mpid": "3", "$address": "9 Elm Street", "country": "FR",
+               "updated_at": "2024-05-01T00:00:00Z"}),
+        json!({"mpid": "4", "$address": "9 Elm Street", "country": "ES",
+               "updated_at": 1704067200000_i64}),
+    ]
+    .iter()
+    .map(|r| format!("{r}\n"))
+    .collect::<String>();
+    load(&first, &token, "?format=ndjson", &ndjson).await;
+    // CSV time columns too, appended after the others.
+    let csv = "mpid,$address,country,updated_at\n\
+               5,7 Oak Lane,IT,2024-05-01T00:00:00Z\n\
+               6,7 Oak Lane,PT,2024-01-01T00:00:00Z\n";
+    load(&first, &token, "?format=csv&mode=append", csv).await;
+
+    let expected = [
+        ("1", "US"),
+        ("2", "US"),
+        ("3", "FR"),
+        ("4", "FR"),
+        ("5", "IT"),
+        ("6", "IT"),
+    ];
+    let run = first.call(Method::POST, RUN, &token, None).await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.text);
+    assert_eq!(run.json()["stats"]["groups"], 3);
+    for (mpid, want) in expected {
+        assert_eq!(country(&first, &token, mpid).await, want, "mpid {mpid}");
+    }
+    // The times are not attributes of the profile.
+    let one = profile(&first, &token, "1").await;
+    assert_eq!(
+        one["own_attributes"],
+        json!({"$address": "123 Main St", "country": "US"})
+    );
+    first.emulator.shutdown().await.unwrap();
+
+    // The times are stored with the profiles: a run after a restart agrees.
+    let second = env(config).await;
+    let token = second.token("local-client", "local-secret").await;
+    let run = second.call(Method::POST, RUN, &token, None).await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.text);
+    for (mpid, want) in expected {
+        assert_eq!(country(&second, &token, mpid).await, want, "mpid {mpid}");
+    }
+    second.emulator.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_state_file_without_profile_times_still_loads() {
+    let dir = temp_dir("oldstate");
+    let path = dir.join("state.json");
+    // As written before profile times were kept: no time fields on the profiles.
+    let old = json!({
+        "version": 1,
+        "workspaces": {"1000": {
+            "group": {
+                "id": "household",
+                "source_user_attribute": "$address",
+                "attributes": [{ "id": "country", "type": "latest" }],
+                "created_on": "2024-01-01T00:00:00.000Z",
+                "created_by": "local-client",
+                "last_modified_on": "2024-01-01T00:00:00.000Z",
+                "last_modified_by": "local-client"
+            },
+            "profiles": {"profiles": [
+                {"mpid": "1", "attributes": {"$address": "123 Main St", "country": "US"}},
+                {"mpid": "2", "attributes": {"$address": "123 Main St", "country": "DE"}}
+            ]}
+        }}
+    });
+    std::fs::write(&path, old.to_string()).unwrap();
+    let env = env(Config {
+        state_file: Some(path),
+        ..Config::default()
+    })
+    .await;
+    let token = env.token("local-client", "local-secret").await;
+    let run = env.call(Method::POST, RUN, &token, None).await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.text);
+    // Without times, the later record wins (SPEC section 3).
+    assert_eq!(country(&env, &token, "1").await, "DE");
+    env.emulator.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -20,8 +20,8 @@ let site;
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
 
 /** A fresh page with the playground loaded, failing the test on any page error. */
-async function openPlayground(url = `${site}/index.html`) {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+async function openPlayground(url = `${site}/index.html`, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, ...contextOptions });
   const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(String(e)));
@@ -308,6 +308,114 @@ describe("live API", () => {
     // No credential or token reaches storage or the URL.
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + location.href);
     assert.ok(!stored.includes("local-secret"));
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+});
+
+describe("warehouse SQL", () => {
+  const sqlText = (page, id) => page.$eval(`#${id}`, (el) => el.textContent);
+
+  test("each dialect writes both queries over the table, following the form", async () => {
+    const page = await openPlayground();
+    await page.waitForFunction(() => document.getElementById("sql-groups").textContent.length > 0);
+    // The defaults name a typical export table.
+    for (const [id, value] of [
+      ["sql-dialect", "duckdb"],
+      ["sql-table", "profiles"],
+      ["sql-mpid", "mpid"],
+      ["sql-attributes", "user_attributes"],
+      ["sql-timestamps", "user_attribute_timestamps"],
+      ["sql-updated-at", "updated_at"],
+      ["sql-order", "input_order"],
+    ]) {
+      assert.equal(await page.inputValue(`#${id}`), value, id);
+    }
+    assert.match(await sqlText(page, "sql-groups"), /FROM "profiles"/);
+    assert.match(await sqlText(page, "sql-groups"), /"household:has_dog"/);
+    const seen = new Set([await sqlText(page, "sql-groups")]);
+
+    await page.fill("#sql-table", "analytics.crm_profiles");
+    await page.fill("#sql-order", "row_no");
+    for (const [dialect, table, status] of [
+      ["snowflake", '"analytics"."crm_profiles"', /^Snowflake SQL/],
+      ["bigquery", "`analytics`.`crm_profiles`", /^BigQuery SQL/],
+      ["spark", "`analytics`.`crm_profiles`", /^Spark SQL/],
+      ["duckdb", '"analytics"."crm_profiles"', /^DuckDB SQL/],
+    ]) {
+      const before = await sqlText(page, "sql-groups");
+      await page.selectOption("#sql-dialect", dialect);
+      await page.waitForFunction((b) => document.getElementById("sql-groups").textContent !== b, before);
+      const groups = await sqlText(page, "sql-groups");
+      const oversized = await sqlText(page, "sql-oversized");
+      assert.ok(groups.includes(`FROM ${table}`), `${dialect}:\n${groups}`);
+      assert.ok(oversized.includes(`FROM ${table}`), `${dialect}:\n${oversized}`);
+      assert.ok(groups.includes("row_no") && groups.includes("household:has_dog"), dialect);
+      assert.match(oversized, /group_key/);
+      assert.match(await page.textContent("#sql-status"), status);
+      seen.add(groups);
+    }
+    assert.equal(seen.size, 5, "every dialect (and the new table) changed the query");
+
+    // The definition drives the query: a new group id and attribute appear at once.
+    await page.fill("#f-id", "family");
+    await page.click("#attr-add");
+    await page.fill("#attr-id-1", "ltv");
+    await page.selectOption("#attr-type-1", "sum");
+    await page.waitForFunction(() => document.getElementById("sql-groups").textContent.includes('"family:ltv"'));
+    assert.match(await sqlText(page, "sql-groups"), /SUM\("x1"\) OVER/);
+    // A definition that cannot run, or a name SQL cannot carry, empties the output.
+    await page.fill("#f-id", "ab");
+    await page.waitForFunction(() => document.getElementById("sql-groups").textContent === "");
+    assert.match(await page.textContent("#sql-status"), /Fix the definition/);
+    assert.ok(await page.isDisabled("#sql-copy-groups"));
+    await page.fill("#f-id", "family");
+    await page.fill("#sql-table", "analytics..crm");
+    await page.waitForFunction(() => document.getElementById("sql-groups").textContent === "");
+    assert.match(await page.textContent("#sql-status"), /cannot be written: table name part is empty/);
+    await page.fill("#sql-table", "crm");
+    await page.waitForFunction(() => document.getElementById("sql-groups").textContent.includes('FROM "crm"'));
+    assert.ok(await page.isEnabled("#sql-copy-groups"));
+    await page.locator("#sql").scrollIntoViewIfNeeded();
+    await shot(page, "13-sql");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("copy puts each query on the clipboard, by mouse and by keyboard", async () => {
+    const page = await openPlayground(undefined, { permissions: ["clipboard-read", "clipboard-write"] });
+    await page.selectOption("#sql-dialect", "bigquery");
+    await page.waitForFunction(() => document.getElementById("sql-groups").textContent.includes("`profiles`"));
+    await page.click("#sql-copy-groups");
+    await page.waitForFunction(() => /Copied/.test(document.getElementById("sql-copy-status").textContent));
+    assert.match(await page.textContent("#sql-copy-status"), /^Copied the groups query \(\d+ lines\)\.$/);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), await sqlText(page, "sql-groups"));
+
+    await page.focus("#sql-copy-oversized");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => /oversized/.test(document.getElementById("sql-copy-status").textContent));
+    assert.match(await page.textContent("#sql-copy-status"), /^Copied the oversized keys query/);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), await sqlText(page, "sql-oversized"));
+    // The dialect picker works from the keyboard too.
+    await page.focus("#sql-dialect");
+    await page.keyboard.press("ArrowDown");
+    await page.waitForFunction(() => /^Spark SQL/.test(document.getElementById("sql-status").textContent));
+    assert.equal(await page.textContent("#sql-copy-status"), "", "a new query clears the stale status");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("without a clipboard the query is selected and the status says how to copy it", async () => {
+    const page = await openPlayground();
+    await page.evaluate(() => Object.defineProperty(Navigator.prototype, "clipboard", { get: () => undefined }));
+    await page.click("#sql-copy-groups");
+    assert.match(await page.textContent("#sql-copy-status"), /clipboard is not available.*Ctrl\+C/);
+    const selected = await page.evaluate(() => ({
+      text: String(getSelection()),
+      inside: getSelection().containsNode(document.getElementById("sql-groups"), true),
+    }));
+    assert.ok(selected.inside, "the query is selected");
+    assert.match(selected.text, /^WITH "rows" AS[\s\S]*FROM "profiles"/);
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });

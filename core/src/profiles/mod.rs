@@ -12,6 +12,7 @@ pub(crate) mod record;
 
 use serde::{Deserialize, Serialize};
 
+use crate::coerce::Slot;
 use crate::preview::{Diagnostic, Level};
 use record::{Scratch, Wanted};
 
@@ -64,12 +65,21 @@ impl std::fmt::Display for Mpid {
     }
 }
 
-/// One profile with all of its own user attributes, for tools that need whole records
-/// (the emulator's profile store, enriched downloads).
+/// One profile with all of its own user attributes and the times `latest` uses, for
+/// tools that need whole records (the emulator's profile store, enriched downloads).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FullProfile {
     pub mpid: String,
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// `user_attribute_timestamps` as found (attribute key to time; nulls dropped).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub attribute_timestamps: serde_json::Map<String, serde_json::Value>,
+    /// The profile's `updated_at` (CSV: that column's text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<serde_json::Value>,
+    /// The profile's `last_stored_timestamp_ms` (CSV: that column's text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stored_timestamp_ms: Option<serde_json::Value>,
 }
 
 /// Reads every profile with all of its attributes (null values dropped). Records are
@@ -90,9 +100,19 @@ pub fn read_all(input: &[u8], format: Format) -> (Vec<FullProfile>, Vec<Diagnost
                 .filter(|(_, slot)| !slot.is_null())
                 .map(|(name, slot)| (name.to_string(), slot.to_value()))
                 .collect();
+            let attribute_timestamps = rec
+                .all_times()
+                .filter(|(_, slot)| !slot.is_null())
+                .map(|(name, slot)| (name.to_string(), slot.to_value()))
+                .collect();
+            // Null is the same as absent, for times too.
+            let time = |slot: Option<&Slot<'_>>| slot.filter(|s| !s.is_null()).map(Slot::to_value);
             self.profiles.push(FullProfile {
                 mpid: mpid.to_string(),
                 attributes,
+                attribute_timestamps,
+                updated_at: time(rec.updated_at.as_ref()),
+                last_stored_timestamp_ms: time(rec.last_stored.as_ref()),
             });
         }
         fn reject(&mut self, diagnostic: Diagnostic) {

@@ -127,6 +127,8 @@ pub(crate) struct Scratch<'a> {
     api_variant: Option<String>,
     flat_all: Vec<(Cow<'a, str>, Slot<'a>)>,
     api_all: Vec<(Cow<'a, str>, Slot<'a>)>,
+    /// Whole-profile reads: every `user_attribute_timestamps` entry.
+    times_all: Vec<(Cow<'a, str>, Slot<'a>)>,
 }
 
 impl<'a> Scratch<'a> {
@@ -152,6 +154,7 @@ impl<'a> Scratch<'a> {
         self.api_variant = None;
         self.flat_all.clear();
         self.api_all.clear();
+        self.times_all.clear();
     }
 
     /// The record's user attributes, by wanted index: `user_attributes` when the record
@@ -184,6 +187,11 @@ impl<'a> Scratch<'a> {
             &self.flat_all
         };
         list.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    /// Whole-profile reads: every entry of `user_attribute_timestamps`, as found.
+    pub fn all_times(&self) -> impl Iterator<Item = (&str, &Slot<'a>)> {
+        self.times_all.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// For CSV: a cell of a flat record.
@@ -265,9 +273,6 @@ impl KeySeed<'_> {
             }
         }
         if self.wanted.all {
-            if self.place == Place::Timestamps {
-                return Ok(Key::Other);
-            }
             let invalid = |_| E::custom("a key is not valid UTF-8");
             return Ok(Key::Any(match borrowed {
                 Some(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(invalid)?),
@@ -409,6 +414,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                 Key::Timestamps if wanted.wants_times() => map.next_value_seed(TimesSeed {
                     wanted,
                     out: &mut self.out.times,
+                    all: &mut self.out.times_all,
                 })?,
                 Key::Wanted(i) => {
                     let slot = wanted_slot(&mut map, i)?;
@@ -495,10 +501,12 @@ impl<'de> Visitor<'de> for AttributesSeed<'_, 'de> {
     }
 }
 
-/// `user_attribute_timestamps`: attribute key to time, for the wanted attributes.
+/// `user_attribute_timestamps`: attribute key to time, for the wanted attributes (or, in
+/// whole-profile reads, every entry).
 struct TimesSeed<'s, 'a> {
     wanted: &'s Wanted,
     out: &'s mut Vec<Option<Slot<'a>>>,
+    all: &'s mut Vec<(Cow<'a, str>, Slot<'a>)>,
 }
 
 impl<'de> DeserializeSeed<'de> for TimesSeed<'_, 'de> {
@@ -527,6 +535,10 @@ impl<'de> Visitor<'de> for TimesSeed<'_, 'de> {
                     if let Some(s) = self.out.get_mut(i) {
                         *s = Some(slot);
                     }
+                }
+                Key::Any(name) => {
+                    let slot = value_slot(&mut map)?;
+                    self.all.push((name, slot));
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;

@@ -11,7 +11,7 @@
 //! dropped (the first row by the order column stands), keys shorter than 5 code points
 //! form no group, groups hold 2 to 10 profiles, and the aggregations coerce values as
 //! [`crate::coerce`] does. Where a dialect cannot see what the engine sees, the
-//! difference is listed in the project README ("SQL export").
+//! difference is listed in the project README ("Running the same definition in your warehouse").
 //!
 //! How each dialect reads one attribute, so that no attribute name can break out of its
 //! literal:

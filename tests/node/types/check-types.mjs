@@ -63,11 +63,18 @@ const samples = {
     gi.previewAudience(definition, profiles, [{ attribute: "household:has_dog", operator: "=", value: true }]),
   ],
   "Issue[]": [definitionIssues],
+  SqlQueries: ["duckdb", "snowflake", "bigquery", "spark"].map((dialect) =>
+    gi.toSql(definition, {
+      dialect,
+      table: "analytics.profiles",
+      columns: { mpid: "mpid", attributes: "user_attributes", updatedAt: "updated_at", order: "input_order" },
+    }),
+  ),
 };
 
 const dir = path.join(here, ".generated");
 mkdirSync(dir, { recursive: true });
-let source = 'import type { AudienceResult, Issue, Preview, Validation } from "group-identity";\n';
+let source = 'import type { AudienceResult, Issue, Preview, SqlQueries, Validation } from "group-identity";\n';
 let n = 0;
 for (const [type, values] of Object.entries(samples)) {
   for (const value of values) {

@@ -4,6 +4,7 @@ import init, {
   PreviewSession,
   previewAudience,
   previewGroups,
+  toSql,
   validateDefinition,
   type AudienceOptions,
   type AudienceResult,
@@ -16,6 +17,11 @@ import init, {
   type Issue,
   type Preview,
   type PreviewOptions,
+  type SqlColumns,
+  type SqlDialect,
+  type SqlError,
+  type SqlOptions,
+  type SqlQueries,
   type Stats,
   type Validation,
 } from "group-identity";
@@ -68,6 +74,24 @@ const audienceOptions: AudienceOptions = { limit: 10, format: "auto" };
 const audience: AudienceResult = previewAudience(definition, "", conditions, audienceOptions);
 const mpids: string[] = audience.mpids;
 
+const columns: SqlColumns = { mpid: "mpid", attributes: "user_attributes", order: "input_order" };
+const dialects: SqlDialect[] = ["duckdb", "snowflake", "bigquery", "spark"];
+const sqlOptions: SqlOptions = {
+  dialect: dialects[0]!,
+  table: "analytics.profiles",
+  columns: { ...columns, attributeTimestamps: "user_attribute_timestamps", updatedAt: "updated_at" },
+};
+const queries: SqlQueries = toSql(definition, sqlOptions);
+const sqlText: string[] = [queries.groups, queries.oversized, toSql(JSON.stringify(definition), sqlOptions).groups];
+try {
+  toSql(definition, { ...sqlOptions, table: "db..t" });
+} catch (error) {
+  if (error instanceof Error && error.name === "SqlError") {
+    const sqlError: SqlError = error as SqlError;
+    void sqlError;
+  }
+}
+
 try {
   previewGroups({ ...definition, id: "x" }, "");
 } catch (error) {
@@ -91,10 +115,16 @@ previewGroups(definition, "", { format: "xml" });
 previewGroups(definition, 42);
 // @ts-expect-error an unknown operator is not an Operator
 const badCondition: Condition = { attribute: "a", operator: "~" };
+// @ts-expect-error a dialect is a SqlDialect
+toSql(definition, { ...sqlOptions, dialect: "mysql" });
+// @ts-expect-error the options (and their columns) are required
+toSql(definition);
+// @ts-expect-error the order column is required
+const noOrder: SqlColumns = { mpid: "mpid", attributes: "a" };
 // @ts-expect-error mpids are strings, never numbers
 const numericMpid: number = preview.groups[0]!.members[0]!;
 // @ts-expect-error stats are numbers
 const statsText: string = preview.stats.profiles;
 
 void [codes, total, members, dog, lines, levels, suppressed, oversized, bytesRead, fromSession, mpids];
-void [badDefinition, badCondition, numericMpid, statsText];
+void [badDefinition, badCondition, numericMpid, statsText, noOrder, sqlText];

@@ -455,6 +455,28 @@ fn bind(app: &Shared) -> JsResult {
     let a = app.clone();
     on(&target("audience-run")?, "click", move |_| run_audience(&a))?;
 
+    // Warehouse SQL: any edit of its form rewrites the queries.
+    for event in ["input", "change", "submit"] {
+        let a = app.clone();
+        on(&target("sql-form")?, event, move |e| {
+            if e.type_() == "submit" {
+                e.prevent_default();
+            }
+            let (doc, body) = {
+                let app = a.borrow();
+                (app.doc.clone(), app.body.clone())
+            };
+            refresh_sql(&doc, &body);
+        })?;
+    }
+    for (query, _, button, _) in super::sql::QUERIES {
+        let a = app.clone();
+        on(&target(button)?, "click", move |_| {
+            let doc = a.borrow().doc.clone();
+            super::sql::copy(&doc, query);
+        })?;
+    }
+
     // Share and live API.
     let a = app.clone();
     on(&target("share")?, "click", move |_| share(&a))?;
@@ -566,6 +588,7 @@ fn definition_from_json(app: &Shared, typed: bool) {
             let validation = validate_definition_text(&text, &Mode::Create);
             show_issues(&doc, &validation).unwrap_or_else(|e| log_error(&e));
             app.borrow_mut().body = Value::Null;
+            refresh_sql(&doc, &Value::Null);
         }
     }
     if typed {
@@ -686,11 +709,17 @@ fn validate(app: &Shared) {
         let app = app.borrow();
         (app.doc.clone(), app.body.clone())
     };
+    refresh_sql(&doc, &body);
     if body.is_null() && serde_json::from_str::<Value>(&value_of(&doc, "def-json")).is_err() {
         return; // The JSON editor's syntax error is already shown.
     }
     let validation = validate_definition(&body, &mode_of(&doc, &body));
     show_issues(&doc, &validation).unwrap_or_else(|e| log_error(&e));
+}
+
+/// The SQL section follows every change of the definition, the mode and the group id.
+fn refresh_sql(doc: &Document, body: &Value) {
+    super::sql::render(doc, runnable(doc, body).as_ref()).unwrap_or_else(|e| log_error(&e));
 }
 
 /// Shows each issue in the list nearest its JSON Pointer, and a summary.

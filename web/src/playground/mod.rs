@@ -10,6 +10,7 @@ mod embed;
 mod model;
 mod render;
 mod share;
+mod sql;
 mod worker;
 
 use wasm_bindgen::prelude::*;
