@@ -1,7 +1,8 @@
 # Benchmarks and fuzzing: run on demand, never part of `make test`.
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = $(basename $(notdir $(wildcard core/fuzz/fuzz_targets/*.rs)))
+# Every file in fuzz_targets is a target, except the module the profile targets share.
+FUZZ_TARGETS = $(filter-out profiles_common,$(basename $(notdir $(wildcard core/fuzz/fuzz_targets/*.rs))))
 
 .PHONY: bench fuzz tool-cargo-fuzz
 bench:

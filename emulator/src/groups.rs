@@ -64,6 +64,16 @@ fn no_group(ws: u64, group_id: &str) -> ApiError {
     ApiError::not_found(format!("workspace {ws} has no group {group_id:?}"))
 }
 
+/// The workspace's definition when its id is `group_id`, else 404.
+fn existing(store: &crate::store::Store, ws: u64, group_id: &str) -> Result<StoredGroup, ApiError> {
+    store
+        .workspaces
+        .get(&ws)
+        .and_then(|w| w.group.clone())
+        .filter(|g| g.id == group_id)
+        .ok_or_else(|| no_group(ws, group_id))
+}
+
 /// Sets a workspace's group and saves; on a failed save the old value is put back.
 async fn commit(
     app: &AppState,
@@ -101,13 +111,7 @@ pub async fn get(
     let Path((ws, group_id)) = path.map_err(path_error)?;
     let ws = caller.workspace(&ws)?;
     let store = app.store.lock().await;
-    store
-        .workspaces
-        .get(&ws)
-        .and_then(|w| w.group.clone())
-        .filter(|g| g.id == group_id)
-        .map(Json)
-        .ok_or_else(|| no_group(ws, &group_id))
+    existing(&store, ws, &group_id).map(Json)
 }
 
 /// `POST .../groups`: one definition per workspace.
@@ -174,14 +178,7 @@ pub async fn update(
     };
     let body = read_body(&body.map_err(body_error)?, &mode)?;
     let mut store = app.store.lock().await;
-    let Some(existing) = store
-        .workspaces
-        .get(&ws)
-        .and_then(|w| w.group.clone())
-        .filter(|g| g.id == group_id)
-    else {
-        return Err(no_group(ws, &group_id));
-    };
+    let existing = existing(&store, ws, &group_id)?;
     let group = StoredGroup {
         id: existing.id,
         // PUT replaces the whole definition: an omitted description is cleared.
@@ -210,14 +207,7 @@ pub async fn set_attributes(
     let ws = caller.workspace(&ws)?;
     let body = read_body(&body.map_err(body_error)?, &Mode::Patch)?;
     let mut store = app.store.lock().await;
-    let Some(existing) = store
-        .workspaces
-        .get(&ws)
-        .and_then(|w| w.group.clone())
-        .filter(|g| g.id == group_id)
-    else {
-        return Err(no_group(ws, &group_id));
-    };
+    let existing = existing(&store, ws, &group_id)?;
     let group = StoredGroup {
         attributes: body
             .attributes

@@ -1,68 +1,8 @@
-//! Arbitrary bytes read as CSV: no panic; a session fed in two chunks (split where
-//! the fuzzer says) agrees with the one-shot preview; the stats add up.
+//! Arbitrary bytes read as CSV: see `profiles_common.rs` for what is checked.
 #![no_main]
-use group_identity::definition::{Aggregation, GroupAttribute, GroupDefinition};
-use group_identity::{preview_groups, Format, Preview, PreviewOptions, PreviewSession};
+use group_identity::Format;
 use libfuzzer_sys::fuzz_target;
 
-const FORMAT: Format = Format::Csv;
+mod profiles_common;
 
-fuzz_target!(|data: &[u8]| {
-    // The first two bytes choose the split point; the rest is the input.
-    let (split, input) = match data {
-        [a, b, rest @ ..] => (usize::from(u16::from_le_bytes([*a, *b])), rest),
-        _ => (0, data),
-    };
-    let split = split % (input.len() + 1);
-    let definition = definition();
-    let options = PreviewOptions {
-        format: FORMAT,
-        max_diagnostics: 50,
-        ..PreviewOptions::default()
-    };
-    let whole = preview_groups(&definition, input, &options);
-    let (head, tail) = input.split_at(split);
-    let mut session = PreviewSession::new(&definition, &options);
-    session.push(head);
-    session.push(tail);
-    assert_eq!(session.bytes_read(), input.len() as u64);
-    let chunked = session.finish();
-    assert_eq!(whole, chunked, "split at {split}");
-    check_stats(&whole);
-});
-
-/// Short names, so that the fuzzer finds keys and attributes quickly.
-fn definition() -> GroupDefinition {
-    let attribute = |id: &str, aggregation| GroupAttribute {
-        id: id.to_owned(),
-        aggregation,
-    };
-    GroupDefinition {
-        id: "grp".to_owned(),
-        description: None,
-        source_user_attribute: "k".to_owned(),
-        attributes: vec![
-            attribute("b", Aggregation::BooleanOr),
-            attribute("s", Aggregation::Sum),
-            attribute("a", Aggregation::Average),
-            attribute("l", Aggregation::Latest),
-        ],
-    }
-}
-
-fn check_stats(p: &Preview) {
-    let s = &p.stats;
-    assert_eq!(
-        s.profiles,
-        s.no_key + s.short_key + s.singletons + s.grouped_profiles + s.oversized_profiles
-    );
-    assert_eq!(s.groups, p.groups.len() as u64);
-    assert_eq!(s.oversized_groups, p.oversized.len() as u64);
-    let members: usize = p.groups.iter().map(|g| g.members.len()).sum();
-    assert_eq!(s.grouped_profiles, members as u64);
-    assert!(p.groups.iter().all(|g| (2..=10).contains(&g.members.len())));
-    assert!(p.oversized.iter().all(|o| o.size > 10));
-    let oversized: u64 = p.oversized.iter().map(|o| o.size).sum();
-    assert_eq!(s.oversized_profiles, oversized);
-    assert_eq!(p.format, FORMAT);
-}
+fuzz_target!(|data: &[u8]| profiles_common::check(data, Format::Csv));
