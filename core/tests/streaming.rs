@@ -148,3 +148,20 @@ fn csv_quotes_newlines_and_bom() {
         Some(&serde_json::json!("DE"))
     );
 }
+
+#[test]
+fn byte_order_marks_split_anywhere() {
+    // Found by fuzzing: an empty push must not end a CSV read, and one BOM is stripped once.
+    for format in [Format::Csv, Format::Auto, Format::Ndjson, Format::Json] {
+        every_split("\u{feff}\u{feff}", format);
+        every_split(
+            "\u{feff}mpid,$address\n1,123 Main St\n2,123 Main St\n",
+            format,
+        );
+    }
+    let preview = every_split(
+        "\u{feff}mpid,$address\n1,123 Main St\n2,123 Main St\n",
+        Format::Csv,
+    );
+    assert_eq!(preview.stats.groups, 1);
+}

@@ -49,16 +49,24 @@ impl CsvReader {
     }
 
     pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
-        self.run(chunk, wanted, sink);
+        // An empty read means "end of data" to csv-core: an empty chunk must not say that.
+        if !chunk.is_empty() {
+            self.run(chunk, false, wanted, sink);
+        }
     }
 
     pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
         // Empty input tells csv-core the data ended: it yields the last record, then End.
-        self.run(&[], wanted, sink);
+        self.run(&[], true, wanted, sink);
     }
 
-    fn run<S: RecordSink>(&mut self, mut input: &[u8], wanted: &Wanted, sink: &mut S) {
-        let at_end = input.is_empty();
+    fn run<S: RecordSink>(
+        &mut self,
+        mut input: &[u8],
+        at_end: bool,
+        wanted: &Wanted,
+        sink: &mut S,
+    ) {
         loop {
             let out = self.out.get_mut(self.out_len..).unwrap_or_default();
             let ends = self.ends.get_mut(self.ends_len..).unwrap_or_default();

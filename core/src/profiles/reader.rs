@@ -95,7 +95,12 @@ impl Reader {
     }
 
     fn start<S: RecordSink>(&mut self, format: Format, data: &[u8], wanted: &Wanted, sink: &mut S) {
-        let data = data.strip_prefix(BOM).unwrap_or(data);
+        // csv-core strips a BOM itself (its first read holds at least the BOM's 3 bytes:
+        // `decide` waits for them); the JSON readers get the data without it.
+        let data = match format {
+            Format::Csv => data,
+            _ => data.strip_prefix(BOM).unwrap_or(data),
+        };
         self.kind = match format {
             Format::Json => Kind::Json(JsonArrayReader::default()),
             Format::Csv => Kind::Csv(Box::new(CsvReader::new(wanted))),
