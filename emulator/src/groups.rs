@@ -171,29 +171,27 @@ pub async fn update(
     path: GroupPath,
     body: Body,
 ) -> Result<Json<StoredGroup>, ApiError> {
-    let Path((ws, group_id)) = path.map_err(path_error)?;
-    let ws = caller.workspace(&ws)?;
-    let mode = Mode::Update {
-        group_id: group_id.clone(),
-    };
-    let body = read_body(&body.map_err(body_error)?, &mode)?;
-    let mut store = app.store.lock().await;
-    let existing = existing(&store, ws, &group_id)?;
-    let group = StoredGroup {
-        id: existing.id,
-        // PUT replaces the whole definition: an omitted description is cleared.
-        description: body.description,
-        source_user_attribute: body
-            .source_user_attribute
-            .unwrap_or(existing.source_user_attribute),
-        attributes: body.attributes.unwrap_or(existing.attributes),
-        created_on: existing.created_on,
-        created_by: existing.created_by,
-        last_modified_on: timestamp(),
-        last_modified_by: caller.client_id.to_string(),
-    };
-    commit(&app, &mut store, ws, Some(group.clone())).await?;
-    Ok(Json(group))
+    replace(
+        app,
+        caller,
+        path,
+        body,
+        |group_id| Mode::Update { group_id },
+        |existing, body| {
+            StoredGroup {
+                // PUT replaces the whole definition: an omitted description is cleared.
+                description: body.description,
+                source_user_attribute: body
+                    .source_user_attribute
+                    .unwrap_or_else(|| existing.source_user_attribute.clone()),
+                attributes: body
+                    .attributes
+                    .unwrap_or_else(|| existing.attributes.clone()),
+                ..existing
+            }
+        },
+    )
+    .await
 }
 
 /// `PATCH .../groups/{group_id}` ("set attributes"): replaces only `attributes`.
@@ -203,18 +201,41 @@ pub async fn set_attributes(
     path: GroupPath,
     body: Body,
 ) -> Result<Json<StoredGroup>, ApiError> {
+    replace(
+        app,
+        caller,
+        path,
+        body,
+        |_| Mode::Patch,
+        |existing, body| StoredGroup {
+            attributes: body
+                .attributes
+                .unwrap_or_else(|| existing.attributes.clone()),
+            ..existing
+        },
+    )
+    .await
+}
+
+/// PUT and PATCH: validate the body in its mode, find the group, build the new one from
+/// the old (`change`), stamp it and save.
+async fn replace(
+    app: AppState,
+    caller: Caller,
+    path: GroupPath,
+    body: Body,
+    mode: impl FnOnce(String) -> Mode,
+    change: impl FnOnce(StoredGroup, DefinitionBody) -> StoredGroup,
+) -> Result<Json<StoredGroup>, ApiError> {
     let Path((ws, group_id)) = path.map_err(path_error)?;
     let ws = caller.workspace(&ws)?;
-    let body = read_body(&body.map_err(body_error)?, &Mode::Patch)?;
+    let body = read_body(&body.map_err(body_error)?, &mode(group_id.clone()))?;
     let mut store = app.store.lock().await;
     let existing = existing(&store, ws, &group_id)?;
     let group = StoredGroup {
-        attributes: body
-            .attributes
-            .unwrap_or_else(|| existing.attributes.clone()),
         last_modified_on: timestamp(),
         last_modified_by: caller.client_id.to_string(),
-        ..existing
+        ..change(existing, body)
     };
     commit(&app, &mut store, ws, Some(group.clone())).await?;
     Ok(Json(group))
