@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::coerce::{self, Val};
 use crate::definition::GroupDefinition;
-use crate::engine::{key_of, KeyOf};
+use crate::engine::{key_of, GroupIndex, KeyOf};
 use crate::preview::{Diagnostic, Group, PreviewOptions};
 use crate::profiles::reader::{Reader, RecordSink};
 use crate::profiles::record::{Scratch, Wanted};
@@ -164,7 +164,7 @@ pub fn preview_audience(
         .collect();
     let mut sink = Matcher {
         groups: &preview.groups,
-        index: &index.keys,
+        index: &index,
         checks,
         normalize: options.preview.normalize_keys,
         limit: options.limit,
@@ -185,7 +185,7 @@ pub fn preview_audience(
 
 struct Matcher<'p> {
     groups: &'p [Group],
-    index: &'p foldhash::HashMap<Box<str>, usize>,
+    index: &'p GroupIndex,
     checks: Vec<Check>,
     normalize: bool,
     limit: usize,
@@ -203,7 +203,7 @@ impl RecordSink for Matcher<'_> {
         };
         self.result.total += 1;
         let group = match key_of(rec.value(0), self.normalize, &mut self.buffer) {
-            KeyOf::Key(key) => self.index.get(key).and_then(|&i| self.groups.get(i)),
+            KeyOf::Key(key) => self.index.group(key).and_then(|i| self.groups.get(i)),
             _ => None,
         };
         let matched = self.checks.iter().all(|check| {

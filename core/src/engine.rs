@@ -210,10 +210,10 @@ impl Engine {
             }
             KeyOf::Unusable => {
                 self.no_key += 1;
-                let attribute = self.source_name.clone();
+                let attribute = &self.source_name;
                 self.diagnostics.push_with(|| Diagnostic {
                     mpid: Some(mpid.to_string()),
-                    attribute: Some(attribute),
+                    attribute: Some(attribute.clone()),
                     ..crate::profiles::diagnostic(
                         Level::Warning,
                         "unusable_key",
@@ -362,7 +362,7 @@ impl Engine {
         }
     }
 
-    pub fn finish(self, format: Format, with_index: bool) -> (Preview, GroupIndex) {
+    pub fn finish(self, format: Format) -> (Preview, GroupIndex) {
         let n = self.plans.len();
         // Where each key's group stands in `groups`, to place later members.
         let mut group_of: Vec<u32> = vec![u32::MAX; self.keys.len()];
@@ -376,7 +376,6 @@ impl Engine {
         let mut groups = Vec::new();
         let mut oversized = Vec::new();
         let mut singletons = Vec::new();
-        let mut index = GroupIndex::default();
         let mut late = Vec::new();
         for (i, (key, state)) in self.keys.iter().enumerate() {
             match state.count {
@@ -401,9 +400,6 @@ impl Engine {
                             })
                             .collect(),
                     );
-                    if with_index {
-                        index.keys.insert(key.into(), groups.len());
-                    }
                     if let Some(slot) = group_of.get_mut(i) {
                         *slot = groups.len() as u32;
                     }
@@ -465,14 +461,27 @@ impl Engine {
             diagnostics: summary,
             diagnostics_suppressed: diagnostics.suppressed,
         };
+        let index = GroupIndex {
+            keys: self.keys,
+            group_of,
+        };
         (preview, index)
     }
 }
 
-/// Where each formed group stands in `Preview::groups`, by key.
-#[derive(Default)]
+/// Where each formed group stands in `Preview::groups`, by key: the engine's own key
+/// table, kept for a second pass over the same input.
 pub(crate) struct GroupIndex {
-    pub keys: HashMap<Box<str>, usize>,
+    keys: KeyTable<KeyState>,
+    /// Per key number, its index in `groups`, or `u32::MAX` when it formed no group.
+    group_of: Vec<u32>,
+}
+
+impl GroupIndex {
+    pub fn group(&self, key: &str) -> Option<usize> {
+        let g = *self.group_of.get(self.keys.get(key)?)?;
+        (g != u32::MAX).then_some(g as usize)
+    }
 }
 
 fn inherited(

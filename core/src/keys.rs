@@ -66,6 +66,18 @@ impl<V> KeyTable<V> {
         Some((index, &mut entry.value, fresh))
     }
 
+    /// The key's number, if it was interned.
+    pub fn get(&self, key: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(key);
+        self.table
+            .find(hash, |&i| {
+                self.entries
+                    .get(i as usize)
+                    .is_some_and(|e| e.hash == hash && self.text.get(e.start..e.end) == Some(key))
+            })
+            .map(|&i| i as usize)
+    }
+
     /// Every key with its value, in first-seen order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         self.entries
@@ -99,5 +111,7 @@ mod tests {
             ]
         );
         assert_eq!(keys.len(), 2);
+        assert_eq!(keys.get("9 Elm Road"), Some(1));
+        assert_eq!(keys.get("nowhere"), None);
     }
 }

@@ -44,6 +44,16 @@ pub struct Preview {
     pub diagnostics_suppressed: u64,
 }
 
+impl Preview {
+    /// What each grouped profile inherits, by mpid: the groups turned inside out.
+    pub fn inherited_by_mpid(&self) -> std::collections::HashMap<&str, &Attributes> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.members.iter().map(move |m| (m.as_str(), &g.attributes)))
+            .collect()
+    }
+}
+
 /// Counts that always add up:
 /// `profiles = no_key + short_key + singletons + grouped_profiles + oversized_profiles`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

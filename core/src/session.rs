@@ -38,18 +38,14 @@ impl PreviewSession {
     }
 
     pub fn finish(self) -> Preview {
-        self.finish_with(false).0
+        self.finish_indexed().0
     }
 
-    /// Also indexes the formed groups by key, for a second pass over the same input.
-    pub(crate) fn finish_indexed(self) -> (Preview, GroupIndex) {
-        self.finish_with(true)
-    }
-
-    fn finish_with(mut self, with_index: bool) -> (Preview, GroupIndex) {
+    /// Also where each formed group stands, by key, for a second pass over the same input.
+    pub(crate) fn finish_indexed(mut self) -> (Preview, GroupIndex) {
         self.reader.finish(&self.wanted, &mut self.engine);
         let format = self.reader.format();
-        self.engine.finish(format, with_index)
+        self.engine.finish(format)
     }
 }
 

@@ -10,6 +10,9 @@ use group_identity::{
 };
 use serde_json::{json, Value};
 
+mod support;
+use support::check_stats;
+
 // ---------------------------------------------------------------------------------------
 // Helpers
 
@@ -51,17 +54,6 @@ fn run(def: &GroupDefinition, input: &str) -> Preview {
 /// NDJSON from JSON values, one a line.
 fn ndjson(records: &[Value]) -> String {
     records.iter().map(|r| format!("{r}\n")).collect()
-}
-
-fn check_stats(p: &Preview) {
-    let s = &p.stats;
-    assert_eq!(
-        s.profiles,
-        s.no_key + s.short_key + s.singletons + s.grouped_profiles + s.oversized_profiles,
-        "{s:?}"
-    );
-    assert_eq!(s.groups, p.groups.len() as u64);
-    assert_eq!(s.oversized_groups, p.oversized.len() as u64);
 }
 
 fn attr<'p>(p: &'p Preview, key: &str, name: &str) -> Option<&'p Value> {

@@ -10,8 +10,11 @@ use group_identity::{
     preview_groups, Format, GroupDefinition, Preview, PreviewOptions, PreviewSession,
 };
 use proptest::prelude::*;
+
+mod support;
 use proptest::sample::Index;
 use serde_json::{json, Value};
+use support::check_stats;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -66,27 +69,6 @@ fn cuts(bytes: &[u8], random: &[Index], awkward: &[Index]) -> Vec<usize> {
     cuts.sort_unstable();
     cuts.dedup();
     cuts
-}
-
-fn check_stats(p: &Preview) {
-    let s = &p.stats;
-    assert_eq!(
-        s.profiles,
-        s.no_key + s.short_key + s.singletons + s.grouped_profiles + s.oversized_profiles,
-        "{s:?}"
-    );
-    assert_eq!(s.groups, p.groups.len() as u64);
-    assert_eq!(s.oversized_groups, p.oversized.len() as u64);
-    let members: usize = p.groups.iter().map(|g| g.members.len()).sum();
-    assert_eq!(s.grouped_profiles, members as u64);
-    for g in &p.groups {
-        assert!((2..=10).contains(&g.members.len()), "group {:?}", g.key);
-    }
-    let oversized: u64 = p.oversized.iter().map(|o| o.size).sum();
-    assert_eq!(s.oversized_profiles, oversized);
-    assert!(p.oversized.iter().all(|o| o.size > 10));
-    // Listed up to `maxListed` (1000 by default).
-    assert_eq!(p.singletons.len() as u64, s.singletons.min(1000));
 }
 
 /// Groups as an order-free map: key to (sorted members, attributes).

@@ -229,13 +229,11 @@ pub async fn run(
             .await
             .map_err(|e| ApiError::internal(format!("the group job failed: {e}")))?;
 
-    let mut inherited: HashMap<String, Map<String, Value>> = HashMap::new();
-    for found in &preview.groups {
-        let values: Map<String, Value> = found.attributes.0.iter().cloned().collect();
-        for member in &found.members {
-            inherited.insert(member.clone(), values.clone());
-        }
-    }
+    let inherited: HashMap<String, Map<String, Value>> = preview
+        .inherited_by_mpid()
+        .into_iter()
+        .map(|(mpid, attributes)| (mpid.to_string(), attributes.0.iter().cloned().collect()))
+        .collect();
     profiles.set_inherited(inherited);
     let ran_on = timestamp();
     profiles.last_run = Some(RunSummary {

@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import { once } from "node:events";
 import { chromium } from "playwright-core";
 
+import { chromiumOptions, startEmulator as startSharedEmulator } from "../support.mjs";
+
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, "../..");
 export const dist = process.env.WWW_DIST ? resolve(process.env.WWW_DIST) : join(root, "www", "dist");
@@ -44,16 +46,9 @@ function startProcess(command, args, options, ready, timeoutMs) {
 
 /** The emulator on a free loopback port; resolves with its base URL. */
 export async function startEmulator() {
-  const target = process.env.CARGO_TARGET_DIR || join(root, "target");
-  const binary = process.env.EMULATOR_BIN || join(target, "debug", "group-identity-emulator");
-  const { match } = await startProcess(
-    binary,
-    ["--port", "0", "--quiet"],
-    { cwd: root },
-    /listening on (http:\/\/[0-9.:]+)/,
-    30_000,
-  );
-  return match[1];
+  const emulator = await startSharedEmulator(["--quiet"]);
+  children.push({ kill: () => emulator.stop() });
+  return emulator.url;
 }
 
 const types = {
@@ -128,19 +123,7 @@ function wasmBindgenVersion() {
 }
 
 export async function launchBrowser() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await chromium.launch(chromiumOptions);
   children.push({ kill: () => browser.close() });
   return browser;
 }

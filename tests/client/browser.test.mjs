@@ -10,6 +10,8 @@ import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
+import { chromiumOptions } from "../support.mjs";
+
 import { CLIENT_SECRET, pkgDir, startEmulator, startStub } from "./harness.mjs";
 
 const pageDir = join(dirname(fileURLToPath(import.meta.url)), "page");
@@ -48,19 +50,7 @@ before(async () => {
   emulator = await startEmulator(["--quiet"]);
   site = await startStub(serveFile);
   profileDir = mkdtempSync(join(tmpdir(), "groups-client-chromium-"));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await chromium.launchPersistentContext(profileDir, chromiumOptions);
 });
 
 after(async () => {

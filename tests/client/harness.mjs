@@ -1,6 +1,5 @@
 // What the client tests share: the built package, the API emulator on a free port, a fetch
 // spy that records every request the client makes, and small HTTP helpers.
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { once } from "node:events";
 import { dirname, join, resolve } from "node:path";
@@ -19,55 +18,7 @@ export const CLIENT_ID = "local-client";
 export const CLIENT_SECRET = "local-secret";
 export const WORKSPACE = 1000;
 
-/**
- * Starts the emulator binary with `--port 0` and resolves once it printed its address.
- * `log()` is everything it wrote so far (its request log goes to stderr).
- */
-export async function startEmulator(extraArgs = []) {
-  const target = process.env.CARGO_TARGET_DIR || join(root, "target");
-  const binary = process.env.EMULATOR_BIN || join(target, "debug", "group-identity-emulator");
-  const child = spawn(binary, ["--port", "0", ...extraArgs], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const url = await new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`the emulator did not start in 30 s:\n${output.slice(-2000)}`));
-    }, 30_000);
-    const onData = (chunk) => {
-      output += chunk.toString();
-      const match = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolvePromise(match[1]);
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${binary} (build it with cargo build -p group-identity-emulator): ${err.message}`));
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the emulator exited with ${code}:\n${output.slice(-2000)}`));
-    });
-  });
-  child.removeAllListeners("exit");
-  return {
-    url,
-    log: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGTERM");
-        await exited;
-      }
-    },
-  };
-}
+export { startEmulator } from "../support.mjs";
 
 // The real fetch, kept before any spy wraps it: the tests' own admin calls use it, so they
 // never show up among the client's requests.

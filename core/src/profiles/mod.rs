@@ -253,7 +253,7 @@ impl MpidGate {
         };
         let fresh = match &mpid {
             Mpid::Int(i) => self.ints.insert(*i),
-            Mpid::Str(s) => !self.strs.contains(s) && self.strs.insert(s.clone()),
+            Mpid::Str(s) => self.strs.insert(s.clone()),
         };
         if fresh {
             Some(mpid)

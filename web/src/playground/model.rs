@@ -220,11 +220,7 @@ pub enum OutFormat {
 /// (`{"mpid": "...", "$address": ..., "household:has_dog": true}`).
 pub fn enrich(input: &[u8], format: Format, preview: &Preview, out: OutFormat) -> String {
     let (profiles, _) = read_all(input, format);
-    let inherited: HashMap<&str, &Attributes> = preview
-        .groups
-        .iter()
-        .flat_map(|g| g.members.iter().map(move |m| (m.as_str(), &g.attributes)))
-        .collect();
+    let inherited = preview.inherited_by_mpid();
     let rows: Vec<(&FullProfile, Option<&Attributes>)> = profiles
         .iter()
         .map(|p| (p, inherited.get(p.mpid.as_str()).copied()))
