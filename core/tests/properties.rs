@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use group_identity::generator::{definition_for_generated, generate, rfc3339, GeneratorOptions};
+use group_identity::generator::{
+    definition_for_generated, generate, rfc3339, GeneratorOptions, CSV_COLUMNS as COLUMNS,
+};
 use group_identity::{
     preview_groups, Format, GroupDefinition, Preview, PreviewOptions, PreviewSession,
 };
@@ -439,16 +441,6 @@ struct Flat {
     mpid: String,
     cells: [String; 6],
 }
-
-const COLUMNS: [&str; 7] = [
-    "mpid",
-    "$address",
-    "has_dog",
-    "ltv",
-    "visits",
-    "country",
-    "updated_at",
-];
 
 fn flat_strategy() -> impl Strategy<Value = Flat> {
     let pick =
