@@ -6,6 +6,7 @@
 //! only the mpid is remembered (8 bytes for integer ids), to skip repeated records.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use foldhash::HashMap;
 
@@ -36,8 +37,8 @@ struct Plan {
     aggregation: Aggregation,
     /// The attribute's own id.
     id: String,
-    /// `group:attribute`, the inherited name.
-    name: String,
+    /// `group:attribute`, the inherited name, shared by every group's attributes.
+    name: Arc<str>,
 }
 
 #[derive(Clone, Debug)]
@@ -161,7 +162,7 @@ impl Engine {
                 slot: wanted.index_of(&a.id).unwrap_or(0),
                 aggregation: a.aggregation,
                 id: a.id.clone(),
-                name: format!("{}:{}", definition.id, a.id),
+                name: format!("{}:{}", definition.id, a.id).into(),
             })
             .collect();
         let engine = Engine {
@@ -404,7 +405,7 @@ impl Engine {
                         *slot = groups.len() as u32;
                     }
                     let mut members = Vec::with_capacity(c as usize);
-                    members.push(state.first.to_text());
+                    members.push(state.first.clone());
                     groups.push(Group {
                         key: key.to_string(),
                         members,
@@ -426,7 +427,7 @@ impl Engine {
                 .get(*key as usize)
                 .and_then(|&g| groups.get_mut(g as usize));
             if let Some(group) = group {
-                group.members.push(mpid.to_text());
+                group.members.push(mpid.clone());
             }
         }
         // Whole-input findings come first and are never suppressed.

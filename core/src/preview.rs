@@ -3,6 +3,9 @@
 use serde::{ser::SerializeMap, Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::profiles::Mpid;
+use std::sync::Arc;
+
 /// Options shared by every preview entry point.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -46,10 +49,10 @@ pub struct Preview {
 
 impl Preview {
     /// What each grouped profile inherits, by mpid: the groups turned inside out.
-    pub fn inherited_by_mpid(&self) -> std::collections::HashMap<&str, &Attributes> {
+    pub fn inherited_by_mpid(&self) -> std::collections::HashMap<String, &Attributes> {
         self.groups
             .iter()
-            .flat_map(|g| g.members.iter().map(move |m| (m.as_str(), &g.attributes)))
+            .flat_map(|g| g.members.iter().map(move |m| (m.to_text(), &g.attributes)))
             .collect()
     }
 }
@@ -73,17 +76,19 @@ pub struct Stats {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     pub key: String,
-    pub members: Vec<String>,
+    /// In input order; kept as ids (not text) so millions of members cost no allocation.
+    pub members: Vec<Mpid>,
     pub attributes: Attributes,
 }
 
-/// Inherited attributes (`group:attribute` to value) in definition order.
+/// Inherited attributes (`group:attribute` to value) in definition order. The names are
+/// shared by every group.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Attributes(pub Vec<(String, Value)>);
+pub struct Attributes(pub Vec<(Arc<str>, Value)>);
 
 impl Attributes {
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.0.iter().find(|(n, _)| &**n == name).map(|(_, v)| v)
     }
 }
 
@@ -91,7 +96,7 @@ impl Serialize for Attributes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (name, value) in &self.0 {
-            map.serialize_entry(name, value)?;
+            map.serialize_entry(&**name, value)?;
         }
         map.end()
     }
@@ -111,8 +116,8 @@ impl<'de> Deserialize<'de> for Attributes {
                 mut map: A,
             ) -> Result<Attributes, A::Error> {
                 let mut list = Vec::new();
-                while let Some(entry) = map.next_entry::<String, Value>()? {
-                    list.push(entry);
+                while let Some((name, value)) = map.next_entry::<String, Value>()? {
+                    list.push((name.into(), value));
                 }
                 Ok(Attributes(list))
             }

@@ -65,14 +65,14 @@ fn attr<'p>(p: &'p Preview, key: &str, name: &str) -> Option<&'p Value> {
         .get(name)
 }
 
-fn members<'p>(p: &'p Preview, key: &str) -> Vec<&'p str> {
+fn members(p: &Preview, key: &str) -> Vec<String> {
     p.groups
         .iter()
         .find(|g| g.key == key)
         .unwrap_or_else(|| panic!("no group {key:?} in {p:#?}"))
         .members
         .iter()
-        .map(String::as_str)
+        .map(|m| m.to_text())
         .collect()
 }
 
@@ -289,7 +289,7 @@ fn sum_and_average_are_not_set_without_a_usable_value() {
     assert_eq!(group.attributes.get("household:ltv"), None);
     assert_eq!(group.attributes.get("household:visits"), None);
     // Attributes come in definition order; unset ones are simply missing.
-    let names: Vec<&str> = group.attributes.0.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = group.attributes.0.iter().map(|(n, _)| &**n).collect();
     assert_eq!(names, ["household:has_dog"]);
 }
 

@@ -4,6 +4,9 @@
 //! the same flat string profiles agree, (e) the output is deterministic.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use group_identity::profiles::Mpid;
 
 use group_identity::generator::{
     definition_for_generated, generate, rfc3339, GeneratorOptions, CSV_COLUMNS as COLUMNS,
@@ -74,7 +77,7 @@ fn cuts(bytes: &[u8], random: &[Index], awkward: &[Index]) -> Vec<usize> {
 }
 
 /// Groups as an order-free map: key to (sorted members, attributes).
-type Canon = BTreeMap<String, (Vec<String>, Vec<(String, Value)>)>;
+type Canon = BTreeMap<String, (Vec<Mpid>, Vec<(Arc<str>, Value)>)>;
 
 fn canonical(p: &Preview) -> Canon {
     p.groups

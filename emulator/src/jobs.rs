@@ -232,7 +232,10 @@ pub async fn run(
     let inherited: HashMap<String, Map<String, Value>> = preview
         .inherited_by_mpid()
         .into_iter()
-        .map(|(mpid, attributes)| (mpid.to_string(), attributes.0.iter().cloned().collect()))
+        .map(|(mpid, attributes)| {
+            let attributes = attributes.0.iter().map(|(k, v)| (k.to_string(), v.clone()));
+            (mpid, attributes.collect())
+        })
         .collect();
     profiles.set_inherited(inherited);
     let ran_on = timestamp();

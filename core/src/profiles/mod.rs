@@ -9,6 +9,10 @@ mod json_array;
 mod ndjson;
 pub(crate) mod reader;
 pub(crate) mod record;
+mod scan;
+
+#[doc(hidden)]
+pub use scan::check_against_serde;
 
 use serde::{Deserialize, Serialize};
 
@@ -39,8 +43,9 @@ impl Format {
     }
 }
 
-/// A profile id: signed 64-bit integers exactly, or any other non-empty string.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A profile id: signed 64-bit integers exactly, or any other non-empty string. In JSON
+/// it is always a string (`"-5"`), so 64-bit ids survive JavaScript.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Mpid {
     Int(i64),
     Str(Box<str>),
@@ -53,6 +58,46 @@ impl Mpid {
             Mpid::Int(i) => itoa::Buffer::new().format(*i).to_string(),
             Mpid::Str(s) => s.to_string(),
         }
+    }
+}
+
+impl Mpid {
+    /// Reads an mpid's text: the canonical decimal text of an i64 is that integer.
+    pub fn from_text(text: &str) -> Mpid {
+        canonical_int(text)
+            .map(Mpid::Int)
+            .unwrap_or_else(|| Mpid::Str(text.into()))
+    }
+}
+
+impl PartialEq<str> for Mpid {
+    fn eq(&self, other: &str) -> bool {
+        match self {
+            Mpid::Int(i) => itoa::Buffer::new().format(*i) == other,
+            Mpid::Str(s) => &**s == other,
+        }
+    }
+}
+
+impl PartialEq<&str> for Mpid {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
+    }
+}
+
+impl Serialize for Mpid {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Mpid::Int(i) => serializer.serialize_str(itoa::Buffer::new().format(*i)),
+            Mpid::Str(s) => serializer.serialize_str(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Mpid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        Ok(Mpid::from_text(&text))
     }
 }
 
@@ -200,9 +245,7 @@ impl MpidGate {
         let mpid = match rec.mpid.as_ref().map(|s| &s.val) {
             None | Some(Val::Null) => None,
             Some(Val::Str(s)) if s.is_empty() => None,
-            Some(Val::Str(s)) => Some(Ok(canonical_int(s)
-                .map(Mpid::Int)
-                .unwrap_or_else(|| Mpid::Str(s.as_ref().into())))),
+            Some(Val::Str(s)) => Some(Ok(Mpid::from_text(s))),
             Some(Val::Num(text)) => Some(
                 text.parse::<i64>()
                     .map(Mpid::Int)

@@ -7,6 +7,7 @@ use super::csv::CsvReader;
 use super::json_array::JsonArrayReader;
 use super::ndjson::NdjsonReader;
 use super::record::{parse_json_record, Scratch, Wanted};
+use super::scan::scan_record;
 use super::{diagnostic, Format};
 use crate::preview::{Diagnostic, Level};
 
@@ -167,6 +168,10 @@ pub(super) fn json_record<'a, S: RecordSink>(
             }
             Err(e) => JsonRecord::Invalid(e),
         };
+    }
+    if scan_record(text, wanted, scratch).is_some() {
+        sink.record(scratch, line);
+        return JsonRecord::Used;
     }
     match parse_json_record(text, wanted, scratch) {
         Ok(()) => {

@@ -50,11 +50,11 @@ impl Wanted {
         self
     }
 
-    fn wants_time(&self, index: usize) -> bool {
+    pub(super) fn wants_time(&self, index: usize) -> bool {
         self.timed.contains(&index)
     }
 
-    fn wants_times(&self) -> bool {
+    pub(super) fn wants_times(&self) -> bool {
         self.all || !self.timed.is_empty()
     }
 
@@ -111,20 +111,20 @@ impl Wanted {
 }
 
 /// The parts of one record a pass uses, borrowed from the input. Reused across records.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Scratch<'a> {
     pub mpid: Option<Slot<'a>>,
     /// Wanted attributes found at the top level (flat shape).
-    flat: Vec<Option<Slot<'a>>>,
+    pub(super) flat: Vec<Option<Slot<'a>>>,
     /// Wanted attributes found in `user_attributes` (Profile API shape).
-    api: Vec<Option<Slot<'a>>>,
-    has_api: bool,
+    pub(super) api: Vec<Option<Slot<'a>>>,
+    pub(super) has_api: bool,
     /// Per-attribute times from `user_attribute_timestamps`.
     pub times: Vec<Option<Slot<'a>>>,
     pub updated_at: Option<Slot<'a>>,
     pub last_stored: Option<Slot<'a>>,
-    flat_variant: Option<String>,
-    api_variant: Option<String>,
+    pub(super) flat_variant: Option<String>,
+    pub(super) api_variant: Option<String>,
     flat_all: Vec<(Cow<'a, str>, Slot<'a>)>,
     api_all: Vec<(Cow<'a, str>, Slot<'a>)>,
     /// Whole-profile reads: every `user_attribute_timestamps` entry.
@@ -223,7 +223,7 @@ pub(crate) fn parse_json_record<'a>(
 }
 
 /// What a key means where it stands.
-enum Key<'de> {
+pub(super) enum Key<'de> {
     Mpid,
     UserAttributes,
     Timestamps,
@@ -237,13 +237,13 @@ enum Key<'de> {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Place {
+pub(super) enum Place {
     Top,
     Attributes,
     Timestamps,
 }
 
-struct KeySeed<'w> {
+pub(super) struct KeySeed<'w> {
     wanted: &'w Wanted,
     place: Place,
 }
@@ -256,7 +256,17 @@ impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     }
 }
 
-impl KeySeed<'_> {
+impl<'w> KeySeed<'w> {
+    pub(super) fn new(wanted: &'w Wanted, place: Place) -> Self {
+        KeySeed { wanted, place }
+    }
+
+    /// Classifies a key read without escapes (not for whole-profile reads).
+    pub(super) fn classify_plain<'de>(&self, key: &'de [u8]) -> Option<Key<'de>> {
+        self.classify::<serde::de::value::Error>(key, Some(key))
+            .ok()
+    }
+
     fn classify<'de, E: de::Error>(
         &self,
         key: &[u8],
@@ -335,7 +345,7 @@ fn wanted_slot<'de, A: MapAccess<'de>>(map: &mut A, i: usize) -> Result<Slot<'de
     }
 }
 
-struct SlotSeed;
+pub(super) struct SlotSeed;
 
 impl<'de> DeserializeSeed<'de> for SlotSeed {
     type Value = Slot<'de>;

@@ -235,7 +235,7 @@ pub fn enrich(input: &[u8], format: Format, preview: &Preview, out: OutFormat) -
                     object.insert(k.clone(), v.clone());
                 }
                 for (k, v) in attrs.map(|a| a.0.as_slice()).unwrap_or_default() {
-                    object.insert(k.clone(), v.clone());
+                    object.insert(k.to_string(), v.clone());
                 }
                 text.push_str(&Value::Object(object).to_string());
                 text.push('\n');

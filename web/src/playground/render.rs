@@ -150,7 +150,7 @@ fn compact(n: u64) -> String {
 pub fn matches(group: &Group, needle: &str) -> bool {
     needle.is_empty()
         || group.key.to_lowercase().contains(needle)
-        || group.members.iter().any(|m| m.contains(needle))
+        || group.members.iter().any(|m| m.to_text().contains(needle))
         || group.attributes.0.iter().any(|(k, v)| {
             k.to_lowercase().contains(needle) || show_value(v).to_lowercase().contains(needle)
         })
@@ -175,7 +175,14 @@ pub fn group_rows<'a>(
             .child(
                 &El::new(doc, "td")?
                     .class("members")
-                    .text(&group.members.join(", "))
+                    .text(
+                        &group
+                            .members
+                            .iter()
+                            .map(|m| m.to_text())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
                     .into_el(),
             )?
             .child(

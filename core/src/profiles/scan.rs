@@ -1,0 +1,478 @@
+//! The fast path for one JSON record: a scanner that reads the few fields a pass needs
+//! and skips the rest, validating as it goes, with no per-key dispatch through serde.
+//!
+//! It accepts only records serde_json accepts, and fills [`Scratch`] exactly as the serde
+//! path in [`super::record`] does. Anything out of the ordinary (an escaped key, a value
+//! it does not type itself, deep nesting, whole-profile reads, any error) makes it give
+//! up, and the record goes through the serde path, which also words every error.
+
+use std::borrow::Cow;
+
+use serde::de::DeserializeSeed;
+
+use super::record::{Key, KeySeed, Place, Scratch, SlotSeed, Wanted};
+use crate::coerce::{Slot, Val};
+
+/// Below serde_json's recursion limit (128), so nothing it would refuse gets through.
+const MAX_DEPTH: u32 = 100;
+
+/// Reads one record; `None` means "use the serde path" (the scratch is then reset by it).
+pub(crate) fn scan_record<'a>(
+    text: &'a [u8],
+    wanted: &Wanted,
+    out: &mut Scratch<'a>,
+) -> Option<()> {
+    if wanted.is_all() {
+        return None;
+    }
+    out.reset();
+    let mut s = Scanner { text, pos: 0 };
+    s.skip_space();
+    s.expect(b'{')?;
+    s.skip_space();
+    if !s.eat(b'}') {
+        loop {
+            let key = s.key()?;
+            match KeySeed::new(wanted, Place::Top).classify_plain(key)? {
+                Key::Mpid => out.mpid = Some(s.value_slot()?),
+                Key::UpdatedAt if wanted.wants_times() => out.updated_at = Some(s.value_slot()?),
+                Key::LastStored if wanted.wants_times() => out.last_stored = Some(s.value_slot()?),
+                Key::Timestamps if wanted.wants_times() => s.times(wanted, out)?,
+                Key::Wanted(i) => {
+                    let slot = s.wanted_slot(i)?;
+                    if let Some(place) = out.flat.get_mut(i) {
+                        *place = Some(slot);
+                    }
+                }
+                Key::Variant(name) => {
+                    if !s.value_slot()?.is_null() {
+                        out.flat_variant = Some(name);
+                    }
+                }
+                Key::UserAttributes => {
+                    let present = s.attributes(wanted, out)?;
+                    out.has_api |= present;
+                }
+                Key::Any(_) => return None,
+                Key::Other | Key::UpdatedAt | Key::LastStored | Key::Timestamps => {
+                    s.skip_value(1)?;
+                }
+            }
+            if !s.next_member()? {
+                break;
+            }
+        }
+    }
+    s.skip_space();
+    (s.pos == text.len()).then_some(())
+}
+
+struct Scanner<'a> {
+    text: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.pos).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.peek() == Some(byte);
+        self.pos += found as usize;
+        found
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.eat(byte).then_some(())
+    }
+
+    /// After a member's value: true at `,` (another member follows), false at `}`.
+    fn next_member(&mut self) -> Option<bool> {
+        self.skip_space();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                self.skip_space();
+                Some(true)
+            }
+            b'}' => {
+                self.pos += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// A member's key and its colon; the raw bytes, which hold no escape.
+    fn key(&mut self) -> Option<&'a [u8]> {
+        let key = self.string()?;
+        self.skip_space();
+        self.expect(b':')?;
+        self.skip_space();
+        Some(key)
+    }
+
+    /// A string without escapes: its body, between the quotes.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let end = string_end(self.text, start)?;
+        self.pos = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// Skips one value of any kind, checking its syntax.
+    fn skip_value(&mut self, depth: u32) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.pos += 1;
+                self.skip_space();
+                if self.eat(b'}') {
+                    return Some(());
+                }
+                loop {
+                    self.key()?;
+                    self.skip_value(depth + 1)?;
+                    if !self.next_member()? {
+                        return Some(());
+                    }
+                }
+            }
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.pos += 1;
+                self.skip_space();
+                if self.eat(b']') {
+                    return Some(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    self.skip_space();
+                    match self.peek()? {
+                        b',' => {
+                            self.pos += 1;
+                            self.skip_space();
+                        }
+                        b']' => {
+                            self.pos += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number().map(drop),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.pos + word.len();
+        (self.text.get(self.pos..end)? == word).then_some(())?;
+        self.pos = end;
+        Some(())
+    }
+
+    /// A number by JSON's grammar: its text, how many digits it has, and whether it has
+    /// a fraction or an exponent.
+    fn number(&mut self) -> Option<Number<'a>> {
+        let start = self.pos;
+        self.eat(b'-');
+        let int_start = self.pos;
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        let int_digits = self.pos - int_start;
+        let mut frac_digits = 0;
+        let mut exponent = false;
+        if self.eat(b'.') {
+            let frac_start = self.pos;
+            self.digits();
+            frac_digits = self.pos - frac_start;
+            if frac_digits == 0 {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            let exp_start = self.pos;
+            self.digits();
+            if self.pos == exp_start {
+                return None;
+            }
+            exponent = true;
+        }
+        Some(Number {
+            text: self.text.get(start..self.pos)?,
+            int_digits,
+            frac_digits,
+            exponent,
+        })
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// The slot of wanted index `i`: only the grouping key (index 0) keeps its text.
+    fn wanted_slot(&mut self, i: usize) -> Option<Slot<'a>> {
+        if i == 0 {
+            self.raw_slot()
+        } else {
+            self.value_slot()
+        }
+    }
+
+    /// A value with its exact JSON text, as the serde path's `RawValue` gives it.
+    fn raw_slot(&mut self) -> Option<Slot<'a>> {
+        let start = self.pos;
+        self.skip_value(1)?;
+        let raw = std::str::from_utf8(self.text.get(start..self.pos)?).ok()?;
+        Some(Slot::from_json(raw))
+    }
+
+    /// A value typed as serde's `deserialize_any` types it.
+    fn value_slot(&mut self) -> Option<Slot<'a>> {
+        let val = match self.peek()? {
+            b'"' => Val::Str(Cow::Borrowed(std::str::from_utf8(self.string()?).ok()?)),
+            b't' => self.literal(b"true").map(|()| Val::Bool(true))?,
+            b'f' => self.literal(b"false").map(|()| Val::Bool(false))?,
+            b'n' => self.literal(b"null").map(|()| Val::Null)?,
+            b'{' | b'[' => {
+                let start = self.pos;
+                self.skip_value(1)?;
+                return by_serde(self.text.get(start..self.pos)?);
+            }
+            _ => {
+                let number = self.number()?;
+                match number.simple() {
+                    Some(val) => val,
+                    None => return by_serde(number.text),
+                }
+            }
+        };
+        Some(Slot { val, raw: None })
+    }
+
+    /// `user_attributes`: an object, or null (the same as absent). True when present.
+    fn attributes(&mut self, wanted: &Wanted, out: &mut Scratch<'a>) -> Option<bool> {
+        if self.peek()? == b'n' {
+            return self.literal(b"null").map(|()| false);
+        }
+        self.expect(b'{')?;
+        self.skip_space();
+        if self.eat(b'}') {
+            return Some(true);
+        }
+        let seed = KeySeed::new(wanted, Place::Attributes);
+        loop {
+            let key = self.key()?;
+            match seed.classify_plain(key)? {
+                Key::Wanted(i) => {
+                    let slot = self.wanted_slot(i)?;
+                    if let Some(place) = out.api.get_mut(i) {
+                        *place = Some(slot);
+                    }
+                }
+                Key::Variant(name) => {
+                    if !self.value_slot()?.is_null() {
+                        out.api_variant = Some(name);
+                    }
+                }
+                Key::Any(_) => return None,
+                _ => self.skip_value(2)?,
+            }
+            if !self.next_member()? {
+                return Some(true);
+            }
+        }
+    }
+
+    /// `user_attribute_timestamps`: an object, or null.
+    fn times(&mut self, wanted: &Wanted, out: &mut Scratch<'a>) -> Option<()> {
+        if self.peek()? == b'n' {
+            return self.literal(b"null");
+        }
+        self.expect(b'{')?;
+        self.skip_space();
+        if self.eat(b'}') {
+            return Some(());
+        }
+        let seed = KeySeed::new(wanted, Place::Timestamps);
+        loop {
+            let key = self.key()?;
+            match seed.classify_plain(key)? {
+                Key::Wanted(i) if wanted.wants_time(i) => {
+                    let slot = self.value_slot()?;
+                    if let Some(place) = out.times.get_mut(i) {
+                        *place = Some(slot);
+                    }
+                }
+                Key::Any(_) => return None,
+                _ => self.skip_value(2)?,
+            }
+            if !self.next_member()? {
+                return Some(());
+            }
+        }
+    }
+}
+
+/// A value the scanner does not type itself (arrays, objects, long or exponent numbers),
+/// typed by serde from its text, exactly as the serde path would.
+fn by_serde(text: &[u8]) -> Option<Slot<'_>> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let slot = SlotSeed.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(slot)
+}
+
+struct Number<'a> {
+    text: &'a [u8],
+    int_digits: usize,
+    frac_digits: usize,
+    exponent: bool,
+}
+
+/// Exact powers of ten (every one up to 10^22 is an f64 exactly).
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+impl Number<'_> {
+    /// The value serde_json gives, for the common forms: integers that fit in 64 bits
+    /// (not `-0`), and decimals of up to 15 digits with no exponent, where both the
+    /// digits and the power of ten are exact in an f64 and one division rounds.
+    fn simple(&self) -> Option<Val<'static>> {
+        let digits = self.int_digits + self.frac_digits;
+        if self.exponent || digits > 20 || (self.frac_digits > 0 && digits > 15) {
+            return None;
+        }
+        let negative = self.text.first() == Some(&b'-');
+        let mut significand: u64 = 0;
+        for &b in self.text {
+            if b.is_ascii_digit() {
+                significand = significand
+                    .checked_mul(10)?
+                    .checked_add(u64::from(b - b'0'))?;
+            }
+        }
+        if self.frac_digits > 0 {
+            let x = significand as f64 / POW10.get(self.frac_digits)?;
+            return Some(Val::Float(if negative { -x } else { x }));
+        }
+        if !negative {
+            return Some(Val::UInt(significand));
+        }
+        // As serde_json: negative while it fits in an i64, else (and for `-0`) a float.
+        let negated = (significand as i64).wrapping_neg();
+        (negated < 0).then_some(Val::Int(negated))
+    }
+}
+
+/// The index of the closing quote of a string body starting at `start`, or `None` at a
+/// backslash, a control character or the end of the input. Eight bytes at a time.
+fn string_end(text: &[u8], start: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = start;
+    while let Some(chunk) = text.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().ok()?);
+        let quote = v ^ (ONES * u64::from(b'"'));
+        let backslash = v ^ (ONES * u64::from(b'\\'));
+        // The classic "has a zero byte" and "has a byte below n" tests: the lowest flagged
+        // byte is always a real match (false flags only sit above a real one).
+        let flagged = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (v.wrapping_sub(ONES * 0x20) & !v);
+        let flagged = flagged & HIGHS;
+        if flagged != 0 {
+            i += (flagged.trailing_zeros() / 8) as usize;
+            return (text.get(i) == Some(&b'"')).then_some(i);
+        }
+        i += 8;
+    }
+    while let Some(&b) = text.get(i) {
+        match b {
+            b'"' => return Some(i),
+            b'\\' | 0..=0x1f => return None,
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// For tests and fuzzing: reads one record by the scanner and by the serde path, with a
+/// few sets of wanted attributes, and describes the first disagreement. `Ok(true)` when the
+/// scanner took the record at least once (it may leave any record to serde).
+#[doc(hidden)]
+pub fn check_against_serde(text: &[u8]) -> Result<bool, String> {
+    let sets: [(&[&str], &[&str]); 4] = [
+        (&["k", "b", "s", "a", "l"], &["l"]),
+        (
+            &["$address", "has_dog", "ltv", "visits", "country"],
+            &["country"],
+        ),
+        (&["$address", "ltv"], &[]),
+        (&["Key", "k", "mpid"], &["k"]),
+    ];
+    let mut scanned = false;
+    for (names, timed) in sets {
+        let wanted = Wanted::new(names.iter().map(|n| n.to_string()))
+            .with_times(timed.iter().map(|n| n.to_string()));
+        let mut fast = Scratch::new(&wanted);
+        if scan_record(text, &wanted, &mut fast).is_none() {
+            continue;
+        }
+        scanned = true;
+        let mut slow = Scratch::new(&wanted);
+        match super::record::parse_json_record(text, &wanted, &mut slow) {
+            Ok(()) if fast == slow => {}
+            Ok(()) => return Err(format!("scanner read {fast:?}, serde read {slow:?}")),
+            Err(e) => return Err(format!("scanner took a record serde refuses: {e}")),
+        }
+    }
+    Ok(scanned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::string_end;
+
+    #[test]
+    fn string_end_finds_the_quote_and_refuses_escapes_and_controls() {
+        for len in 0..20 {
+            let body = "é".repeat(len / 2) + &"a".repeat(len % 2);
+            let text = format!("{body}\" tail");
+            assert_eq!(string_end(text.as_bytes(), 0), Some(body.len()));
+            for bad in ["\\", "\n", "\u{1f}"] {
+                let text = format!("{body}{bad}x\"");
+                assert_eq!(string_end(text.as_bytes(), 0), None, "{text:?}");
+            }
+        }
+        assert_eq!(string_end(b"no end", 0), None);
+        assert_eq!(string_end(b"0123456789abcdef", 0), None);
+    }
+}
