@@ -52,9 +52,53 @@ enum Acc {
         set: bool,
         /// `NO_TIME` when the value has no time (older than any timed value).
         time: Nanos,
-        /// The value's JSON text; the buffer is reused as newer values arrive.
-        json: Vec<u8>,
+        json: JsonText,
     },
+}
+
+/// Bytes of JSON text a `latest` value keeps inside its accumulator.
+const INLINE_JSON: usize = 22;
+
+/// A `latest` value's JSON text. Most are short (codes, flags, small numbers) and sit in
+/// the accumulator itself, so taking a newer value touches no other memory.
+#[derive(Clone, Debug)]
+enum JsonText {
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_JSON],
+    },
+    /// Longer text.
+    Heap(Box<[u8]>),
+}
+
+impl JsonText {
+    const EMPTY: JsonText = JsonText::Inline {
+        len: 0,
+        bytes: [0; INLINE_JSON],
+    };
+
+    fn set(&mut self, text: &[u8]) {
+        *self = match text.len() {
+            len @ 0..=INLINE_JSON => {
+                let mut bytes = [0; INLINE_JSON];
+                for (to, from) in bytes.iter_mut().zip(text) {
+                    *to = *from;
+                }
+                JsonText::Inline {
+                    len: len as u8,
+                    bytes,
+                }
+            }
+            _ => JsonText::Heap(text.into()),
+        };
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            JsonText::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            JsonText::Heap(buffer) => buffer,
+        }
+    }
 }
 
 impl Acc {
@@ -65,7 +109,7 @@ impl Acc {
             Aggregation::Latest => Acc::Latest {
                 set: false,
                 time: NO_TIME,
-                json: Vec::new(),
+                json: JsonText::EMPTY,
             },
         }
     }
@@ -139,6 +183,8 @@ pub(crate) struct Engine {
     source_present: u64,
     variants: Vec<(String, u64)>,
     key_buffer: String,
+    /// A `latest` value's JSON text on its way into an accumulator.
+    json_buffer: Vec<u8>,
 }
 
 impl Engine {
@@ -184,6 +230,7 @@ impl Engine {
             source_present: 0,
             variants: Vec::new(),
             key_buffer: String::new(),
+            json_buffer: Vec::new(),
         };
         (engine, wanted)
     }
@@ -332,8 +379,14 @@ impl Engine {
                     if !*set || at >= *time {
                         *set = true;
                         *time = at;
-                        json.clear();
-                        slot.write_json(json);
+                        match slot.raw {
+                            Some(raw) => json.set(raw.as_bytes()),
+                            None => {
+                                self.json_buffer.clear();
+                                slot.write_json(&mut self.json_buffer);
+                                json.set(&self.json_buffer);
+                            }
+                        }
                     }
                     true
                 }
@@ -519,7 +572,7 @@ fn inherited(
             value
         }
         Acc::Latest { set: false, .. } => None,
-        Acc::Latest { json, .. } => serde_json::from_slice(json).ok(),
+        Acc::Latest { json, .. } => serde_json::from_slice(json.as_bytes()).ok(),
     }
 }
 

@@ -74,10 +74,15 @@ fn edge_cases_agree() {
         "]".repeat(200)
     );
     agree(&deep);
-    // Invalid UTF-8 inside a skipped string and inside a wanted one.
+    // Invalid UTF-8 inside a skipped string and inside a wanted one; bytes that end a run
+    // of digits inside and after eight-byte blocks.
     for text in [
         &b"{\"mpid\":1,\"x\":\"\xff\"}"[..],
         b"{\"mpid\":1,\"k\":\"\xff\"}",
+        b"{\"mpid\":1234567\xfa}",
+        b"{\"mpid\":123456789012\xff5}",
+        b"{\"mpid\":12345678901234567:}",
+        b"{\"mpid\":1,\"s\":12345678.123456789/}",
     ] {
         if let Err(e) = check_against_serde(text) {
             panic!("{text:?}: {e}");

@@ -88,6 +88,17 @@ impl Wanted {
         self.lengths & (1u64 << (key.len() % 64)) != 0
     }
 
+    /// True when a key, read without escapes, is surely [`Key::Other`] where it stands:
+    /// decided by its length alone, before any comparison (an ASCII key's case variants
+    /// have its length; a non-ASCII one's may not).
+    pub(super) fn surely_other(&self, place: Place, key: &[u8]) -> bool {
+        let lengths = match place {
+            Place::Top => self.lengths | TOP_LENGTHS,
+            Place::Attributes | Place::Timestamps => self.lengths,
+        };
+        !self.all && lengths & (1u64 << (key.len() % 64)) == 0 && key.is_ascii()
+    }
+
     fn source(&self) -> Option<&str> {
         self.names.first().map(|n| &**n)
     }
@@ -221,6 +232,13 @@ pub(crate) fn parse_json_record<'a>(
     de.deserialize_map(RecordVisitor { wanted, out })?;
     de.end()
 }
+
+/// The lengths of the top-level keys [`KeySeed::classify`] knows, as a bit mask.
+const TOP_LENGTHS: u64 = 1 << b"mpid".len()
+    | 1 << b"user_attributes".len()
+    | 1 << b"user_attribute_timestamps".len()
+    | 1 << b"updated_at".len()
+    | 1 << b"last_stored_timestamp_ms".len();
 
 /// What a key means where it stands.
 pub(super) enum Key<'de> {

@@ -33,7 +33,12 @@ pub(crate) fn scan_record<'a>(
     if !s.eat(b'}') {
         loop {
             let key = s.key()?;
-            match KeySeed::new(wanted, Place::Top).classify_plain(key)? {
+            let class = if wanted.surely_other(Place::Top, key) {
+                Key::Other
+            } else {
+                KeySeed::new(wanted, Place::Top).classify_plain(key)?
+            };
+            match class {
                 Key::Mpid => out.mpid = Some(s.value_slot()?),
                 Key::UpdatedAt if wanted.wants_times() => out.updated_at = Some(s.value_slot()?),
                 Key::LastStored if wanted.wants_times() => out.last_stored = Some(s.value_slot()?),
@@ -230,7 +235,25 @@ impl<'a> Scanner<'a> {
         })
     }
 
+    /// Skips ASCII digits, eight at a time while it can.
     fn digits(&mut self) {
+        const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+        const ZEROS: u64 = 0x3030_3030_3030_3030;
+        while let Some(chunk) = self.text.get(self.pos..self.pos + 8) {
+            let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+                break;
+            };
+            let v = u64::from_le_bytes(bytes);
+            // A byte is a digit when it is 0x3_ and still 0x3_ plus 6. A carry only
+            // leaves a byte at or above 0xFA, so the lowest flagged byte is always real.
+            let flagged = ((v & HIGH_NIBBLES) ^ ZEROS)
+                | ((v.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES) ^ ZEROS);
+            if flagged != 0 {
+                self.pos += (flagged.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.pos += 8;
+        }
         while let Some(b'0'..=b'9') = self.peek() {
             self.pos += 1;
         }
@@ -289,6 +312,13 @@ impl<'a> Scanner<'a> {
         let seed = KeySeed::new(wanted, Place::Attributes);
         loop {
             let key = self.key()?;
+            if wanted.surely_other(Place::Attributes, key) {
+                self.skip_value(2)?;
+                if !self.next_member()? {
+                    return Some(true);
+                }
+                continue;
+            }
             match seed.classify_plain(key)? {
                 Key::Wanted(i) => {
                     let slot = self.wanted_slot(i)?;
