@@ -138,12 +138,7 @@ impl<'a> Scanner<'a> {
         match self.peek()? {
             b'"' => self.string().map(drop),
             b'{' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.pos += 1;
-                self.skip_space();
-                if self.eat(b'}') {
+                if self.enter(b'}', depth)? {
                     return Some(());
                 }
                 loop {
@@ -155,12 +150,7 @@ impl<'a> Scanner<'a> {
                 }
             }
             b'[' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.pos += 1;
-                self.skip_space();
-                if self.eat(b']') {
+                if self.enter(b']', depth)? {
                     return Some(());
                 }
                 loop {
@@ -183,6 +173,27 @@ impl<'a> Scanner<'a> {
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
             _ => self.number().map(drop),
+        }
+    }
+
+    /// Steps into the object or array that starts here, unless it is nested too deep;
+    /// true when it closes at once.
+    fn enter(&mut self, close: u8, depth: u32) -> Option<bool> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.pos += 1;
+        self.skip_space();
+        Some(self.eat(close))
+    }
+
+    /// `user_attributes` and `user_attribute_timestamps`: `None` to give up, `Some(None)`
+    /// for null, `Some(Some(empty))` after stepping into an object.
+    fn object_or_null(&mut self) -> Option<Option<bool>> {
+        match self.peek()? {
+            b'n' => self.literal(b"null").map(|()| None),
+            b'{' => self.enter(b'}', 1).map(Some),
+            _ => None,
         }
     }
 
@@ -301,13 +312,10 @@ impl<'a> Scanner<'a> {
 
     /// `user_attributes`: an object, or null (the same as absent). True when present.
     fn attributes(&mut self, wanted: &Wanted, out: &mut Scratch<'a>) -> Option<bool> {
-        if self.peek()? == b'n' {
-            return self.literal(b"null").map(|()| false);
-        }
-        self.expect(b'{')?;
-        self.skip_space();
-        if self.eat(b'}') {
-            return Some(true);
+        match self.object_or_null()? {
+            None => return Some(false),
+            Some(true) => return Some(true),
+            Some(false) => {}
         }
         let seed = KeySeed::new(wanted, Place::Attributes);
         loop {
@@ -342,12 +350,7 @@ impl<'a> Scanner<'a> {
 
     /// `user_attribute_timestamps`: an object, or null.
     fn times(&mut self, wanted: &Wanted, out: &mut Scratch<'a>) -> Option<()> {
-        if self.peek()? == b'n' {
-            return self.literal(b"null");
-        }
-        self.expect(b'{')?;
-        self.skip_space();
-        if self.eat(b'}') {
+        if self.object_or_null()? != Some(false) {
             return Some(());
         }
         let seed = KeySeed::new(wanted, Place::Timestamps);
