@@ -11,8 +11,8 @@ WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-ru
 WASM_TEST := $(CARGO) test -p group-identity-web --target wasm32-unknown-unknown --test api
 BENCH_DATA := target/bench-data
 
-package: tool-wasm-target tool-wasm-bindgen tool-wasm-opt
-	CARGO="$(CARGO)" WASM_OPT="$(WASM_OPT)" scripts/package.sh
+package: tool-wasm-target tool-wasm-bindgen
+	CARGO="$(CARGO)" scripts/package.sh
 
 test-wasm: test-wasm-node test-wasm-browser
 

@@ -1,5 +1,4 @@
-# Tools the build needs, installed only when missing, from crates.io, rustup, Debian and the
-# npm registry only.
+# Tools the build needs, installed only when missing, from crates.io, rustup and Debian only.
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
@@ -8,8 +7,8 @@ WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(
 TRUNK_VERSION := 0.21.14
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: tools tool-wasm-target tool-wasm-bindgen tool-wasm-opt tool-trunk tool-chromium
-tools: tool-wasm-target tool-wasm-bindgen tool-wasm-opt tool-trunk tool-chromium
+.PHONY: tools tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
+tools: tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
 
 tool-wasm-target:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
@@ -20,15 +19,6 @@ tool-wasm-bindgen:
 	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 3 minutes)"; \
 	  $(CARGO) install wasm-bindgen-cli --version "$(WASM_BINDGEN_VERSION)" --locked --force; \
 	fi
-
-# binaryen's wasm-opt for the npm package, from the npm registry (web/build/package.json);
-# npm ci only when the lock file changed since the last install.
-WASM_OPT := web/build/node_modules/.bin/wasm-opt
-web/build/node_modules/.package-lock.json: web/build/package-lock.json web/build/package.json
-	cd web/build && npm ci --no-audit --no-fund
-	touch $@
-
-tool-wasm-opt: web/build/node_modules/.package-lock.json
 
 tool-trunk:
 	@if [ "$$(trunk --version 2>/dev/null | awk '{print $$2}')" != "$(TRUNK_VERSION)" ]; then \

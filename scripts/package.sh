@@ -19,19 +19,6 @@ mkdir -p "$pkg"
 wasm-bindgen --target nodejs --out-dir "$pkg/node" --out-name group_identity "$wasm"
 wasm-bindgen --target web --out-dir "$pkg/web" --out-name group_identity "$wasm"
 
-# wasm-opt -O3 (binaryen from the npm registry, `make tool-wasm-opt`) makes the engine
-# about a fifth faster in wasm. The features are the ones Rust's wasm32 target emits.
-wasm_opt="${WASM_OPT:-web/build/node_modules/.bin/wasm-opt}"
-if [ ! -x "$wasm_opt" ]; then
-  echo "package.sh: $wasm_opt is missing; run \`make tool-wasm-opt\` first" >&2
-  exit 1
-fi
-for build in node web; do
-  "$wasm_opt" -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-multivalue --enable-reference-types \
-    "$pkg/$build/group_identity_bg.wasm" -o "$pkg/$build/group_identity_bg.wasm"
-done
-
 # The classes declare `[Symbol.dispose]`; name the lib that declares it so consumers type-check
 # without `skipLibCheck` whatever their `lib` setting.
 for dts in "$pkg/node/group_identity.d.ts" "$pkg/web/group_identity.d.ts"; do
