@@ -379,14 +379,9 @@ impl Engine {
                     if !*set || at >= *time {
                         *set = true;
                         *time = at;
-                        match slot.raw {
-                            Some(raw) => json.set(raw.as_bytes()),
-                            None => {
-                                self.json_buffer.clear();
-                                slot.write_json(&mut self.json_buffer);
-                                json.set(&self.json_buffer);
-                            }
-                        }
+                        self.json_buffer.clear();
+                        slot.write_json(&mut self.json_buffer);
+                        json.set(&self.json_buffer);
                     }
                     true
                 }
@@ -629,5 +624,29 @@ impl RecordSink for Engine {
     }
     fn report(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{JsonText, INLINE_JSON};
+
+    #[test]
+    fn json_text_keeps_short_values_inline_and_long_ones_whole() {
+        let mut text = JsonText::EMPTY;
+        assert_eq!(text.as_bytes(), b"");
+        for value in [
+            "\"US\"",
+            "true",
+            "\"a value of exactly 22\"",
+            "\"a longer value than fits inline\"",
+        ] {
+            text.set(value.as_bytes());
+            assert_eq!(text.as_bytes(), value.as_bytes());
+            let inline = matches!(text, JsonText::Inline { .. });
+            assert_eq!(inline, value.len() <= INLINE_JSON, "{value}");
+        }
+        text.set(b"1");
+        assert_eq!(text.as_bytes(), b"1");
     }
 }
