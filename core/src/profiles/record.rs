@@ -83,12 +83,7 @@ impl Wanted {
         self.names.iter().position(|n| n.as_bytes() == name)
     }
 
-    /// False for keys that cannot be wanted; true may still be a miss.
-    fn may_want(&self, key: &[u8]) -> bool {
-        self.lengths & (1u64 << (key.len() % 64)) != 0
-    }
-
-    /// True when a key, read without escapes, is surely [`Key::Other`] where it stands:
+    /// True when a key is surely [`Key::Other`] where it stands:
     /// decided by its length alone, before any comparison (an ASCII key's case variants
     /// have its length; a non-ASCII one's may not).
     pub(super) fn surely_other(&self, place: Place, key: &[u8]) -> bool {
@@ -207,9 +202,7 @@ impl<'a> Scratch<'a> {
 
     /// For CSV: a cell of a flat record.
     pub fn set_flat(&mut self, index: usize, slot: Slot<'a>) {
-        if let Some(s) = self.flat.get_mut(index) {
-            *s = Some(slot);
-        }
+        put(&mut self.flat, index, slot);
     }
 
     pub fn push_flat_all(&mut self, name: Cow<'a, str>, slot: Slot<'a>) {
@@ -218,6 +211,13 @@ impl<'a> Scratch<'a> {
 
     pub fn set_flat_variant(&mut self, name: &str) {
         self.flat_variant = Some(name.to_string());
+    }
+}
+
+/// Stores the slot of wanted index `index` (the same for attributes and their times).
+pub(super) fn put<'a>(slots: &mut [Option<Slot<'a>>], index: usize, slot: Slot<'a>) {
+    if let Some(place) = slots.get_mut(index) {
+        *place = Some(slot);
     }
 }
 
@@ -280,12 +280,27 @@ impl<'w> KeySeed<'w> {
     }
 
     /// Classifies a key read without escapes (not for whole-profile reads).
+    #[inline(always)]
     pub(super) fn classify_plain<'de>(&self, key: &'de [u8]) -> Option<Key<'de>> {
         self.classify::<serde::de::value::Error>(key, Some(key))
             .ok()
     }
 
+    #[inline(always)]
     fn classify<'de, E: de::Error>(
+        &self,
+        key: &[u8],
+        borrowed: Option<&'de [u8]>,
+    ) -> Result<Key<'de>, E> {
+        // Most keys of a record are decided by their length alone; this stays inline in
+        // every caller, the comparisons do not.
+        if self.wanted.surely_other(self.place, key) {
+            return Ok(Key::Other);
+        }
+        self.compare(key, borrowed)
+    }
+
+    fn compare<'de, E: de::Error>(
         &self,
         key: &[u8],
         borrowed: Option<&'de [u8]>,
@@ -306,9 +321,6 @@ impl<'w> KeySeed<'w> {
                 Some(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(invalid)?),
                 None => Cow::Owned(std::str::from_utf8(key).map_err(invalid)?.to_string()),
             }));
-        }
-        if !self.wanted.may_want(key) && key.is_ascii() {
-            return Ok(Key::Other);
         }
         if let Some(i) = self.wanted.index_of_bytes(key) {
             return Ok(Key::Wanted(i));
@@ -445,10 +457,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                     all: &mut self.out.times_all,
                 })?,
                 Key::Wanted(i) => {
-                    let slot = wanted_slot(&mut map, i)?;
-                    if let Some(s) = self.out.flat.get_mut(i) {
-                        *s = Some(slot);
-                    }
+                    put(&mut self.out.flat, i, wanted_slot(&mut map, i)?);
                 }
                 Key::Any(name) => {
                     let slot = value_slot(&mut map)?;
@@ -505,10 +514,7 @@ impl<'de> Visitor<'de> for AttributesSeed<'_, 'de> {
         })? {
             match key {
                 Key::Wanted(i) => {
-                    let slot = wanted_slot(&mut map, i)?;
-                    if let Some(s) = self.out.api.get_mut(i) {
-                        *s = Some(slot);
-                    }
+                    put(&mut self.out.api, i, wanted_slot(&mut map, i)?);
                 }
                 Key::Any(name) => {
                     let slot = value_slot(&mut map)?;
@@ -559,10 +565,7 @@ impl<'de> Visitor<'de> for TimesSeed<'_, 'de> {
         })? {
             match key {
                 Key::Wanted(i) if self.wanted.wants_time(i) => {
-                    let slot = value_slot(&mut map)?;
-                    if let Some(s) = self.out.get_mut(i) {
-                        *s = Some(slot);
-                    }
+                    put(self.out, i, value_slot(&mut map)?);
                 }
                 Key::Any(name) => {
                     let slot = value_slot(&mut map)?;

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use serde::de::DeserializeSeed;
 
-use super::record::{Key, KeySeed, Place, Scratch, SlotSeed, Wanted};
+use super::record::{put, Key, KeySeed, Place, Scratch, SlotSeed, Wanted};
 use crate::coerce::{Slot, Val};
 
 /// Below serde_json's recursion limit (128), so nothing it would refuse gets through.
@@ -33,22 +33,12 @@ pub(crate) fn scan_record<'a>(
     if !s.eat(b'}') {
         loop {
             let key = s.key()?;
-            let class = if wanted.surely_other(Place::Top, key) {
-                Key::Other
-            } else {
-                KeySeed::new(wanted, Place::Top).classify_plain(key)?
-            };
-            match class {
+            match KeySeed::new(wanted, Place::Top).classify_plain(key)? {
                 Key::Mpid => out.mpid = Some(s.value_slot()?),
                 Key::UpdatedAt if wanted.wants_times() => out.updated_at = Some(s.value_slot()?),
                 Key::LastStored if wanted.wants_times() => out.last_stored = Some(s.value_slot()?),
                 Key::Timestamps if wanted.wants_times() => s.times(wanted, out)?,
-                Key::Wanted(i) => {
-                    let slot = s.wanted_slot(i)?;
-                    if let Some(place) = out.flat.get_mut(i) {
-                        *place = Some(slot);
-                    }
-                }
+                Key::Wanted(i) => put(&mut out.flat, i, s.wanted_slot(i)?),
                 Key::Variant(name) => {
                     if !s.value_slot()?.is_null() {
                         out.flat_variant = Some(name);
@@ -320,20 +310,8 @@ impl<'a> Scanner<'a> {
         let seed = KeySeed::new(wanted, Place::Attributes);
         loop {
             let key = self.key()?;
-            if wanted.surely_other(Place::Attributes, key) {
-                self.skip_value(2)?;
-                if !self.next_member()? {
-                    return Some(true);
-                }
-                continue;
-            }
             match seed.classify_plain(key)? {
-                Key::Wanted(i) => {
-                    let slot = self.wanted_slot(i)?;
-                    if let Some(place) = out.api.get_mut(i) {
-                        *place = Some(slot);
-                    }
-                }
+                Key::Wanted(i) => put(&mut out.api, i, self.wanted_slot(i)?),
                 Key::Variant(name) => {
                     if !self.value_slot()?.is_null() {
                         out.api_variant = Some(name);
@@ -358,10 +336,7 @@ impl<'a> Scanner<'a> {
             let key = self.key()?;
             match seed.classify_plain(key)? {
                 Key::Wanted(i) if wanted.wants_time(i) => {
-                    let slot = self.value_slot()?;
-                    if let Some(place) = out.times.get_mut(i) {
-                        *place = Some(slot);
-                    }
+                    put(&mut out.times, i, self.value_slot()?)
                 }
                 Key::Any(_) => return None,
                 _ => self.skip_value(2)?,
