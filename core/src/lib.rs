@@ -11,6 +11,7 @@ pub mod coerce;
 pub mod definition;
 pub mod engine;
 pub mod generator;
+mod int_set;
 mod keys;
 pub mod preview;
 pub mod profiles;

@@ -200,17 +200,28 @@ impl JsonArrayReader {
     ) -> bool {
         let line = self.element_line;
         let outcome = if self.partial.is_empty() {
-            json_record(tail, line, wanted, scratch, sink)
+            let outcome = json_record(tail, line, wanted, scratch);
+            if let JsonRecord::Read = outcome {
+                sink.record(scratch, line);
+            }
+            outcome
         } else {
             let mut whole = std::mem::take(&mut self.partial);
             whole.extend_from_slice(tail);
             let mut own = Scratch::new(wanted);
-            let outcome = json_record(&whole, line, wanted, &mut own, sink);
+            let outcome = json_record(&whole, line, wanted, &mut own);
+            if let JsonRecord::Read = outcome {
+                sink.record(&own, line);
+            }
             whole.clear();
             self.partial = whole;
             outcome
         };
         match outcome {
+            JsonRecord::Skipped(diagnostic) => {
+                sink.reject(diagnostic);
+                true
+            }
             JsonRecord::Invalid(e) => {
                 let (l, c) = (e.line() as u64, e.column() as u64);
                 let at_line = line + l.saturating_sub(1);

@@ -229,12 +229,28 @@ pub(crate) fn diagnostic(level: Level, code: &str, message: String, line: u64) -
 /// whole so that no two different ids can collide.
 #[derive(Debug, Default)]
 pub(crate) struct MpidGate {
-    ints: foldhash::HashSet<i64>,
+    ints: crate::int_set::IntSet,
     strs: foldhash::HashSet<Box<str>>,
     pub skipped: u64,
 }
 
 impl MpidGate {
+    /// Where `admit` will look up this record's mpid, when it is an integer.
+    pub fn locate(&self, rec: &Scratch<'_>) -> Option<usize> {
+        use crate::coerce::Val;
+        match rec.mpid.as_ref().map(|s| &s.val) {
+            Some(Val::Int(i)) => Some(self.ints.locate(*i)),
+            Some(Val::UInt(u)) => Some(self.ints.locate(*u as i64)),
+            _ => None,
+        }
+    }
+
+    /// Reads the place `locate` gave, so that `admit` finds it in cache. The result means
+    /// nothing; pass it to `std::hint::black_box`.
+    pub fn warm(&self, at: usize) -> u64 {
+        self.ints.warm(at)
+    }
+
     pub fn admit(
         &mut self,
         rec: &Scratch<'_>,

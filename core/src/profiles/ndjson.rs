@@ -2,8 +2,8 @@
 
 use memchr::{memchr, memchr_iter};
 
-use super::reader::{error_text, json_record, JsonRecord, RecordSink};
-use super::record::{Scratch, Wanted};
+use super::reader::{error_text, json_record, Batch, JsonRecord, RecordSink};
+use super::record::Wanted;
 use crate::preview::{Diagnostic, Level};
 
 #[derive(Default)]
@@ -24,19 +24,21 @@ impl NdjsonReader {
             let mut line = std::mem::take(&mut self.partial);
             line.extend_from_slice(&rest[..end]);
             self.line += 1;
-            let mut scratch = Scratch::new(wanted);
-            read_line(&line, self.line, wanted, &mut scratch, sink);
+            let mut batch = Batch::new();
+            read_line(&line, self.line, wanted, &mut batch, sink);
+            batch.flush(sink);
             line.clear();
             self.partial = line;
             rest = &rest[end + 1..];
         }
-        let mut scratch = Scratch::new(wanted);
+        let mut batch = Batch::new();
         let mut start = 0;
         for end in memchr_iter(b'\n', rest) {
             self.line += 1;
-            read_line(&rest[start..end], self.line, wanted, &mut scratch, sink);
+            read_line(&rest[start..end], self.line, wanted, &mut batch, sink);
             start = end + 1;
         }
+        batch.flush(sink);
         self.partial.extend_from_slice(&rest[start..]);
     }
 
@@ -44,8 +46,9 @@ impl NdjsonReader {
         if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
             self.line += 1;
-            let mut scratch = Scratch::new(wanted);
-            read_line(&line, self.line, wanted, &mut scratch, sink);
+            let mut batch = Batch::new();
+            read_line(&line, self.line, wanted, &mut batch, sink);
+            batch.flush(sink);
         }
     }
 }
@@ -54,15 +57,17 @@ fn read_line<'a, S: RecordSink>(
     line: &'a [u8],
     number: u64,
     wanted: &Wanted,
-    scratch: &mut Scratch<'a>,
+    batch: &mut Batch<'a>,
     sink: &mut S,
 ) {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.iter().all(u8::is_ascii_whitespace) {
         return;
     }
-    if let JsonRecord::Invalid(e) = json_record(line, number, wanted, scratch, sink) {
-        sink.reject(Diagnostic {
+    let rejected = match json_record(line, number, wanted, batch.next(wanted)) {
+        JsonRecord::Read => return batch.keep(number, sink),
+        JsonRecord::Skipped(diagnostic) => diagnostic,
+        JsonRecord::Invalid(e) => Diagnostic {
             column: Some(e.column() as u64),
             ..super::diagnostic(
                 Level::Error,
@@ -74,6 +79,8 @@ fn read_line<'a, S: RecordSink>(
                 ),
                 number,
             )
-        });
-    }
+        },
+    };
+    batch.flush(sink);
+    sink.reject(rejected);
 }

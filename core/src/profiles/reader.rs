@@ -15,6 +15,13 @@ use crate::preview::{Diagnostic, Level};
 pub(crate) trait RecordSink {
     /// A record that was read; the sink decides whether it is usable.
     fn record(&mut self, rec: &Scratch<'_>, line: u64);
+    /// Several records in input order, each with its line: a sink may look over all of
+    /// them first, to fetch what they need from memory together.
+    fn records(&mut self, recs: &[Scratch<'_>], lines: &[u64]) {
+        for (rec, &line) in recs.iter().zip(lines) {
+            self.record(rec, line);
+        }
+    }
     /// A record that could not be read at all.
     fn reject(&mut self, diagnostic: Diagnostic);
     /// A problem with the input that skips no record by itself.
@@ -132,20 +139,21 @@ fn decide(start: &[u8], requested: Format, at_end: bool) -> Option<Format> {
 
 /// How one JSON record went.
 pub(super) enum JsonRecord {
-    Used,
-    Skipped,
+    /// Read into the scratch, for the sink.
+    Read,
+    /// Rejected, with the reason.
+    Skipped(Diagnostic),
     /// Not JSON at all: the error, for its position.
     Invalid(serde_json::Error),
 }
 
-/// Reads one JSON record and passes it on; a value that is not an object, or an object
+/// Reads one JSON record into `scratch`; a value that is not an object, or an object
 /// whose parts have the wrong shape, is rejected with a diagnostic.
-pub(super) fn json_record<'a, S: RecordSink>(
+pub(super) fn json_record<'a>(
     text: &'a [u8],
     line: u64,
     wanted: &Wanted,
     scratch: &mut Scratch<'a>,
-    sink: &mut S,
 ) -> JsonRecord {
     let first = text.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
@@ -158,36 +166,78 @@ pub(super) fn json_record<'a, S: RecordSink>(
                     Some(b'n') => "null",
                     _ => "a number",
                 };
-                sink.reject(diagnostic(
+                JsonRecord::Skipped(diagnostic(
                     Level::Error,
                     "not_an_object",
                     format!("expected a profile object, found {found}; the record was skipped"),
                     line,
-                ));
-                JsonRecord::Skipped
+                ))
             }
             Err(e) => JsonRecord::Invalid(e),
         };
     }
     if scan_record(text, wanted, scratch).is_some() {
-        sink.record(scratch, line);
-        return JsonRecord::Used;
+        return JsonRecord::Read;
     }
     match parse_json_record(text, wanted, scratch) {
-        Ok(()) => {
-            sink.record(scratch, line);
-            JsonRecord::Used
-        }
-        Err(e) if e.is_data() => {
-            sink.reject(diagnostic(
-                Level::Error,
-                "invalid_record",
-                format!("{}; the record was skipped", error_text(&e)),
-                line,
-            ));
-            JsonRecord::Skipped
-        }
+        Ok(()) => JsonRecord::Read,
+        Err(e) if e.is_data() => JsonRecord::Skipped(diagnostic(
+            Level::Error,
+            "invalid_record",
+            format!("{}; the record was skipped", error_text(&e)),
+            line,
+        )),
         Err(e) => JsonRecord::Invalid(e),
+    }
+}
+
+/// Records of one chunk read but not handed on yet, so that the sink gets them several
+/// at a time ([`RecordSink::records`]). Whatever else the reader tells the sink must
+/// come after a [`Batch::flush`], to keep input order.
+pub(super) struct Batch<'a> {
+    scratches: Vec<Scratch<'a>>,
+    lines: [u64; BATCH],
+    len: usize,
+}
+
+/// Enough records to overlap their memory accesses; few enough that their scratch stays
+/// in the first-level cache.
+pub(crate) const BATCH: usize = 16;
+
+impl<'a> Batch<'a> {
+    pub fn new() -> Self {
+        Batch {
+            scratches: Vec::new(),
+            lines: [0; BATCH],
+            len: 0,
+        }
+    }
+
+    /// The scratch to read the next record into.
+    pub fn next(&mut self, wanted: &Wanted) -> &mut Scratch<'a> {
+        if self.len == self.scratches.len() {
+            self.scratches.push(Scratch::new(wanted));
+        }
+        &mut self.scratches[self.len]
+    }
+
+    /// Keeps the record just read into [`Batch::next`]; hands the batch on when full.
+    pub fn keep<S: RecordSink>(&mut self, line: u64, sink: &mut S) {
+        if let Some(slot) = self.lines.get_mut(self.len) {
+            *slot = line;
+        }
+        self.len += 1;
+        if self.len == BATCH {
+            self.flush(sink);
+        }
+    }
+
+    pub fn flush<S: RecordSink>(&mut self, sink: &mut S) {
+        if self.len > 0 {
+            let recs = self.scratches.get(..self.len).unwrap_or_default();
+            sink.records(recs, self.lines.get(..self.len).unwrap_or_default());
+            self.len = 0;
+        }
     }
 }
 
