@@ -98,6 +98,14 @@ impl Wanted {
         self.names.first().map(|n| &**n)
     }
 
+    /// False when the key surely is no case variant of the source attribute: ASCII case
+    /// changes keep the length (other case changes may not).
+    fn may_be_case_variant(&self, key: &[u8]) -> bool {
+        self.source().is_some_and(|source| {
+            source.len() == key.len() || !source.is_ascii() || !key.is_ascii()
+        })
+    }
+
     /// A key that differs from the source attribute only in letter case.
     pub fn is_case_variant(&self, key: &str) -> bool {
         let Some(source) = self.source() else {
@@ -325,7 +333,7 @@ impl<'w> KeySeed<'w> {
         if let Some(i) = self.wanted.index_of_bytes(key) {
             return Ok(Key::Wanted(i));
         }
-        if self.place != Place::Timestamps {
+        if self.place != Place::Timestamps && self.wanted.may_be_case_variant(key) {
             if let Ok(text) = std::str::from_utf8(key) {
                 if self.wanted.is_case_variant(text) {
                     return Ok(Key::Variant(text.to_string()));
