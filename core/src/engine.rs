@@ -482,12 +482,24 @@ impl Engine {
                 }
             }
         }
-        for (key, mpid) in &self.members {
-            let group = group_of
-                .get(*key as usize)
-                .and_then(|&g| groups.get_mut(g as usize));
-            if let Some(group) = group {
-                group.members.push(mpid.clone());
+        // The members land in groups all over memory; warm a batch's groups (and the
+        // start of their member lists) first, as `records` does, so the waits overlap.
+        for batch in self.members.chunks(BATCH) {
+            let mut targets = [u32::MAX; BATCH];
+            for ((key, _), target) in batch.iter().zip(&mut targets) {
+                *target = group_of.get(*key as usize).copied().unwrap_or(u32::MAX);
+            }
+            let warm = targets.iter().fold(0, |w, &g| {
+                let group = groups.get(g as usize);
+                w ^ group.map_or(0, |g| {
+                    g.members.len() ^ g.members.first().map_or(0, Mpid::tag)
+                })
+            });
+            std::hint::black_box(warm);
+            for ((_, mpid), &g) in batch.iter().zip(&targets) {
+                if let Some(group) = groups.get_mut(g as usize) {
+                    group.members.push(mpid.clone());
+                }
             }
         }
         // Whole-input findings come first and are never suppressed.

@@ -52,6 +52,14 @@ pub enum Mpid {
 }
 
 impl Mpid {
+    /// Which kind it is; reading it loads the id (for warming caches). Means nothing else.
+    pub(crate) fn tag(&self) -> usize {
+        match self {
+            Mpid::Int(_) => 1,
+            Mpid::Str(_) => 2,
+        }
+    }
+
     /// The mpid as output carries it: always a string.
     pub fn to_text(&self) -> String {
         match self {
