@@ -17,8 +17,11 @@ pub fn parse_time(val: &Val<'_>) -> Result<Option<Nanos>, InvalidTime> {
     match val {
         Val::Null => Ok(None),
         Val::Num(text) => epoch_millis(text).map(Some),
-        Val::Int(ms) => Ok(Some(i128::from(*ms) * 1_000_000)),
-        Val::UInt(ms) => Ok(Some(i128::from(*ms) * 1_000_000)),
+        Val::Int(ms) => Ok(Some(millis_to_nanos(*ms))),
+        Val::UInt(ms) => Ok(Some(match i64::try_from(*ms) {
+            Ok(ms) => millis_to_nanos(ms),
+            Err(_) => i128::from(*ms) * 1_000_000,
+        })),
         Val::Float(ms) if ms.is_finite() && ms.abs() < 1e17 => Ok(Some((ms * 1e6) as i128)),
         Val::Str(s) => {
             let s = s.trim();
@@ -36,9 +39,18 @@ pub fn parse_time(val: &Val<'_>) -> Result<Option<Nanos>, InvalidTime> {
     }
 }
 
+/// In 64 bits while the product fits (every date of the next few centuries), which spares
+/// 32-bit targets a 128-bit multiplication.
+fn millis_to_nanos(ms: i64) -> Nanos {
+    match ms.checked_mul(1_000_000) {
+        Some(nanos) => Nanos::from(nanos),
+        None => Nanos::from(ms) * 1_000_000,
+    }
+}
+
 fn epoch_millis(text: &str) -> Result<Nanos, InvalidTime> {
     if let Ok(ms) = text.parse::<i64>() {
-        return Ok(i128::from(ms) * 1_000_000);
+        return Ok(millis_to_nanos(ms));
     }
     // Fractional or exponent forms such as 1.7e12 are still milliseconds.
     match text.parse::<f64>() {
@@ -60,5 +72,16 @@ mod tests {
         assert_eq!(a, c);
         assert_eq!(parse_time(&Val::Str("yesterday".into())), Err(InvalidTime));
         assert_eq!(parse_time(&Val::Null), Ok(None));
+        // Past 64 bits of nanoseconds, still exact.
+        for ms in [i64::MAX, i64::MIN, 9_300_000_000_000, -9_300_000_000_000] {
+            assert_eq!(
+                parse_time(&Val::Int(ms)),
+                Ok(Some(i128::from(ms) * 1_000_000))
+            );
+        }
+        assert_eq!(
+            parse_time(&Val::UInt(u64::MAX)),
+            Ok(Some(i128::from(u64::MAX) * 1_000_000))
+        );
     }
 }

@@ -83,7 +83,7 @@ impl Wanted {
         self.names.iter().position(|n| n.as_bytes() == name)
     }
 
-    /// True when a key is surely [`Key::Other`] where it stands:
+    /// True when a key is surely [`Kind::Other`] where it stands:
     /// decided by its length alone, before any comparison (an ASCII key's case variants
     /// have its length; a non-ASCII one's may not).
     pub(super) fn surely_other(&self, place: Place, key: &[u8]) -> bool {
@@ -248,7 +248,24 @@ const TOP_LENGTHS: u64 = 1 << b"mpid".len()
     | 1 << b"updated_at".len()
     | 1 << b"last_stored_timestamp_ms".len();
 
-/// What a key means where it stands.
+/// What a key means where it stands, without its text (see [`Key`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Kind {
+    Mpid,
+    UserAttributes,
+    Timestamps,
+    UpdatedAt,
+    LastStored,
+    Wanted(usize),
+    /// Whole-profile reads: any attribute.
+    Any,
+    /// A spelling of the source attribute that differs only in letter case.
+    Variant,
+    Other,
+}
+
+/// What a key means where it stands, for the serde path: with the key's text where the
+/// meaning needs it.
 pub(super) enum Key<'de> {
     Mpid,
     UserAttributes,
@@ -287,60 +304,66 @@ impl<'w> KeySeed<'w> {
         KeySeed { wanted, place }
     }
 
-    /// Classifies a key read without escapes (not for whole-profile reads).
+    /// What a key means where it stands. Most keys of a record are decided by their
+    /// length alone; that test stays inline in every caller, the comparisons do not.
     #[inline(always)]
-    pub(super) fn classify_plain<'de>(&self, key: &'de [u8]) -> Option<Key<'de>> {
-        self.classify::<serde::de::value::Error>(key, Some(key))
-            .ok()
+    pub(super) fn kind(&self, key: &[u8]) -> Kind {
+        if self.wanted.surely_other(self.place, key) {
+            return Kind::Other;
+        }
+        self.compare(key)
     }
 
-    #[inline(always)]
     fn classify<'de, E: de::Error>(
         &self,
         key: &[u8],
         borrowed: Option<&'de [u8]>,
     ) -> Result<Key<'de>, E> {
-        // Most keys of a record are decided by their length alone; this stays inline in
-        // every caller, the comparisons do not.
-        if self.wanted.surely_other(self.place, key) {
-            return Ok(Key::Other);
-        }
-        self.compare(key, borrowed)
+        Ok(match self.kind(key) {
+            Kind::Mpid => Key::Mpid,
+            Kind::UserAttributes => Key::UserAttributes,
+            Kind::Timestamps => Key::Timestamps,
+            Kind::UpdatedAt => Key::UpdatedAt,
+            Kind::LastStored => Key::LastStored,
+            Kind::Wanted(i) => Key::Wanted(i),
+            Kind::Other => Key::Other,
+            Kind::Variant => Key::Variant(String::from_utf8_lossy(key).into_owned()),
+            Kind::Any => {
+                let invalid = |_| E::custom("a key is not valid UTF-8");
+                Key::Any(match borrowed {
+                    Some(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(invalid)?),
+                    None => Cow::Owned(std::str::from_utf8(key).map_err(invalid)?.to_string()),
+                })
+            }
+        })
     }
 
-    fn compare<'de, E: de::Error>(
-        &self,
-        key: &[u8],
-        borrowed: Option<&'de [u8]>,
-    ) -> Result<Key<'de>, E> {
+    /// A small `Copy` answer, so it comes back in registers, not through memory.
+    fn compare(&self, key: &[u8]) -> Kind {
         if self.place == Place::Top {
             match key {
-                b"mpid" => return Ok(Key::Mpid),
-                b"user_attributes" => return Ok(Key::UserAttributes),
-                b"user_attribute_timestamps" => return Ok(Key::Timestamps),
-                b"updated_at" => return Ok(Key::UpdatedAt),
-                b"last_stored_timestamp_ms" => return Ok(Key::LastStored),
+                b"mpid" => return Kind::Mpid,
+                b"user_attributes" => return Kind::UserAttributes,
+                b"user_attribute_timestamps" => return Kind::Timestamps,
+                b"updated_at" => return Kind::UpdatedAt,
+                b"last_stored_timestamp_ms" => return Kind::LastStored,
                 _ => {}
             }
         }
         if self.wanted.all {
-            let invalid = |_| E::custom("a key is not valid UTF-8");
-            return Ok(Key::Any(match borrowed {
-                Some(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(invalid)?),
-                None => Cow::Owned(std::str::from_utf8(key).map_err(invalid)?.to_string()),
-            }));
+            return Kind::Any;
         }
         if let Some(i) = self.wanted.index_of_bytes(key) {
-            return Ok(Key::Wanted(i));
+            return Kind::Wanted(i);
         }
-        if self.place != Place::Timestamps && self.wanted.may_be_case_variant(key) {
-            if let Ok(text) = std::str::from_utf8(key) {
-                if self.wanted.is_case_variant(text) {
-                    return Ok(Key::Variant(text.to_string()));
-                }
-            }
+        let variant = self.place != Place::Timestamps
+            && self.wanted.may_be_case_variant(key)
+            && std::str::from_utf8(key).is_ok_and(|text| self.wanted.is_case_variant(text));
+        if variant {
+            Kind::Variant
+        } else {
+            Kind::Other
         }
-        Ok(Key::Other)
     }
 }
 

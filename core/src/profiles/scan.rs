@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use serde::de::DeserializeSeed;
 
-use super::record::{put, Key, KeySeed, Place, Scratch, SlotSeed, Wanted};
+use super::record::{put, KeySeed, Kind, Place, Scratch, SlotSeed, Wanted};
 use crate::coerce::{Slot, Val};
 
 /// Below serde_json's recursion limit (128), so nothing it would refuse gets through.
@@ -33,23 +33,23 @@ pub(crate) fn scan_record<'a>(
     if !s.eat(b'}') {
         loop {
             let key = s.key()?;
-            match KeySeed::new(wanted, Place::Top).classify_plain(key)? {
-                Key::Mpid => out.mpid = Some(s.value_slot()?),
-                Key::UpdatedAt if wanted.wants_times() => out.updated_at = Some(s.value_slot()?),
-                Key::LastStored if wanted.wants_times() => out.last_stored = Some(s.value_slot()?),
-                Key::Timestamps if wanted.wants_times() => s.times(wanted, out)?,
-                Key::Wanted(i) => put(&mut out.flat, i, s.wanted_slot(i)?),
-                Key::Variant(name) => {
+            match KeySeed::new(wanted, Place::Top).kind(key) {
+                Kind::Mpid => out.mpid = Some(s.value_slot()?),
+                Kind::UpdatedAt if wanted.wants_times() => out.updated_at = Some(s.value_slot()?),
+                Kind::LastStored if wanted.wants_times() => out.last_stored = Some(s.value_slot()?),
+                Kind::Timestamps if wanted.wants_times() => s.times(wanted, out)?,
+                Kind::Wanted(i) => put(&mut out.flat, i, s.wanted_slot(i)?),
+                Kind::Variant => {
                     if !s.value_slot()?.is_null() {
-                        out.flat_variant = Some(name);
+                        out.flat_variant = Some(variant_name(key)?);
                     }
                 }
-                Key::UserAttributes => {
+                Kind::UserAttributes => {
                     let present = s.attributes(wanted, out)?;
                     out.has_api |= present;
                 }
-                Key::Any(_) => return None,
-                Key::Other | Key::UpdatedAt | Key::LastStored | Key::Timestamps => {
+                Kind::Any => return None,
+                Kind::Other | Kind::UpdatedAt | Kind::LastStored | Kind::Timestamps => {
                     s.skip_value(1)?;
                 }
             }
@@ -270,6 +270,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The slot of wanted index `i`: only the grouping key (index 0) keeps its text.
+    #[inline(always)]
     fn wanted_slot(&mut self, i: usize) -> Option<Slot<'a>> {
         if i == 0 {
             self.raw_slot()
@@ -298,6 +299,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A value typed as serde's `deserialize_any` types it.
+    #[inline(always)]
     fn value_slot(&mut self) -> Option<Slot<'a>> {
         let val = match self.peek()? {
             b'"' => Val::Str(Cow::Borrowed(std::str::from_utf8(self.string()?).ok()?)),
@@ -330,14 +332,14 @@ impl<'a> Scanner<'a> {
         let seed = KeySeed::new(wanted, Place::Attributes);
         loop {
             let key = self.key()?;
-            match seed.classify_plain(key)? {
-                Key::Wanted(i) => put(&mut out.api, i, self.wanted_slot(i)?),
-                Key::Variant(name) => {
+            match seed.kind(key) {
+                Kind::Wanted(i) => put(&mut out.api, i, self.wanted_slot(i)?),
+                Kind::Variant => {
                     if !self.value_slot()?.is_null() {
-                        out.api_variant = Some(name);
+                        out.api_variant = Some(variant_name(key)?);
                     }
                 }
-                Key::Any(_) => return None,
+                Kind::Any => return None,
                 _ => self.skip_value(2)?,
             }
             if !self.next_member()? {
@@ -354,11 +356,11 @@ impl<'a> Scanner<'a> {
         let seed = KeySeed::new(wanted, Place::Timestamps);
         loop {
             let key = self.key()?;
-            match seed.classify_plain(key)? {
-                Key::Wanted(i) if wanted.wants_time(i) => {
+            match seed.kind(key) {
+                Kind::Wanted(i) if wanted.wants_time(i) => {
                     put(&mut out.times, i, self.value_slot()?)
                 }
-                Key::Any(_) => return None,
+                Kind::Any => return None,
                 _ => self.skip_value(2)?,
             }
             if !self.next_member()? {
@@ -366,6 +368,11 @@ impl<'a> Scanner<'a> {
             }
         }
     }
+}
+
+/// A case variant of the source attribute's name, as the key spells it.
+fn variant_name(key: &[u8]) -> Option<String> {
+    std::str::from_utf8(key).ok().map(str::to_string)
 }
 
 /// A value the scanner does not type itself (arrays, objects, long or exponent numbers),
@@ -400,10 +407,16 @@ impl Number<'_> {
         }
         let negative = self.text.first() == Some(&b'-');
         let body = self.text.get(usize::from(negative)..)?;
-        let mut significand = append_digits(0, body.get(..self.int_digits)?)?;
-        if self.frac_digits > 0 {
-            significand = append_digits(significand, body.get(self.int_digits + 1..)?)?;
-        }
+        let significand = if digits == 20 {
+            // Only integers get here; the one length that can pass u64::MAX.
+            std::str::from_utf8(body).ok()?.parse::<u64>().ok()?
+        } else {
+            let int = append_digits(0, body.get(..self.int_digits)?);
+            match self.frac_digits {
+                0 => int,
+                _ => append_digits(int, body.get(self.int_digits + 1..)?),
+            }
+        };
         if self.frac_digits > 0 {
             let x = significand as f64 / POW10.get(self.frac_digits)?;
             return Some(Val::Float(if negative { -x } else { x }));
@@ -417,22 +430,23 @@ impl Number<'_> {
     }
 }
 
-/// `value` followed by the decimal `digits` (ASCII digits only), eight at a time; `None`
-/// past `u64::MAX`.
-fn append_digits(mut value: u64, digits: &[u8]) -> Option<u64> {
+/// `value` followed by the decimal `digits` (ASCII digits only), eight at a time. The
+/// caller keeps the total under 20 digits, so nothing overflows (and no overflow check
+/// costs 32-bit targets a 128-bit multiplication).
+fn append_digits(mut value: u64, digits: &[u8]) -> u64 {
     let mut chunks = digits.chunks_exact(8);
     for chunk in &mut chunks {
-        let eight = u64::from_le_bytes(chunk.try_into().ok()?);
+        let eight = chunk.try_into().map_or(0, u64::from_le_bytes);
         value = value
-            .checked_mul(100_000_000)?
-            .checked_add(eight_digits(eight))?;
+            .wrapping_mul(100_000_000)
+            .wrapping_add(eight_digits(eight));
     }
     for &b in chunks.remainder() {
         value = value
-            .checked_mul(10)?
-            .checked_add(u64::from(b.wrapping_sub(b'0')))?;
+            .wrapping_mul(10)
+            .wrapping_add(u64::from(b.wrapping_sub(b'0')));
     }
-    Some(value)
+    value
 }
 
 /// The value of eight ASCII digits read little-endian (the first digit in the lowest
@@ -524,20 +538,15 @@ mod tests {
             "12345678",
             "123456789",
             "9999999999999999",
-            "18446744073709551615",
+            "9999999999999999999",
             "00000001",
             "1698003310871",
             "4329322789400458631",
         ] {
-            assert_eq!(
-                append_digits(0, text.as_bytes()),
-                text.parse::<u64>().ok(),
-                "{text}"
-            );
+            let value = append_digits(0, text.as_bytes());
+            assert_eq!(Some(value), text.parse::<u64>().ok(), "{text}");
         }
-        assert_eq!(append_digits(0, b"18446744073709551616"), None);
-        assert_eq!(append_digits(0, b"99999999999999999999"), None);
-        assert_eq!(append_digits(12, b"34"), Some(1234));
+        assert_eq!(append_digits(12, b"34"), 1234);
     }
 
     #[test]
