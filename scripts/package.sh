@@ -19,6 +19,18 @@ mkdir -p "$pkg"
 wasm-bindgen --target nodejs --out-dir "$pkg/node" --out-name group_identity "$wasm"
 wasm-bindgen --target web --out-dir "$pkg/web" --out-name group_identity "$wasm"
 
+# The Node build `require`s the crate's inline JavaScript (web/src/groups.rs), which
+# wasm-bindgen writes as ES modules; there they become CommonJS (they only declare
+# functions, each on a line starting `export function`).
+for js in "$pkg"/node/snippets/*/*.js; do
+  [ -e "$js" ] || continue
+  functions="$(sed -nE 's/^export function ([A-Za-z0-9_$]+).*/\1/p' "$js")"
+  sed -i -E 's/^export function /function /' "$js"
+  for f in $functions; do
+    printf 'module.exports.%s = %s;\n' "$f" "$f" >>"$js"
+  done
+done
+
 # The classes declare `[Symbol.dispose]`; name the lib that declares it so consumers type-check
 # without `skipLibCheck` whatever their `lib` setting.
 for dts in "$pkg/node/group_identity.d.ts" "$pkg/web/group_identity.d.ts"; do

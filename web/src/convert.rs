@@ -31,24 +31,16 @@ pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(&text)
 }
 
-/// Groups converted per `JSON.parse`: a preview of millions of profiles has millions of
-/// groups, and one JSON text of them all would pass V8's string length limit (about 512 MiB).
-const GROUP_BATCH: usize = 20_000;
-
 /// A preview as a JavaScript value: everything but the groups as one JSON text, then the
-/// groups in batches appended to one array, so no text grows with the input.
+/// groups built from columns ([`crate::groups`]), so no text grows with the input.
 pub(crate) fn preview_to_js(mut preview: Preview) -> Result<JsValue, JsValue> {
     let groups = std::mem::take(&mut preview.groups);
     let result = to_js(&preview)?;
-    let array = js_sys::Array::new();
-    let push = js_sys::Function::from(Reflect::get(&array, &JsValue::from_str("push"))?);
-    for batch in groups.chunks(GROUP_BATCH) {
-        let part: js_sys::Array = to_js(&batch)?.unchecked_into();
-        // `push.apply` appends the whole batch in one call; batches stay far below the
-        // engine's argument count limit.
-        Reflect::apply(&push, &array, &part)?;
-    }
-    Reflect::set(&result, &JsValue::from_str("groups"), &array)?;
+    Reflect::set(
+        &result,
+        &JsValue::from_str("groups"),
+        &crate::groups::groups_to_js(&groups),
+    )?;
     Ok(result)
 }
 

@@ -2,13 +2,15 @@
 //!
 //! This crate only translates between JavaScript and `group_identity`; all logic lives there.
 //! Inputs are read in [`convert`], every thrown error is made by [`errors`], and the exported
-//! functions are in [`api`]. Results cross the boundary as JSON text parsed by `JSON.parse`
-//! (a preview's groups in batches), so no per-profile JavaScript object is built by this crate.
+//! functions are in [`api`]. Results cross the boundary as JSON text parsed by `JSON.parse`,
+//! except a preview's groups, which go in columns that a short JavaScript loop turns into
+//! objects ([`groups`]); no per-profile JavaScript object is built.
 
 mod api;
 mod client;
 mod convert;
 mod errors;
+mod groups;
 #[cfg(feature = "playground")]
 mod playground;
 

@@ -268,6 +268,42 @@ fn preview_of_text_and_bytes_matches_the_engine() {
     }
 }
 
+/// Groups cross the boundary in columns (web/src/groups.rs): every kind of key, id and
+/// inherited value must come out exactly as `JSON.parse` of the engine's JSON gives it.
+#[wasm_bindgen_test]
+fn groups_of_every_kind_of_value_come_out_as_json_would_give_them() {
+    let definition = r#"{"id":"grp","source_user_attribute":"k","attributes":[
+        {"id":"b","type":"boolean_or"},{"id":"s","type":"sum"},
+        {"id":"a","type":"average"},{"id":"l","type":"latest"}]}"#;
+    let ndjson = [
+        r#"{"mpid":1,"k":"ascii key","l":"plain"}"#,
+        r#"{"mpid":2,"k":"ascii key","b":true,"s":9007199254740993,"l":"quote \" and \\ and \n"}"#,
+        r#"{"mpid":"ünïcode id 😀","k":"ключ 😀 键","l":{"nested":[1,"two",null]}}"#,
+        r#"{"mpid":"another","k":"ключ 😀 键","s":-0.5,"a":"1e3","l":[true,false]}"#,
+        r#"{"mpid":3,"k":"𝒳𝒴𝒵 keys","l":18446744073709551615,"b":"false"}"#,
+        r#"{"mpid":4,"k":"𝒳𝒴𝒵 keys","l":false,"a":2.5}"#,
+        r#"{"mpid":5,"k":"latest true","l":true}"#,
+        r#"{"mpid":6,"k":"latest true","l":-12.75}"#,
+        r#"{"mpid":7,"k":"no values here"}"#,
+        r#"{"mpid":-9223372036854775808,"k":"no values here","s":"x"}"#,
+    ]
+    .join("\n");
+    let js_groups = prop(
+        &group_identity_web::preview_groups(js(definition), ndjson.as_str().into(), JsValue::NULL)
+            .expect("preview"),
+        "groups",
+    );
+    let engine = group_identity::preview_groups(
+        &GroupDefinition::from_text(definition).expect("valid"),
+        ndjson.as_bytes(),
+        &PreviewOptions::default(),
+    );
+    assert_eq!(engine.groups.len(), 5);
+    let as_json = js(&serde_json::to_string(&engine.groups).expect("JSON"));
+    let text = |value: &JsValue| String::from(JSON::stringify(value).expect("stringify"));
+    assert_eq!(text(&js_groups), text(&as_json));
+}
+
 #[wasm_bindgen_test]
 fn preview_options_reach_the_engine() {
     let options = PreviewOptions {
