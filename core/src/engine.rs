@@ -247,7 +247,9 @@ impl Engine {
         (engine, wanted)
     }
 
-    fn accept(&mut self, rec: &Scratch<'_>, line: u64) {
+    /// Takes one record. `key_hash` is the hash of its grouping key when the caller has
+    /// it already (`records`), else it is computed here.
+    fn accept(&mut self, rec: &Scratch<'_>, line: u64, key_hash: Option<u64>) {
         let Some(mpid) = self.gate.admit(rec, line, &mut self.diagnostics) else {
             return;
         };
@@ -288,7 +290,10 @@ impl Engine {
                 self.note_short(key);
                 None
             }
-            KeyOf::Key(key) => self.join(key, &mpid),
+            KeyOf::Key(key) => {
+                let hash = key_hash.unwrap_or_else(|| self.keys.hash(key));
+                self.join(key, hash, &mpid)
+            }
         };
         self.key_buffer = buffer;
         self.aggregate(rec, slot, &mpid, line);
@@ -310,9 +315,9 @@ impl Engine {
 
     /// Adds a profile to its key; the accumulator row to update, while the key can still
     /// form a group.
-    fn join(&mut self, key: &str, mpid: &Mpid) -> Option<usize> {
+    fn join(&mut self, key: &str, hash: u64, mpid: &Mpid) -> Option<usize> {
         let n = self.plans.len();
-        let (index, state, new) = self.keys.intern(key, || KeyState {
+        let (index, state, new) = self.keys.intern(key, hash, || KeyState {
             count: 1,
             first: mpid.clone(),
         })?;
@@ -640,7 +645,7 @@ fn record_time(
 
 impl RecordSink for Engine {
     fn record(&mut self, rec: &Scratch<'_>, line: u64) {
-        self.accept(rec, line);
+        self.accept(rec, line, None);
     }
 
     /// Warms the memory the records will touch, then takes them one by one as `record`
@@ -680,8 +685,8 @@ impl RecordSink for Engine {
             warm ^= self.keys.warm_text(index);
         }
         std::hint::black_box(warm);
-        for (rec, &line) in recs.iter().zip(lines) {
-            self.accept(rec, line);
+        for ((rec, &line), hash) in recs.iter().zip(lines).zip(hashes) {
+            self.accept(rec, line, hash);
         }
     }
 

@@ -47,9 +47,14 @@ impl<V> KeyTable<V> {
     }
 
     /// The key's number and its value: the existing one, or `new()` for a new key (then
-    /// the flag is true). `None` only when the table is full (2^32 - 1 keys).
-    pub fn intern(&mut self, key: &str, new: impl FnOnce() -> V) -> Option<(usize, &mut V, bool)> {
-        let hash = self.hash(key);
+    /// the flag is true). `hash` is [`KeyTable::hash`] of the key. `None` only when the
+    /// table is full (2^32 - 1 keys).
+    pub fn intern(
+        &mut self,
+        key: &str,
+        hash: u64,
+        new: impl FnOnce() -> V,
+    ) -> Option<(usize, &mut V, bool)> {
         let (index, fresh) = match self.probe(hash, key) {
             Some(Probe::Found(index)) => (index, false),
             found => {
@@ -207,9 +212,19 @@ mod tests {
     fn interns_in_first_seen_order() {
         let mut keys = KeyTable::default();
         assert_eq!(keys.get("nowhere"), None);
-        assert_eq!(keys.intern("123 Main St", || 1).map(|r| r.0), Some(0));
-        assert_eq!(keys.intern("9 Elm Road", || 2).map(|r| r.0), Some(1));
-        let (index, value, fresh) = keys.intern("123 Main St", || 3).unwrap();
+        assert_eq!(
+            keys.intern("123 Main St", keys.hash("123 Main St"), || 1)
+                .map(|r| r.0),
+            Some(0)
+        );
+        assert_eq!(
+            keys.intern("9 Elm Road", keys.hash("9 Elm Road"), || 2)
+                .map(|r| r.0),
+            Some(1)
+        );
+        let (index, value, fresh) = keys
+            .intern("123 Main St", keys.hash("123 Main St"), || 3)
+            .unwrap();
         assert_eq!((index, *value, fresh), (0, 1, false));
         *value += 10;
         let all: Vec<_> = keys.iter().map(|(k, v)| (k.to_string(), *v)).collect();
@@ -229,13 +244,14 @@ mod tests {
     fn keeps_every_key_through_growth() {
         let mut keys = KeyTable::default();
         for i in 0..10_000 {
-            let (index, _, fresh) = keys.intern(&format!("key {i}"), || i).unwrap();
+            let key = format!("key {i}");
+            let (index, _, fresh) = keys.intern(&key, keys.hash(&key), || i).unwrap();
             assert_eq!((index, fresh), (i, true));
         }
         for i in 0..10_000 {
             let key = format!("key {i}");
             assert_eq!(keys.get(&key), Some(i));
-            let (index, value, fresh) = keys.intern(&key, || 0).unwrap();
+            let (index, value, fresh) = keys.intern(&key, keys.hash(&key), || 0).unwrap();
             assert_eq!((index, *value, fresh), (i, i, false));
         }
         assert_eq!(keys.len(), 10_000);
