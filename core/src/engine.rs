@@ -655,6 +655,24 @@ impl RecordSink for Engine {
     /// batch in a short loop of loads, so the waits overlap. The warming only reads: it
     /// changes no result.
     fn records(&mut self, recs: &[Scratch<'_>], lines: &[u64]) {
+        for (recs, lines) in recs.chunks(BATCH).zip(lines.chunks(BATCH)) {
+            self.batch(recs, lines);
+        }
+    }
+
+    fn reject(&mut self, diagnostic: Diagnostic) {
+        self.gate.skipped += 1;
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+impl Engine {
+    /// [`RecordSink::records`] for at most [`BATCH`] records.
+    fn batch(&mut self, recs: &[Scratch<'_>], lines: &[u64]) {
         // Where each record's lookups start: arithmetic only, no table is read yet.
         let mut mpids = [None; BATCH];
         let mut hashes = [None; BATCH];
@@ -688,14 +706,6 @@ impl RecordSink for Engine {
         for ((rec, &line), hash) in recs.iter().zip(lines).zip(hashes) {
             self.accept(rec, line, hash);
         }
-    }
-
-    fn reject(&mut self, diagnostic: Diagnostic) {
-        self.gate.skipped += 1;
-        self.diagnostics.push(diagnostic);
-    }
-    fn report(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
     }
 }
 

@@ -200,8 +200,7 @@ pub(super) struct Batch<'a> {
     len: usize,
 }
 
-/// Enough records to overlap their memory accesses; few enough that their scratch stays
-/// in the first-level cache.
+/// Enough records to overlap their memory accesses. 8 and 32 measured no better.
 pub(crate) const BATCH: usize = 16;
 
 impl<'a> Batch<'a> {
