@@ -4,7 +4,7 @@
 //! reads the element itself. A break in the array's own structure stops the read with one
 //! error naming line and column; the elements before it are used, as a streamed read would.
 
-use super::reader::{error_text, json_record, JsonRecord, RecordSink};
+use super::reader::{error_text, json_record, Batch, JsonRecord, RecordSink};
 use super::record::{Scratch, Wanted};
 use crate::preview::{Diagnostic, Level};
 
@@ -60,7 +60,18 @@ impl Default for JsonArrayReader {
 
 impl JsonArrayReader {
     pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
-        let mut scratch = Scratch::new(wanted);
+        let mut batch = Batch::new();
+        self.read(chunk, wanted, &mut batch, sink);
+        batch.flush(sink);
+    }
+
+    fn read<'a, S: RecordSink>(
+        &mut self,
+        chunk: &'a [u8],
+        wanted: &Wanted,
+        batch: &mut Batch<'a>,
+        sink: &mut S,
+    ) {
         let in_element = matches!(self.state, State::Container | State::Text | State::Scalar);
         let mut element_start = if in_element { Some(0) } else { None };
         let mut i = 0;
@@ -70,12 +81,12 @@ impl JsonArrayReader {
                 State::Start => match b {
                     b'[' => self.state = State::First,
                     b if b.is_ascii_whitespace() => {}
-                    _ => return self.broken(sink, "expected '[' to start a JSON array"),
+                    _ => return self.broken(batch, sink, "expected '[' to start a JSON array"),
                 },
                 State::First | State::Next => match b {
                     b if b.is_ascii_whitespace() => {}
                     b']' if self.state == State::First => self.state = State::Done,
-                    b']' | b',' => return self.broken(sink, "expected an array element"),
+                    b']' | b',' => return self.broken(batch, sink, "expected an array element"),
                     _ => {
                         self.element_line = self.line;
                         self.element_column = self.column;
@@ -109,8 +120,7 @@ impl JsonArrayReader {
                                 if self.depth == 0 {
                                     let start = element_start.take().unwrap_or(0);
                                     self.state = State::After;
-                                    if !self.element(&chunk[start..=i], wanted, &mut scratch, sink)
-                                    {
+                                    if !self.element(&chunk[start..=i], wanted, batch, sink) {
                                         return;
                                     }
                                 }
@@ -127,7 +137,7 @@ impl JsonArrayReader {
                     } else if b == b'"' {
                         let start = element_start.take().unwrap_or(0);
                         self.state = State::After;
-                        if !self.element(&chunk[start..=i], wanted, &mut scratch, sink) {
+                        if !self.element(&chunk[start..=i], wanted, batch, sink) {
                             return;
                         }
                     }
@@ -136,7 +146,7 @@ impl JsonArrayReader {
                     if b == b',' || b == b']' || b.is_ascii_whitespace() {
                         let start = element_start.take().unwrap_or(0);
                         self.state = State::After;
-                        if !self.element(&chunk[start..i], wanted, &mut scratch, sink) {
+                        if !self.element(&chunk[start..i], wanted, batch, sink) {
                             return;
                         }
                         // The delimiter belongs to the array: read it again as `After`.
@@ -147,12 +157,21 @@ impl JsonArrayReader {
                     b',' => self.state = State::Next,
                     b']' => self.state = State::Done,
                     b if b.is_ascii_whitespace() => {}
-                    _ => return self.broken(sink, "expected ',' or ']' after an array element"),
+                    _ => {
+                        return self.broken(
+                            batch,
+                            sink,
+                            "expected ',' or ']' after an array element",
+                        )
+                    }
                 },
                 State::Done => {
                     if !b.is_ascii_whitespace() {
-                        return self
-                            .broken(sink, "unexpected data after the end of the JSON array");
+                        return self.broken(
+                            batch,
+                            sink,
+                            "unexpected data after the end of the JSON array",
+                        );
                     }
                 }
             }
@@ -173,6 +192,7 @@ impl JsonArrayReader {
         match self.state {
             State::Start | State::Done | State::Broken => {}
             _ => self.broken(
+                &mut Batch::new(),
                 sink,
                 "unexpected end of input: the JSON array is not closed (expected ']')",
             ),
@@ -195,17 +215,19 @@ impl JsonArrayReader {
         &mut self,
         tail: &'a [u8],
         wanted: &Wanted,
-        scratch: &mut Scratch<'a>,
+        batch: &mut Batch<'a>,
         sink: &mut S,
     ) -> bool {
         let line = self.element_line;
         let outcome = if self.partial.is_empty() {
-            let outcome = json_record(tail, line, wanted, scratch);
+            let outcome = json_record(tail, line, wanted, batch.next(wanted));
             if let JsonRecord::Read = outcome {
-                sink.record(scratch, line);
+                batch.keep(line, sink);
             }
             outcome
         } else {
+            // Bytes of earlier chunks: read now, after the records before it.
+            batch.flush(sink);
             let mut whole = std::mem::take(&mut self.partial);
             whole.extend_from_slice(tail);
             let mut own = Scratch::new(wanted);
@@ -219,6 +241,7 @@ impl JsonArrayReader {
         };
         match outcome {
             JsonRecord::Skipped(diagnostic) => {
+                batch.flush(sink);
                 sink.reject(diagnostic);
                 true
             }
@@ -230,19 +253,28 @@ impl JsonArrayReader {
                 } else {
                     c
                 };
-                self.break_at(sink, at_line, at_column, &error_text(&e));
+                self.break_at(batch, sink, at_line, at_column, &error_text(&e));
                 false
             }
-            _ => true,
+            JsonRecord::Read => true,
         }
     }
 
-    fn broken<S: RecordSink>(&mut self, sink: &mut S, what: &str) {
+    fn broken<S: RecordSink>(&mut self, batch: &mut Batch<'_>, sink: &mut S, what: &str) {
         let (line, column) = (self.line, self.column);
-        self.break_at(sink, line, column, what);
+        self.break_at(batch, sink, line, column, what);
     }
 
-    fn break_at<S: RecordSink>(&mut self, sink: &mut S, line: u64, column: u64, what: &str) {
+    /// Stops the read; the records before the break are handed on first.
+    fn break_at<S: RecordSink>(
+        &mut self,
+        batch: &mut Batch<'_>,
+        sink: &mut S,
+        line: u64,
+        column: u64,
+        what: &str,
+    ) {
+        batch.flush(sink);
         self.state = State::Broken;
         self.partial = Vec::new();
         sink.report(Diagnostic {
