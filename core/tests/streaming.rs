@@ -98,6 +98,23 @@ fn broken_array_keeps_records_before_the_break() {
     assert_eq!((errors[0].line, errors[0].column), (Some(3), Some(1)));
 }
 
+/// Long strings (skipped eight bytes at a time) still move the column byte by byte.
+#[test]
+fn array_break_after_long_strings_is_placed_by_bytes() {
+    let input = "[{\"mpid\":1,\"$address\":\"Straße 12, Köln, a long address\"},\n \
+                 {\"mpid\":2,\"k\":\"éééééééééééé and more\"} x]";
+    let preview = every_split(input, Format::Auto);
+    assert_eq!(preview.stats.profiles, 2);
+    let error = preview
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "invalid_json")
+        .expect("the break is reported");
+    let second = input.split('\n').nth(1).unwrap_or_default();
+    let column = second.find(" x").map(|at| at as u64 + 2);
+    assert_eq!((error.line, error.column), (Some(2), column));
+}
+
 #[test]
 fn unclosed_array_and_bad_element() {
     let preview = every_split(

@@ -462,13 +462,22 @@ fn eight_digits(bytes: u64) -> u64 {
 }
 
 /// The index of the closing quote of a string body starting at `start`, or `None` at a
-/// backslash, a control character or the end of the input. Eight bytes at a time.
+/// backslash, a control character or the end of the input.
+#[inline(always)]
 fn string_end(text: &[u8], start: usize) -> Option<usize> {
+    let end = start + plain_run(text, start);
+    (text.get(end) == Some(&b'"')).then_some(end)
+}
+
+/// How many bytes from `start` on are plain string bytes: up to the first quote,
+/// backslash or control character (or the end). Eight bytes at a time.
+#[inline(always)]
+pub(super) fn plain_run(text: &[u8], start: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut i = start;
     while let Some(chunk) = text.get(i..i + 8) {
-        let v = u64::from_le_bytes(chunk.try_into().ok()?);
+        let v = chunk.try_into().map_or(0, u64::from_le_bytes);
         let quote = v ^ (ONES * u64::from(b'"'));
         let backslash = v ^ (ONES * u64::from(b'\\'));
         // The classic "has a zero byte" and "has a byte below n" tests: the lowest flagged
@@ -478,19 +487,17 @@ fn string_end(text: &[u8], start: usize) -> Option<usize> {
             | (v.wrapping_sub(ONES * 0x20) & !v);
         let flagged = flagged & HIGHS;
         if flagged != 0 {
-            i += (flagged.trailing_zeros() / 8) as usize;
-            return (text.get(i) == Some(&b'"')).then_some(i);
+            return i - start + (flagged.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
     while let Some(&b) = text.get(i) {
-        match b {
-            b'"' => return Some(i),
-            b'\\' | 0..=0x1f => return None,
-            _ => i += 1,
+        if matches!(b, b'"' | b'\\' | 0..=0x1f) {
+            break;
         }
+        i += 1;
     }
-    None
+    i.saturating_sub(start)
 }
 
 /// For tests and fuzzing: reads one record by the scanner and by the serde path, with a
