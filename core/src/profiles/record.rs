@@ -267,16 +267,12 @@ pub(super) enum Kind {
 /// What a key means where it stands, for the serde path: with the key's text where the
 /// meaning needs it.
 pub(super) enum Key<'de> {
-    Mpid,
-    UserAttributes,
-    Timestamps,
-    UpdatedAt,
-    LastStored,
-    Wanted(usize),
-    /// Whole-profile reads: any attribute.
+    /// A meaning that needs no text (never `Any` or `Variant`).
+    Is(Kind),
+    /// Whole-profile reads: any attribute, by its name.
     Any(Cow<'de, str>),
+    /// A spelling of the source attribute that differs only in letter case, as spelled.
     Variant(String),
-    Other,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -320,13 +316,6 @@ impl<'w> KeySeed<'w> {
         borrowed: Option<&'de [u8]>,
     ) -> Result<Key<'de>, E> {
         Ok(match self.kind(key) {
-            Kind::Mpid => Key::Mpid,
-            Kind::UserAttributes => Key::UserAttributes,
-            Kind::Timestamps => Key::Timestamps,
-            Kind::UpdatedAt => Key::UpdatedAt,
-            Kind::LastStored => Key::LastStored,
-            Kind::Wanted(i) => Key::Wanted(i),
-            Kind::Other => Key::Other,
             Kind::Variant => Key::Variant(String::from_utf8_lossy(key).into_owned()),
             Kind::Any => {
                 let invalid = |_| E::custom("a key is not valid UTF-8");
@@ -335,6 +324,7 @@ impl<'w> KeySeed<'w> {
                     None => Cow::Owned(std::str::from_utf8(key).map_err(invalid)?.to_string()),
                 })
             }
+            kind => Key::Is(kind),
         })
     }
 
@@ -475,19 +465,21 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
             place: Place::Top,
         })? {
             match key {
-                Key::Mpid => self.out.mpid = Some(value_slot(&mut map)?),
-                Key::UpdatedAt if wanted.wants_times() => {
+                Key::Is(Kind::Mpid) => self.out.mpid = Some(value_slot(&mut map)?),
+                Key::Is(Kind::UpdatedAt) if wanted.wants_times() => {
                     self.out.updated_at = Some(value_slot(&mut map)?)
                 }
-                Key::LastStored if wanted.wants_times() => {
+                Key::Is(Kind::LastStored) if wanted.wants_times() => {
                     self.out.last_stored = Some(value_slot(&mut map)?)
                 }
-                Key::Timestamps if wanted.wants_times() => map.next_value_seed(TimesSeed {
-                    wanted,
-                    out: &mut self.out.times,
-                    all: &mut self.out.times_all,
-                })?,
-                Key::Wanted(i) => {
+                Key::Is(Kind::Timestamps) if wanted.wants_times() => {
+                    map.next_value_seed(TimesSeed {
+                        wanted,
+                        out: &mut self.out.times,
+                        all: &mut self.out.times_all,
+                    })?
+                }
+                Key::Is(Kind::Wanted(i)) => {
                     put(&mut self.out.flat, i, wanted_slot(&mut map, i)?);
                 }
                 Key::Any(name) => {
@@ -500,14 +492,14 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                         self.out.flat_variant = Some(name);
                     }
                 }
-                Key::UserAttributes => {
+                Key::Is(Kind::UserAttributes) => {
                     let present = map.next_value_seed(AttributesSeed {
                         wanted,
                         out: &mut *self.out,
                     })?;
                     self.out.has_api |= present;
                 }
-                Key::Other | Key::UpdatedAt | Key::LastStored | Key::Timestamps => {
+                Key::Is(_) => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -544,7 +536,7 @@ impl<'de> Visitor<'de> for AttributesSeed<'_, 'de> {
             place: Place::Attributes,
         })? {
             match key {
-                Key::Wanted(i) => {
+                Key::Is(Kind::Wanted(i)) => {
                     put(&mut self.out.api, i, wanted_slot(&mut map, i)?);
                 }
                 Key::Any(name) => {
@@ -595,7 +587,7 @@ impl<'de> Visitor<'de> for TimesSeed<'_, 'de> {
             place: Place::Timestamps,
         })? {
             match key {
-                Key::Wanted(i) if self.wanted.wants_time(i) => {
+                Key::Is(Kind::Wanted(i)) if self.wanted.wants_time(i) => {
                     put(self.out, i, value_slot(&mut map)?);
                 }
                 Key::Any(name) => {
