@@ -4,8 +4,8 @@
 //! reads the element itself. A break in the array's own structure stops the read with one
 //! error naming line and column; the elements before it are used, as a streamed read would.
 
-use super::reader::{error_text, json_record, Batch, JsonRecord, RecordSink};
-use super::record::{Scratch, Wanted};
+use super::reader::{error_text, Batch, RecordSink};
+use super::record::Wanted;
 use super::scan::plain_run;
 use crate::preview::{Diagnostic, Level};
 
@@ -228,45 +228,32 @@ impl JsonArrayReader {
         sink: &mut S,
     ) -> bool {
         let line = self.element_line;
-        let outcome = if self.partial.is_empty() {
-            let outcome = json_record(tail, line, wanted, batch.next(wanted));
-            if let JsonRecord::Read = outcome {
-                batch.keep(line, sink);
-            }
-            outcome
+        let read = if self.partial.is_empty() {
+            batch.read_json(tail, line, wanted, sink)
         } else {
             // Bytes of earlier chunks: read now, after the records before it.
             batch.flush(sink);
             let mut whole = std::mem::take(&mut self.partial);
             whole.extend_from_slice(tail);
-            let mut own = Scratch::new(wanted);
-            let outcome = json_record(&whole, line, wanted, &mut own);
-            if let JsonRecord::Read = outcome {
-                sink.record(&own, line);
-            }
+            let mut own = Batch::new();
+            let read = own.read_json(&whole, line, wanted, sink);
+            own.flush(sink);
             whole.clear();
             self.partial = whole;
-            outcome
+            read
         };
-        match outcome {
-            JsonRecord::Skipped(diagnostic) => {
-                batch.flush(sink);
-                sink.reject(diagnostic);
-                true
-            }
-            JsonRecord::Invalid(e) => {
-                let (l, c) = (e.line() as u64, e.column() as u64);
-                let at_line = line + l.saturating_sub(1);
-                let at_column = if l <= 1 {
-                    self.element_column + c.saturating_sub(1)
-                } else {
-                    c
-                };
-                self.break_at(batch, sink, at_line, at_column, &error_text(&e));
-                false
-            }
-            JsonRecord::Read => true,
-        }
+        let Err(e) = read else {
+            return true;
+        };
+        let (l, c) = (e.line() as u64, e.column() as u64);
+        let at_line = line + l.saturating_sub(1);
+        let at_column = if l <= 1 {
+            self.element_column + c.saturating_sub(1)
+        } else {
+            c
+        };
+        self.break_at(batch, sink, at_line, at_column, &error_text(&e));
+        false
     }
 
     fn broken<S: RecordSink>(&mut self, batch: &mut Batch<'_>, sink: &mut S, what: &str) {

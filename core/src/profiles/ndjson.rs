@@ -2,7 +2,7 @@
 
 use memchr::{memchr, memchr_iter};
 
-use super::reader::{error_text, json_record, Batch, JsonRecord, RecordSink};
+use super::reader::{error_text, Batch, RecordSink};
 use super::record::Wanted;
 use crate::preview::{Diagnostic, Level};
 
@@ -64,10 +64,8 @@ fn read_line<'a, S: RecordSink>(
     if line.iter().all(u8::is_ascii_whitespace) {
         return;
     }
-    let rejected = match json_record(line, number, wanted, batch.next(wanted)) {
-        JsonRecord::Read => return batch.keep(number, sink),
-        JsonRecord::Skipped(diagnostic) => diagnostic,
-        JsonRecord::Invalid(e) => Diagnostic {
+    if let Err(e) = batch.read_json(line, number, wanted, sink) {
+        sink.reject(Diagnostic {
             column: Some(e.column() as u64),
             ..super::diagnostic(
                 Level::Error,
@@ -79,8 +77,6 @@ fn read_line<'a, S: RecordSink>(
                 ),
                 number,
             )
-        },
-    };
-    batch.flush(sink);
-    sink.reject(rejected);
+        });
+    }
 }

@@ -138,7 +138,7 @@ fn decide(start: &[u8], requested: Format, at_end: bool) -> Option<Format> {
 }
 
 /// How one JSON record went.
-pub(super) enum JsonRecord {
+enum JsonRecord {
     /// Read into the scratch, for the sink.
     Read,
     /// Rejected, with the reason.
@@ -149,7 +149,7 @@ pub(super) enum JsonRecord {
 
 /// Reads one JSON record into `scratch`; a value that is not an object, or an object
 /// whose parts have the wrong shape, is rejected with a diagnostic.
-pub(super) fn json_record<'a>(
+fn json_record<'a>(
     text: &'a [u8],
     line: u64,
     wanted: &Wanted,
@@ -213,7 +213,7 @@ impl<'a> Batch<'a> {
     }
 
     /// The scratch to read the next record into.
-    pub fn next(&mut self, wanted: &Wanted) -> &mut Scratch<'a> {
+    fn next(&mut self, wanted: &Wanted) -> &mut Scratch<'a> {
         if self.len == self.scratches.len() {
             self.scratches.push(Scratch::new(wanted));
         }
@@ -221,7 +221,7 @@ impl<'a> Batch<'a> {
     }
 
     /// Keeps the record just read into [`Batch::next`]; hands the batch on when full.
-    pub fn keep<S: RecordSink>(&mut self, line: u64, sink: &mut S) {
+    fn keep<S: RecordSink>(&mut self, line: u64, sink: &mut S) {
         if let Some(slot) = self.lines.get_mut(self.len) {
             *slot = line;
         }
@@ -229,6 +229,30 @@ impl<'a> Batch<'a> {
         if self.len == BATCH {
             self.flush(sink);
         }
+    }
+
+    /// Reads one JSON record into the batch, or hands its rejection on after the records
+    /// before it. `Err` for text that is not JSON at all: the caller words and places it
+    /// (the batch is flushed already).
+    pub fn read_json<S: RecordSink>(
+        &mut self,
+        text: &'a [u8],
+        line: u64,
+        wanted: &Wanted,
+        sink: &mut S,
+    ) -> Result<(), serde_json::Error> {
+        match json_record(text, line, wanted, self.next(wanted)) {
+            JsonRecord::Read => self.keep(line, sink),
+            JsonRecord::Skipped(diagnostic) => {
+                self.flush(sink);
+                sink.reject(diagnostic);
+            }
+            JsonRecord::Invalid(e) => {
+                self.flush(sink);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     pub fn flush<S: RecordSink>(&mut self, sink: &mut S) {
