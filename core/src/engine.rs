@@ -22,13 +22,13 @@ use crate::profiles::record::{Scratch, Wanted};
 use crate::profiles::{Diagnostics, Format, Mpid, MpidGate};
 use crate::timestamp::{parse_time, Nanos};
 
+mod acc;
+use acc::{Acc, LongTexts, Stamp};
+
 /// The platform creates a group only for a key of at least 5 characters.
 pub const MIN_KEY_CHARS: usize = 5;
 /// "Number of users per group: 10".
 pub const MAX_MEMBERS: u64 = 10;
-
-/// Below every real time: values without a time lose to any value with one.
-const NO_TIME: Nanos = Nanos::MIN;
 
 /// One group attribute, resolved against the wanted list.
 #[derive(Clone, Debug)]
@@ -39,92 +39,6 @@ struct Plan {
     id: String,
     /// `group:attribute`, the inherited name, shared by every group's attributes.
     name: Arc<str>,
-}
-
-#[derive(Clone, Debug)]
-enum Acc {
-    Or(bool),
-    Num {
-        sum: f64,
-        count: u64,
-    },
-    Latest {
-        set: bool,
-        /// `NO_TIME` when the value has no time (older than any timed value).
-        time: Nanos,
-        json: JsonText,
-    },
-}
-
-/// Bytes of JSON text a `latest` value keeps inside its accumulator.
-const INLINE_JSON: usize = 22;
-
-/// A `latest` value's JSON text. Most are short (codes, flags, small numbers) and sit in
-/// the accumulator itself, so taking a newer value touches no other memory.
-#[derive(Clone, Debug)]
-enum JsonText {
-    Inline {
-        len: u8,
-        bytes: [u8; INLINE_JSON],
-    },
-    /// Longer text.
-    Heap(Box<[u8]>),
-}
-
-impl JsonText {
-    const EMPTY: JsonText = JsonText::Inline {
-        len: 0,
-        bytes: [0; INLINE_JSON],
-    };
-
-    fn set(&mut self, text: &[u8]) {
-        *self = match text.len() {
-            len @ 0..=INLINE_JSON => {
-                let mut bytes = [0; INLINE_JSON];
-                for (to, from) in bytes.iter_mut().zip(text) {
-                    *to = *from;
-                }
-                JsonText::Inline {
-                    len: len as u8,
-                    bytes,
-                }
-            }
-            _ => JsonText::Heap(text.into()),
-        };
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            JsonText::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
-            JsonText::Heap(buffer) => buffer,
-        }
-    }
-}
-
-impl Acc {
-    /// Reads its first and last fields, so that updating it finds it in cache (see
-    /// `Engine::records`). The result means nothing.
-    fn warm(&self) -> u64 {
-        match self {
-            Acc::Or(any) => u64::from(*any),
-            Acc::Num { sum, count } => sum.to_bits() ^ count,
-            Acc::Latest { set, time, json } => {
-                u64::from(*set) ^ (*time as u64) ^ json.as_bytes().len() as u64
-            }
-        }
-    }
-
-    fn new(aggregation: Aggregation) -> Acc {
-        match aggregation {
-            Aggregation::BooleanOr => Acc::Or(false),
-            Aggregation::Sum | Aggregation::Average => Acc::Num { sum: 0.0, count: 0 },
-            Aggregation::Latest => Acc::Latest {
-                set: false,
-                time: NO_TIME,
-                json: JsonText::EMPTY,
-            },
-        }
-    }
 }
 
 struct KeyState {
@@ -197,6 +111,7 @@ pub(crate) struct Engine {
     key_buffer: String,
     /// A `latest` value's JSON text on its way into an accumulator.
     json_buffer: Vec<u8>,
+    long_texts: LongTexts,
 }
 
 impl Engine {
@@ -243,6 +158,7 @@ impl Engine {
             variants: Vec::new(),
             key_buffer: String::new(),
             json_buffer: Vec::new(),
+            long_texts: LongTexts::default(),
         };
         (engine, wanted)
     }
@@ -338,7 +254,7 @@ impl Engine {
                     .get_mut(index * n..(index + 1) * n)
                     .unwrap_or_default();
                 for (acc, plan) in row.iter_mut().zip(&self.plans) {
-                    *acc = Acc::new(plan.aggregation);
+                    acc.clear(plan.aggregation, &mut self.long_texts);
                 }
             }
             None
@@ -377,7 +293,7 @@ impl Engine {
                         None => false,
                     }
                 }
-                (Aggregation::Latest, Some(Acc::Latest { set, time, json })) => {
+                (Aggregation::Latest, Some(acc)) => {
                     let own = rec.times.get(plan.slot).and_then(|t| t.as_ref());
                     let at = match own.map(|t| parse_time(&t.val)) {
                         Some(Ok(Some(t))) => Some(t),
@@ -390,15 +306,11 @@ impl Engine {
                             })
                         }
                     };
-                    // Newest wins; values without a time are older than any with one;
-                    // on a tie the later record wins.
-                    let at = at.unwrap_or(NO_TIME);
-                    if !*set || at >= *time {
-                        *set = true;
-                        *time = at;
+                    let at = Stamp::of(at);
+                    if acc.takes(at) {
                         self.json_buffer.clear();
                         slot.write_json(&mut self.json_buffer);
-                        json.set(&self.json_buffer);
+                        acc.set_latest(at, &self.json_buffer, &mut self.long_texts);
                     }
                     true
                 }
@@ -462,7 +374,8 @@ impl Engine {
                         row.iter()
                             .zip(&self.plans)
                             .filter_map(|(acc, plan)| {
-                                inherited(acc, plan, key, &mut late).map(|v| (plan.name.clone(), v))
+                                inherited(acc, plan, key, &self.long_texts, &mut late)
+                                    .map(|v| (plan.name.clone(), v))
                             })
                             .collect(),
                     );
@@ -566,6 +479,7 @@ fn inherited(
     acc: &Acc,
     plan: &Plan,
     key: &str,
+    long: &LongTexts,
     late: &mut Vec<Diagnostic>,
 ) -> Option<serde_json::Value> {
     match acc {
@@ -574,7 +488,7 @@ fn inherited(
         Acc::Num { count: 0, .. } => None,
         Acc::Num { sum, count } => {
             let x = match plan.aggregation {
-                Aggregation::Average => *sum / *count as f64,
+                Aggregation::Average => *sum / f64::from(*count),
                 _ => *sum,
             };
             let value = coerce::number_value(x);
@@ -595,8 +509,7 @@ fn inherited(
             }
             value
         }
-        Acc::Latest { set: false, .. } => None,
-        Acc::Latest { json, .. } => serde_json::from_slice(json.as_bytes()).ok(),
+        Acc::Latest { .. } => serde_json::from_slice(acc.latest(long)?).ok(),
     }
 }
 
@@ -706,29 +619,5 @@ impl Engine {
         for ((rec, &line), hash) in recs.iter().zip(lines).zip(hashes) {
             self.accept(rec, line, hash);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{JsonText, INLINE_JSON};
-
-    #[test]
-    fn json_text_keeps_short_values_inline_and_long_ones_whole() {
-        let mut text = JsonText::EMPTY;
-        assert_eq!(text.as_bytes(), b"");
-        for value in [
-            "\"US\"",
-            "true",
-            "\"a value of exactly 22\"",
-            "\"a longer value than fits inline\"",
-        ] {
-            text.set(value.as_bytes());
-            assert_eq!(text.as_bytes(), value.as_bytes());
-            let inline = matches!(text, JsonText::Inline { .. });
-            assert_eq!(inline, value.len() <= INLINE_JSON, "{value}");
-        }
-        text.set(b"1");
-        assert_eq!(text.as_bytes(), b"1");
     }
 }

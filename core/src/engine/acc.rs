@@ -1,0 +1,238 @@
+//! Accumulators: one per group attribute and key, 24 bytes each. A large preview keeps
+//! hundreds of thousands of key rows, far more than any cache holds, and each record
+//! updates one row at a random place: the fewer cache lines a row spans, the fewer a
+//! record waits for (and the less fresh memory the rows take).
+
+use crate::definition::Aggregation;
+use crate::timestamp::Nanos;
+
+/// Bytes of JSON text a `latest` value keeps inside its accumulator (codes, flags and
+/// small numbers fit); longer text lives in [`LongTexts`].
+const INLINE: usize = 10;
+/// `len` of a `latest` accumulator whose text is in [`LongTexts`], its number in `text`.
+const LONG: u8 = u8::MAX;
+
+/// A key's running value of one group attribute.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Acc {
+    Or(bool),
+    /// Sum and count of the usable values (sum and average).
+    Num {
+        count: u32,
+        sum: f64,
+    },
+    /// The newest value's JSON text and its time, split into whole seconds and the
+    /// nanoseconds past them (ordered as the time is, without an `i128`'s 16 bytes and
+    /// 16-byte alignment). `len` 0: no value yet; [`LONG`]: the text is in [`LongTexts`].
+    /// A value without a time has the lowest time, older than any real one.
+    Latest {
+        len: u8,
+        text: [u8; INLINE],
+        nanos: u32,
+        secs: i64,
+    },
+}
+
+const _: () = assert!(std::mem::size_of::<Acc>() == 24);
+
+/// `latest` texts longer than [`INLINE`] bytes, by number. A key keeps at most one per
+/// attribute: a newer long value takes its place.
+#[derive(Debug, Default)]
+pub(super) struct LongTexts(Vec<Box<[u8]>>);
+
+/// A `latest` value's time as (whole seconds, nanoseconds past them), ordered as the time
+/// is; no time is the lowest of all.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub(super) struct Stamp(i64, u32);
+
+impl Stamp {
+    pub fn of(time: Option<Nanos>) -> Stamp {
+        const NANOS: i64 = 1_000_000_000;
+        match time {
+            // Most times fit 64 bits of nanoseconds: no 128-bit division for them.
+            Some(t) => match i64::try_from(t) {
+                Ok(t) => Stamp(t.div_euclid(NANOS), t.rem_euclid(NANOS) as u32),
+                // Every time `parse_time` gives is within ±2^63 seconds; saturate regardless.
+                Err(_) => Stamp(
+                    i64::try_from(t.div_euclid(NANOS.into())).unwrap_or(if t < 0 {
+                        i64::MIN
+                    } else {
+                        i64::MAX
+                    }),
+                    t.rem_euclid(NANOS.into()) as u32,
+                ),
+            },
+            None => Stamp(i64::MIN, 0),
+        }
+    }
+}
+
+impl Acc {
+    pub fn new(aggregation: Aggregation) -> Acc {
+        match aggregation {
+            Aggregation::BooleanOr => Acc::Or(false),
+            Aggregation::Sum | Aggregation::Average => Acc::Num { count: 0, sum: 0.0 },
+            Aggregation::Latest => Acc::Latest {
+                len: 0,
+                text: [0; INLINE],
+                nanos: 0,
+                secs: i64::MIN,
+            },
+        }
+    }
+
+    /// Reads its first and last fields, so that updating it finds it in cache (see
+    /// `Engine::batch`). The result means nothing.
+    pub fn warm(&self) -> u64 {
+        match *self {
+            Acc::Or(any) => u64::from(any),
+            Acc::Num { count, sum } => sum.to_bits() ^ u64::from(count),
+            Acc::Latest { len, secs, .. } => u64::from(len) ^ secs as u64,
+        }
+    }
+
+    /// For `latest`: true when a value at `time` replaces the one held (newest wins; on a
+    /// tie the later record wins; a value without a time only replaces another without).
+    pub fn takes(&self, time: Stamp) -> bool {
+        match *self {
+            Acc::Latest { nanos, secs, .. } => time >= Stamp(secs, nanos),
+            _ => false,
+        }
+    }
+
+    /// For `latest`: holds `json` as the newest value, at `time`.
+    pub fn set_latest(&mut self, time: Stamp, json: &[u8], long: &mut LongTexts) {
+        let Acc::Latest {
+            len,
+            text,
+            nanos,
+            secs,
+        } = self
+        else {
+            return;
+        };
+        Stamp(*secs, *nanos) = time;
+        let held = (*len == LONG).then(|| long_number(text));
+        if let (Some(short), Ok(n)) = (text.get_mut(..json.len()), u8::try_from(json.len())) {
+            if let Some(number) = held {
+                long.free(number);
+            }
+            short.copy_from_slice(json);
+            *len = n;
+            return;
+        }
+        match held.and_then(|number| long.0.get_mut(number)) {
+            Some(place) => *place = json.into(),
+            None => {
+                // More than 2^32 long texts cannot be numbered: keep the value held.
+                let Ok(number) = u32::try_from(long.0.len()) else {
+                    return;
+                };
+                long.0.push(json.into());
+                *text = [0; INLINE];
+                if let Some(at) = text.get_mut(..4) {
+                    at.copy_from_slice(&number.to_le_bytes());
+                }
+                *len = LONG;
+            }
+        }
+    }
+
+    /// For `latest`: the newest value's JSON text, if there is one.
+    pub fn latest<'a>(&'a self, long: &'a LongTexts) -> Option<&'a [u8]> {
+        match self {
+            Acc::Latest { len: 0, .. } => None,
+            Acc::Latest {
+                len: LONG, text, ..
+            } => long.0.get(long_number(text)).map(|t| &**t),
+            Acc::Latest { len, text, .. } => text.get(..usize::from(*len)),
+            _ => None,
+        }
+    }
+
+    /// Back to no value (for a key that passed ten members and will inherit nothing).
+    pub fn clear(&mut self, aggregation: Aggregation, long: &mut LongTexts) {
+        if let Acc::Latest {
+            len: LONG, text, ..
+        } = self
+        {
+            long.free(long_number(text));
+        }
+        *self = Acc::new(aggregation);
+    }
+}
+
+impl LongTexts {
+    /// Frees a text no accumulator holds any more (its number stays unused).
+    fn free(&mut self, number: usize) {
+        if let Some(place) = self.0.get_mut(number) {
+            *place = Box::default();
+        }
+    }
+}
+
+fn long_number(text: &[u8; INLINE]) -> usize {
+    let [a, b, c, d, ..] = *text;
+    u32::from_le_bytes([a, b, c, d]) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Acc, LongTexts, Stamp, INLINE};
+    use crate::definition::Aggregation;
+
+    #[test]
+    fn latest_keeps_short_text_inline_and_long_text_aside() {
+        let mut long = LongTexts::default();
+        let mut acc = Acc::new(Aggregation::Latest);
+        assert_eq!(acc.latest(&long), None);
+        let values = [
+            "\"US\"",
+            "\"exactly10\"",
+            "\"a longer value than fits inline\"",
+            "\"another long value, in the same place\"",
+            "true",
+            "\"long once more, in a new place\"",
+        ];
+        for (i, value) in values.iter().enumerate() {
+            let at = Stamp::of(Some(i as i128));
+            assert!(acc.takes(at));
+            acc.set_latest(at, value.as_bytes(), &mut long);
+            assert_eq!(acc.latest(&long), Some(value.as_bytes()), "{value}");
+            let inline = !matches!(acc, Acc::Latest { len: u8::MAX, .. });
+            assert_eq!(inline, value.len() <= INLINE, "{value}");
+        }
+        // Replaced long texts are freed: only the one held is still there.
+        assert_eq!(long.0.iter().filter(|t| !t.is_empty()).count(), 1);
+        acc.clear(Aggregation::Latest, &mut long);
+        assert_eq!(acc.latest(&long), None);
+        assert!(long.0.iter().all(|t| t.is_empty()));
+    }
+
+    #[test]
+    fn latest_orders_times_as_nanoseconds_do() {
+        let times = [
+            None,
+            Some(i128::from(i64::MIN) * 1_000_000),
+            Some(i128::from(i64::MIN) - 1),
+            Some(i128::from(i64::MIN)),
+            Some(-1_500_000_001),
+            Some(-1),
+            Some(0),
+            Some(1),
+            Some(1_999_999_999),
+            Some(2_000_000_000),
+            Some(i128::from(i64::MAX)),
+            Some(i128::from(i64::MAX) + 1),
+            Some(i128::from(u64::MAX) * 1_000_000),
+        ];
+        for (i, &held) in times.iter().enumerate() {
+            let mut acc = Acc::new(Aggregation::Latest);
+            acc.set_latest(Stamp::of(held), b"1", &mut LongTexts::default());
+            for (j, &offered) in times.iter().enumerate() {
+                let takes = acc.takes(Stamp::of(offered));
+                assert_eq!(takes, j >= i, "{held:?} then {offered:?}");
+            }
+        }
+    }
+}
