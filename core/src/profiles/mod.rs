@@ -6,6 +6,7 @@
 
 mod csv;
 mod json_array;
+mod names;
 mod ndjson;
 pub(crate) mod reader;
 pub(crate) mod record;

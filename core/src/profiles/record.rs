@@ -7,12 +7,19 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::names::{NameTable, Print};
 use crate::coerce::{Slot, Val};
 
 /// The attribute names a pass needs, by index. Index 0 is the grouping key.
 #[derive(Clone, Debug)]
 pub(crate) struct Wanted {
     names: Vec<Box<str>>,
+    /// What a top-level key can mean: the keys of [`TOP`], then the names.
+    top_names: NameTable<Kind>,
+    /// What a key inside `user_attributes` or `user_attribute_timestamps` can mean.
+    inner_names: NameTable<Kind>,
+    /// The source attribute's name is all ASCII.
+    source_ascii: bool,
     /// Bit `n % 64` set when some name (or a case variant of the source) is `n` bytes
     /// long: most keys of a record are rejected by length alone.
     lengths: u64,
@@ -34,6 +41,9 @@ impl Wanted {
         }
         let lengths = list.iter().fold(0u64, |m, n| m | 1u64 << (n.len() % 64));
         Wanted {
+            top_names: names_at(Place::Top, &list),
+            inner_names: names_at(Place::Attributes, &list),
+            source_ascii: list.first().is_none_or(|n| n.is_ascii()),
             names: list,
             lengths,
             all: false,
@@ -61,6 +71,9 @@ impl Wanted {
     pub fn all() -> Self {
         Wanted {
             names: Vec::new(),
+            top_names: names_at(Place::Top, &[]),
+            inner_names: names_at(Place::Attributes, &[]),
+            source_ascii: true,
             lengths: 0,
             all: true,
             timed: Vec::new(),
@@ -100,9 +113,9 @@ impl Wanted {
 
     /// False when the key surely is no case variant of the source attribute: ASCII case
     /// changes keep the length (other case changes may not).
-    fn may_be_case_variant(&self, key: &[u8]) -> bool {
+    fn may_be_case_variant(&self, print: Print, key: &[u8]) -> bool {
         self.source().is_some_and(|source| {
-            source.len() == key.len() || !source.is_ascii() || !key.is_ascii()
+            source.len() == print.len() || !self.source_ascii || !print.is_ascii(key)
         })
     }
 
@@ -241,12 +254,36 @@ pub(crate) fn parse_json_record<'a>(
     de.end()
 }
 
-/// The lengths of the top-level keys [`KeySeed::classify`] knows, as a bit mask.
-const TOP_LENGTHS: u64 = 1 << b"mpid".len()
-    | 1 << b"user_attributes".len()
-    | 1 << b"user_attribute_timestamps".len()
-    | 1 << b"updated_at".len()
-    | 1 << b"last_stored_timestamp_ms".len();
+/// The top-level keys a record's shape is made of, with their meaning.
+const TOP: [(&[u8], Kind); 5] = [
+    (b"mpid", Kind::Mpid),
+    (b"user_attributes", Kind::UserAttributes),
+    (b"user_attribute_timestamps", Kind::Timestamps),
+    (b"updated_at", Kind::UpdatedAt),
+    (b"last_stored_timestamp_ms", Kind::LastStored),
+];
+
+/// What a key can mean where it stands, but for case variants: at the top, the keys of
+/// [`TOP`] first (they mean what they mean even when also wanted), then the names.
+fn names_at(place: Place, names: &[Box<str>]) -> NameTable<Kind> {
+    let top = TOP.iter().filter(|_| place == Place::Top).copied();
+    let wanted = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.as_bytes(), Kind::Wanted(i)));
+    NameTable::new(top.chain(wanted))
+}
+
+/// The lengths of the [`TOP`] keys, as a bit mask.
+const TOP_LENGTHS: u64 = {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < TOP.len() {
+        mask |= 1 << (TOP[i].0.len() % 64);
+        i += 1;
+    }
+    mask
+};
 
 /// What a key means where it stands, without its text (see [`Key`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -330,24 +367,19 @@ impl<'w> KeySeed<'w> {
 
     /// A small `Copy` answer, so it comes back in registers, not through memory.
     fn compare(&self, key: &[u8]) -> Kind {
-        if self.place == Place::Top {
-            match key {
-                b"mpid" => return Kind::Mpid,
-                b"user_attributes" => return Kind::UserAttributes,
-                b"user_attribute_timestamps" => return Kind::Timestamps,
-                b"updated_at" => return Kind::UpdatedAt,
-                b"last_stored_timestamp_ms" => return Kind::LastStored,
-                _ => {}
-            }
+        let print = Print::of(key);
+        let names = match self.place {
+            Place::Top => &self.wanted.top_names,
+            Place::Attributes | Place::Timestamps => &self.wanted.inner_names,
+        };
+        if let Some(kind) = names.get(print, key) {
+            return kind;
         }
         if self.wanted.all {
             return Kind::Any;
         }
-        if let Some(i) = self.wanted.index_of_bytes(key) {
-            return Kind::Wanted(i);
-        }
         let variant = self.place != Place::Timestamps
-            && self.wanted.may_be_case_variant(key)
+            && self.wanted.may_be_case_variant(print, key)
             && std::str::from_utf8(key).is_ok_and(|text| self.wanted.is_case_variant(text));
         if variant {
             Kind::Variant
