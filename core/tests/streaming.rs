@@ -115,6 +115,59 @@ fn array_break_after_long_strings_is_placed_by_bytes() {
     assert_eq!((error.line, error.column), (Some(2), column));
 }
 
+/// Records the scanner reads whole (one pass finds the element's end and reads it), records
+/// it leaves to the splitter (escapes), pretty-printed records over several lines, and a
+/// break after all of them: the same groups as NDJSON of the records, and the break placed
+/// by line and byte column.
+#[test]
+fn array_records_read_whole_or_split_agree_and_breaks_stay_placed() {
+    let records: Vec<serde_json::Value> = (1..=14)
+        .map(|i| {
+            let address = if i % 5 == 0 {
+                "12 \"Quoted\" Rd".to_string()
+            } else {
+                format!("{} Elm Street", i % 3)
+            };
+            serde_json::json!({
+                "mpid": i,
+                "user_attributes": {"$address": address, "has_dog": i % 2 == 0, "country": "DE"},
+                "updated_at": "2024-01-01T00:00:00Z"
+            })
+        })
+        .collect();
+    let ndjson: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let mut array = String::from("[\n");
+    for (i, record) in records.iter().enumerate() {
+        let text = if i % 4 == 1 {
+            serde_json::to_string_pretty(record).unwrap_or_default()
+        } else {
+            record.to_string()
+        };
+        array.push_str(&text);
+        // The last one shares its line with the break.
+        array.push_str(if i + 1 < records.len() { ",\n" } else { ", " });
+    }
+    let closed = format!("{}]", array.trim_end_matches(", "));
+    let whole = preview_groups(&household(), closed.as_bytes(), &PreviewOptions::default());
+    let lines = preview_groups(&household(), ndjson.as_bytes(), &PreviewOptions::default());
+    assert_eq!(whole.groups, lines.groups);
+    assert_eq!(whole.stats.profiles, 14);
+
+    array.push_str("{\"mpid\": 15, \"$address\": oops}\n]");
+    let preview = every_split(&array, Format::Auto);
+    assert_eq!(preview.groups, lines.groups);
+    let error = preview
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "invalid_json")
+        .expect("the break is reported");
+    let at = array.find("oops").unwrap_or_default();
+    let before = &array[..at];
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = (at - before.rfind('\n').map_or(0, |n| n + 1)) as u64 + 1;
+    assert_eq!((error.line, error.column), (Some(line), Some(column)));
+}
+
 #[test]
 fn unclosed_array_and_bad_element() {
     let preview = every_split(

@@ -41,6 +41,10 @@ pub(super) struct JsonArrayReader {
     column: u64,
     element_line: u64,
     element_column: u64,
+    /// Elements the scanner could not read whole in a row (at most 6), and how many
+    /// elements to split before it tries again (see `read_whole`).
+    whole_misses: u32,
+    whole_pause: u32,
 }
 
 impl Default for JsonArrayReader {
@@ -55,6 +59,8 @@ impl Default for JsonArrayReader {
             column: 1,
             element_line: 1,
             element_column: 1,
+            whole_misses: 0,
+            whole_pause: 0,
         }
     }
 }
@@ -88,23 +94,17 @@ impl JsonArrayReader {
                     b if b.is_ascii_whitespace() => {}
                     b']' if self.state == State::First => self.state = State::Done,
                     b']' | b',' => return self.broken(batch, sink, "expected an array element"),
-                    _ => {
-                        self.element_line = self.line;
-                        self.element_column = self.column;
-                        element_start = Some(i);
-                        self.state = match b {
-                            b'{' | b'[' => {
-                                self.depth = 1;
-                                self.in_string = false;
-                                State::Container
-                            }
-                            b'"' => {
-                                self.escaped = false;
-                                State::Text
-                            }
-                            _ => State::Scalar,
-                        };
+                    b'{' => {
+                        let rest = chunk.get(i..).unwrap_or_default();
+                        if let Some(len) = self.read_whole(rest, wanted, batch, sink) {
+                            self.pass_over(rest.get(..len).unwrap_or_default());
+                            i += len;
+                            self.state = State::After;
+                            continue;
+                        }
+                        element_start = Some(self.start_element(b, i));
                     }
+                    _ => element_start = Some(self.start_element(b, i)),
                 },
                 State::Container => {
                     if self.in_string {
@@ -205,6 +205,62 @@ impl JsonArrayReader {
                 sink,
                 "unexpected end of input: the JSON array is not closed (expected ']')",
             ),
+        }
+    }
+
+    /// Most elements are records the scanner reads whole, and then one pass finds the
+    /// element's end and reads it; the length read, or `None` to split the element first.
+    /// After elements it could not read (escapes in every record, say), it waits a few
+    /// elements before trying again, so that such input is not read twice over.
+    fn read_whole<'a, S: RecordSink>(
+        &mut self,
+        rest: &'a [u8],
+        wanted: &Wanted,
+        batch: &mut Batch<'a>,
+        sink: &mut S,
+    ) -> Option<usize> {
+        if self.whole_pause > 0 {
+            self.whole_pause -= 1;
+            return None;
+        }
+        let read = batch.read_json_prefix(rest, self.line, wanted, sink);
+        match read {
+            Some(_) => self.whole_misses = 0,
+            None => {
+                self.whole_misses = (self.whole_misses + 1).min(6);
+                self.whole_pause = 1 << self.whole_misses;
+            }
+        }
+        read
+    }
+
+    /// Starts an element with its first byte `b`, at `i`; gives `i`.
+    fn start_element(&mut self, b: u8, i: usize) -> usize {
+        self.element_line = self.line;
+        self.element_column = self.column;
+        self.state = match b {
+            b'{' | b'[' => {
+                self.depth = 1;
+                self.in_string = false;
+                State::Container
+            }
+            b'"' => {
+                self.escaped = false;
+                State::Text
+            }
+            _ => State::Scalar,
+        };
+        i
+    }
+
+    /// Moves the line and column over bytes read at once.
+    fn pass_over(&mut self, bytes: &[u8]) {
+        match memchr::memrchr(b'\n', bytes) {
+            Some(last) => {
+                self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+                self.column = (bytes.len() - last) as u64;
+            }
+            None => self.column += bytes.len() as u64,
         }
     }
 

@@ -7,7 +7,7 @@ use super::csv::CsvReader;
 use super::json_array::JsonArrayReader;
 use super::ndjson::NdjsonReader;
 use super::record::{parse_json_record, Scratch, Wanted};
-use super::scan::scan_record;
+use super::scan::{scan_record, scan_record_prefix};
 use super::{diagnostic, Format};
 use crate::preview::{Diagnostic, Level};
 
@@ -253,6 +253,21 @@ impl<'a> Batch<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Reads the record object `rest` starts with into the batch, when the scanner takes
+    /// it whole, and gives its length: one pass both finds where a JSON array's element
+    /// ends and reads it. `None` leaves the element to the caller (nothing was kept).
+    pub fn read_json_prefix<S: RecordSink>(
+        &mut self,
+        rest: &'a [u8],
+        line: u64,
+        wanted: &Wanted,
+        sink: &mut S,
+    ) -> Option<usize> {
+        let len = scan_record_prefix(rest, wanted, self.next(wanted))?;
+        self.keep(line, sink);
+        Some(len)
     }
 
     pub fn flush<S: RecordSink>(&mut self, sink: &mut S) {

@@ -22,15 +22,44 @@ pub(crate) fn scan_record<'a>(
     wanted: &Wanted,
     out: &mut Scratch<'a>,
 ) -> Option<()> {
-    if wanted.is_all() {
-        return None;
-    }
-    out.reset();
     let mut s = Scanner { text, pos: 0 };
     s.skip_space();
-    s.expect(b'{')?;
+    s.record(wanted, out)?;
     s.skip_space();
-    if !s.eat(b'}') {
+    (s.pos == text.len()).then_some(())
+}
+
+/// Reads the record object `text` starts with (no white space before it) and gives its
+/// length: what follows it is not looked at. `None` as for [`scan_record`], and also for
+/// an object that does not end within `text`.
+pub(crate) fn scan_record_prefix<'a>(
+    text: &'a [u8],
+    wanted: &Wanted,
+    out: &mut Scratch<'a>,
+) -> Option<usize> {
+    let mut s = Scanner { text, pos: 0 };
+    s.record(wanted, out)?;
+    Some(s.pos)
+}
+
+struct Scanner<'a> {
+    text: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// A record object, from its `{` to its `}`.
+    fn record(&mut self, wanted: &Wanted, out: &mut Scratch<'a>) -> Option<()> {
+        if wanted.is_all() {
+            return None;
+        }
+        out.reset();
+        let s = self;
+        s.expect(b'{')?;
+        s.skip_space();
+        if s.eat(b'}') {
+            return Some(());
+        }
         loop {
             let key = s.key()?;
             match KeySeed::new(wanted, Place::Top).kind(key) {
@@ -54,20 +83,11 @@ pub(crate) fn scan_record<'a>(
                 }
             }
             if !s.next_member()? {
-                break;
+                return Some(());
             }
         }
     }
-    s.skip_space();
-    (s.pos == text.len()).then_some(())
-}
 
-struct Scanner<'a> {
-    text: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Scanner<'a> {
     fn peek(&self) -> Option<u8> {
         self.text.get(self.pos).copied()
     }
