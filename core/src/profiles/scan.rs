@@ -24,7 +24,8 @@ pub(crate) fn scan_record<'a>(
 ) -> Option<()> {
     let mut s = Scanner { text, pos: 0 };
     s.skip_space();
-    s.record(wanted, out)?;
+    let start = s.pos;
+    s.pos += scan_record_prefix(text.get(start..)?, wanted, out)?;
     s.skip_space();
     (s.pos == text.len()).then_some(())
 }
@@ -37,9 +38,42 @@ pub(crate) fn scan_record_prefix<'a>(
     wanted: &Wanted,
     out: &mut Scratch<'a>,
 ) -> Option<usize> {
+    if wanted.is_all() {
+        return None;
+    }
+    out.reset();
     let mut s = Scanner { text, pos: 0 };
-    s.record(wanted, out)?;
-    Some(s.pos)
+    s.expect(b'{')?;
+    s.skip_space();
+    if s.eat(b'}') {
+        return Some(s.pos);
+    }
+    loop {
+        let key = s.key()?;
+        match KeySeed::new(wanted, Place::Top).kind(key) {
+            Kind::Mpid => out.mpid = Some(s.value_slot()?),
+            Kind::UpdatedAt if wanted.wants_times() => out.updated_at = Some(s.value_slot()?),
+            Kind::LastStored if wanted.wants_times() => out.last_stored = Some(s.value_slot()?),
+            Kind::Timestamps if wanted.wants_times() => s.times(wanted, out)?,
+            Kind::Wanted(i) => put(&mut out.flat, i, s.wanted_slot(i)?),
+            Kind::Variant => {
+                if !s.value_slot()?.is_null() {
+                    out.flat_variant = Some(variant_name(key)?);
+                }
+            }
+            Kind::UserAttributes => {
+                let present = s.attributes(wanted, out)?;
+                out.has_api |= present;
+            }
+            Kind::Any => return None,
+            Kind::Other | Kind::UpdatedAt | Kind::LastStored | Kind::Timestamps => {
+                s.skip_value(1)?;
+            }
+        }
+        if !s.next_member()? {
+            return Some(s.pos);
+        }
+    }
 }
 
 struct Scanner<'a> {
@@ -48,46 +82,6 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    /// A record object, from its `{` to its `}`.
-    fn record(&mut self, wanted: &Wanted, out: &mut Scratch<'a>) -> Option<()> {
-        if wanted.is_all() {
-            return None;
-        }
-        out.reset();
-        let s = self;
-        s.expect(b'{')?;
-        s.skip_space();
-        if s.eat(b'}') {
-            return Some(());
-        }
-        loop {
-            let key = s.key()?;
-            match KeySeed::new(wanted, Place::Top).kind(key) {
-                Kind::Mpid => out.mpid = Some(s.value_slot()?),
-                Kind::UpdatedAt if wanted.wants_times() => out.updated_at = Some(s.value_slot()?),
-                Kind::LastStored if wanted.wants_times() => out.last_stored = Some(s.value_slot()?),
-                Kind::Timestamps if wanted.wants_times() => s.times(wanted, out)?,
-                Kind::Wanted(i) => put(&mut out.flat, i, s.wanted_slot(i)?),
-                Kind::Variant => {
-                    if !s.value_slot()?.is_null() {
-                        out.flat_variant = Some(variant_name(key)?);
-                    }
-                }
-                Kind::UserAttributes => {
-                    let present = s.attributes(wanted, out)?;
-                    out.has_api |= present;
-                }
-                Kind::Any => return None,
-                Kind::Other | Kind::UpdatedAt | Kind::LastStored | Kind::Timestamps => {
-                    s.skip_value(1)?;
-                }
-            }
-            if !s.next_member()? {
-                return Some(());
-            }
-        }
-    }
-
     fn peek(&self) -> Option<u8> {
         self.text.get(self.pos).copied()
     }
