@@ -24,13 +24,13 @@ fn household() -> GroupDefinition {
     }
 }
 
-fn every_split(input: &str, format: Format) -> Preview {
+fn every_split(input: impl AsRef<[u8]>, format: Format) -> Preview {
     let options = PreviewOptions {
         format,
         ..PreviewOptions::default()
     };
-    let whole = preview_groups(&household(), input.as_bytes(), &options);
-    let bytes = input.as_bytes();
+    let bytes = input.as_ref();
+    let whole = preview_groups(&household(), bytes, &options);
     for cut in 0..=bytes.len() {
         let mut session = PreviewSession::new(&household(), &options);
         session.push(&bytes[..cut]);
@@ -217,6 +217,70 @@ fn csv_quotes_newlines_and_bom() {
         preview.groups[0].attributes.get("household:country"),
         Some(&serde_json::json!("DE"))
     );
+}
+
+/// CSV rows go to the engine in batches; what is found on the way (extra cells, a row
+/// that is not UTF-8, a value that cannot be used) still comes in line order, next to
+/// the rows around it, and the rows are read as NDJSON of the same profiles would be.
+#[test]
+fn csv_rows_in_batches_keep_every_finding_in_line_order() {
+    let mut csv = b"mpid,$address,has_dog\n".to_vec();
+    let mut ndjson = String::new();
+    let mut expected = Vec::new();
+    let mut line = 2u64;
+    for i in 1..=40u64 {
+        let address = format!("{} Elm Street", i % 4);
+        let (row, finding): (Vec<u8>, Option<&str>) = match i {
+            7 | 23 => (
+                format!("{i},{address},true,extra").into_bytes(),
+                Some("extra_cells"),
+            ),
+            12 => (
+                format!("{i},\"{address}\nupstairs\",false").into_bytes(),
+                None,
+            ),
+            18 => (
+                [format!("{i},{address},").as_bytes(), b"\xff\xfe"].concat(),
+                Some("invalid_utf8"),
+            ),
+            30 => (
+                format!("{i},{address},maybe").into_bytes(),
+                Some("uncoercible_value"),
+            ),
+            _ => (format!("{i},{address},{}", i % 3 == 0).into_bytes(), None),
+        };
+        if let Some(code) = finding {
+            expected.push((code.to_string(), line));
+        }
+        if finding != Some("invalid_utf8") {
+            let text = String::from_utf8_lossy(&row).into_owned();
+            let cells: Vec<&str> = text.splitn(3, ',').collect();
+            let address = cells[1].trim_matches('"');
+            let dog = cells[2].split(',').next().unwrap_or_default();
+            let dog = match dog {
+                "true" | "false" => serde_json::Value::Bool(dog == "true"),
+                other => serde_json::Value::String(other.to_string()),
+            };
+            ndjson.push_str(
+                &serde_json::json!({"mpid": i, "$address": address, "has_dog": dog}).to_string(),
+            );
+            ndjson.push('\n');
+        }
+        line += 1 + row.iter().filter(|&&b| b == b'\n').count() as u64;
+        csv.extend_from_slice(&row);
+        csv.push(b'\n');
+    }
+    let preview = every_split(&csv, Format::Auto);
+    let found: Vec<(String, u64)> = preview
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.clone(), d.line.unwrap_or(0)))
+        .collect();
+    assert_eq!(found, expected);
+    assert_eq!(preview.stats.profiles, 39);
+    assert_eq!(preview.stats.skipped, 1);
+    let lines = preview_groups(&household(), ndjson.as_bytes(), &PreviewOptions::default());
+    assert_eq!(preview.groups, lines.groups);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use csv_core::ReadRecordResult;
 
 use super::diagnostic;
-use super::reader::RecordSink;
+use super::reader::{Batch, RecordSink, RowRead, BATCH};
 use super::record::{Scratch, Wanted};
 use crate::coerce::Slot;
 use crate::preview::Level;
@@ -25,14 +25,27 @@ enum Role {
 
 pub(super) struct CsvReader {
     core: csv_core::Reader,
-    /// The current record's unescaped bytes and field ends (csv-core keeps its state
-    /// across chunks; these keep the bytes).
+    /// The cells of the rows read but not handed on yet, back to back.
     out: Vec<u8>,
     out_len: usize,
+    /// Where each of those cells ends, from the start of its row.
     ends: Vec<usize>,
     ends_len: usize,
+    /// The rows in `out` and `ends`: where each ends in both, and its line.
+    rows: Vec<Row>,
     header: Option<Vec<(Role, String)>>,
     all: bool,
+}
+
+/// Rows held before they are handed on: enough that a batch's scratches serve many
+/// rows, few enough to keep the buffer small.
+const ROWS_HELD: usize = 64 * BATCH;
+
+#[derive(Clone, Copy)]
+struct Row {
+    out_end: usize,
+    ends_end: usize,
+    line: u64,
 }
 
 impl CsvReader {
@@ -43,20 +56,19 @@ impl CsvReader {
             out_len: 0,
             ends: vec![0; 64],
             ends_len: 0,
+            rows: Vec::with_capacity(ROWS_HELD),
             header: None,
             all: wanted.is_all(),
         }
     }
 
     pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
-        // An empty read means "end of data" to csv-core: an empty chunk must not say that.
         if !chunk.is_empty() {
             self.run(chunk, false, wanted, sink);
         }
     }
 
     pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
-        // Empty input tells csv-core the data ended: it yields the last record, then End.
         self.run(&[], true, wanted, sink);
     }
 
@@ -78,7 +90,8 @@ impl CsvReader {
             match result {
                 ReadRecordResult::InputEmpty => {
                     if !at_end {
-                        return;
+                        // The rows read so far go on now; an unfinished one stays.
+                        return self.hand_on(wanted, sink);
                     }
                 }
                 ReadRecordResult::OutputFull => {
@@ -90,90 +103,144 @@ impl CsvReader {
                     self.ends.resize(len, 0);
                 }
                 ReadRecordResult::Record => {
-                    // csv-core's line is the current one (1-based): the record started
-                    // before its own line breaks (quoted ones) and its terminator.
+                    let start = self.rows.last().map_or(0, |r| r.out_end);
                     let inside = self
                         .out
-                        .get(..self.out_len)
+                        .get(start..self.out_len)
                         .map_or(0, |o| memchr::memchr_iter(b'\n', o).count() as u64);
                     let line = self
                         .core
                         .line()
                         .saturating_sub(inside + u64::from(ended_with_newline))
                         .max(1);
-                    self.record(line, wanted, sink);
-                    self.out_len = 0;
-                    self.ends_len = 0;
+                    if self.header.is_none() {
+                        self.header(line, wanted, sink);
+                    } else {
+                        self.rows.push(Row {
+                            out_end: self.out_len,
+                            ends_end: self.ends_len,
+                            line,
+                        });
+                        if self.rows.len() == ROWS_HELD {
+                            self.hand_on(wanted, sink);
+                        }
+                    }
                 }
-                ReadRecordResult::End => return,
+                ReadRecordResult::End => return self.hand_on(wanted, sink),
             }
         }
     }
 
-    fn record<S: RecordSink>(&mut self, line: u64, wanted: &Wanted, sink: &mut S) {
-        let out = self.out.get(..self.out_len).unwrap_or_default();
-        let ends = self.ends.get(..self.ends_len).unwrap_or_default();
-        let mut cells = ends.iter().scan(0usize, |start, &end| {
-            let cell = out.get(*start..end).unwrap_or_default();
-            *start = end;
-            Some(cell)
-        });
-        let Some(header) = &self.header else {
-            let header: Vec<(Role, String)> = cells
-                .map(|cell| {
-                    let name = String::from_utf8_lossy(cell).into_owned();
-                    (role(&name, wanted, self.all), name)
-                })
-                .collect();
-            if !header.iter().any(|(r, _)| matches!(r, Role::Mpid)) {
-                sink.report(diagnostic(
-                    Level::Error,
-                    "missing_mpid_column",
-                    "the CSV header has no mpid column; every row lacks an mpid".into(),
-                    line,
-                ));
-            }
-            self.header = Some(header);
-            return;
-        };
-        let mut scratch = Scratch::new(wanted);
-        for (cell, (role, name)) in cells.by_ref().zip(header.iter()) {
-            if cell.is_empty() || matches!(role, Role::Other) {
-                continue;
-            }
-            let Ok(text) = std::str::from_utf8(cell) else {
-                sink.reject(diagnostic(
-                    Level::Error,
-                    "invalid_utf8",
-                    format!("column \"{name}\" is not valid UTF-8; the row was skipped"),
-                    line,
-                ));
-                return;
-            };
-            let slot = Slot::from_text(text);
-            match role {
-                Role::Mpid => scratch.mpid = Some(slot),
-                Role::UpdatedAt => scratch.updated_at = Some(slot),
-                Role::LastStored => scratch.last_stored = Some(slot),
-                Role::Wanted(i) => scratch.set_flat(*i, slot),
-                Role::Variant => scratch.set_flat_variant(name),
-                Role::Any => scratch.push_flat_all(Cow::Borrowed(name.as_str()), slot),
-                Role::Other => {}
-            }
-        }
-        if cells.next().is_some() {
+    /// The first row: the column names, and what each column means.
+    fn header<S: RecordSink>(&mut self, line: u64, wanted: &Wanted, sink: &mut S) {
+        let header: Vec<(Role, String)> = cells(&self.out, &self.ends, 0, 0, self.ends_len)
+            .map(|cell| {
+                let name = String::from_utf8_lossy(cell).into_owned();
+                (role(&name, wanted, self.all), name)
+            })
+            .collect();
+        if !header.iter().any(|(r, _)| matches!(r, Role::Mpid)) {
             sink.report(diagnostic(
-                Level::Warning,
-                "extra_cells",
-                format!(
-                    "row has more cells than the header's {} columns; the extra cells were ignored",
-                    header.len()
-                ),
+                Level::Error,
+                "missing_mpid_column",
+                "the CSV header has no mpid column; every row lacks an mpid".into(),
                 line,
             ));
         }
-        sink.record(&scratch, line);
+        self.header = Some(header);
+        self.out_len = 0;
+        self.ends_len = 0;
     }
+
+    /// Hands the rows read on to the sink, [`BATCH`] at a time (see [`Batch`]), and
+    /// empties the buffers (but for the unfinished row, moved to the front).
+    fn hand_on<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
+        let Some(&last) = self.rows.last() else {
+            return;
+        };
+        if let Some(header) = &self.header {
+            let mut batch = Batch::new();
+            let (mut out_start, mut ends_start) = (0, 0);
+            for row in &self.rows {
+                let cells = cells(&self.out, &self.ends, out_start, ends_start, row.ends_end);
+                batch.read_row(row.line, wanted, sink, |scratch| {
+                    fill(scratch, cells, header, row.line)
+                });
+                (out_start, ends_start) = (row.out_end, row.ends_end);
+            }
+            batch.flush(sink);
+        }
+        self.rows.clear();
+        self.out.copy_within(last.out_end..self.out_len, 0);
+        self.ends.copy_within(last.ends_end..self.ends_len, 0);
+        self.out_len -= last.out_end;
+        self.ends_len -= last.ends_end;
+    }
+}
+
+/// The cells of the row whose bytes start at `out_start` and whose cell ends are
+/// `ends[ends_start..ends_end]` (each counted from the row's start).
+fn cells<'a>(
+    out: &'a [u8],
+    ends: &'a [usize],
+    out_start: usize,
+    ends_start: usize,
+    ends_end: usize,
+) -> impl Iterator<Item = &'a [u8]> {
+    let row = out.get(out_start..).unwrap_or_default();
+    let ends = ends.get(ends_start..ends_end).unwrap_or_default();
+    ends.iter().scan(0usize, move |start, &end| {
+        let cell = row.get(*start..end).unwrap_or_default();
+        *start = end;
+        Some(cell)
+    })
+}
+
+/// Reads one row's cells into `scratch`, by the header's column roles.
+fn fill<'a>(
+    scratch: &mut Scratch<'a>,
+    mut cells: impl Iterator<Item = &'a [u8]>,
+    header: &'a [(Role, String)],
+    line: u64,
+) -> RowRead {
+    scratch.reset();
+    // The header first: a zip takes from its first side before it finds the second
+    // exhausted, and a cell taken so would never be seen as extra.
+    for ((role, name), cell) in header.iter().zip(cells.by_ref()) {
+        if cell.is_empty() || matches!(role, Role::Other) {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(cell) else {
+            return RowRead::Rejected(diagnostic(
+                Level::Error,
+                "invalid_utf8",
+                format!("column \"{name}\" is not valid UTF-8; the row was skipped"),
+                line,
+            ));
+        };
+        let slot = Slot::from_text(text);
+        match role {
+            Role::Mpid => scratch.mpid = Some(slot),
+            Role::UpdatedAt => scratch.updated_at = Some(slot),
+            Role::LastStored => scratch.last_stored = Some(slot),
+            Role::Wanted(i) => scratch.set_flat(*i, slot),
+            Role::Variant => scratch.set_flat_variant(name),
+            Role::Any => scratch.push_flat_all(Cow::Borrowed(name.as_str()), slot),
+            Role::Other => {}
+        }
+    }
+    if cells.next().is_some() {
+        return RowRead::Noted(diagnostic(
+            Level::Warning,
+            "extra_cells",
+            format!(
+                "row has more cells than the header's {} columns; the extra cells were ignored",
+                header.len()
+            ),
+            line,
+        ));
+    }
+    RowRead::Read
 }
 
 fn role(name: &str, wanted: &Wanted, all: bool) -> Role {

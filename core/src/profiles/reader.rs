@@ -191,6 +191,15 @@ fn json_record<'a>(
     }
 }
 
+/// How reading one CSV row went.
+pub(super) enum RowRead {
+    Read,
+    /// Read, with a finding to report before it.
+    Noted(Diagnostic),
+    /// Not usable, with the reason.
+    Rejected(Diagnostic),
+}
+
 /// Records of one chunk read but not handed on yet, so that the sink gets them several
 /// at a time ([`RecordSink::records`]). Whatever else the reader tells the sink must
 /// come after a [`Batch::flush`], to keep input order.
@@ -268,6 +277,35 @@ impl<'a> Batch<'a> {
         let len = scan_record_prefix(rest, wanted, self.next(wanted))?;
         self.keep(line, sink);
         Some(len)
+    }
+
+    /// Reads one CSV row into the batch with `fill`; findings and rejections go to the
+    /// sink after the records before the row.
+    pub fn read_row<S: RecordSink>(
+        &mut self,
+        line: u64,
+        wanted: &Wanted,
+        sink: &mut S,
+        fill: impl FnOnce(&mut Scratch<'a>) -> RowRead,
+    ) {
+        match fill(self.next(wanted)) {
+            RowRead::Read => self.keep(line, sink),
+            RowRead::Noted(diagnostic) => {
+                // The records before go first; the row, read into the next place, moves
+                // to the front of the emptied batch.
+                let place = self.len;
+                self.flush(sink);
+                if place < self.scratches.len() {
+                    self.scratches.swap(0, place);
+                }
+                sink.report(diagnostic);
+                self.keep(line, sink);
+            }
+            RowRead::Rejected(diagnostic) => {
+                self.flush(sink);
+                sink.reject(diagnostic);
+            }
+        }
     }
 
     pub fn flush<S: RecordSink>(&mut self, sink: &mut S) {
