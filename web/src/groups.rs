@@ -8,7 +8,6 @@
 //! are neither booleans nor numbers (`latest` strings, objects, arrays) still go through
 //! `JSON.parse`, as one array a batch.
 
-use std::fmt::Write;
 use std::sync::Arc;
 
 use group_identity::Group;
@@ -123,8 +122,7 @@ impl Columns {
         self.member_counts.push(group.members.len() as u32);
         for member in &group.members {
             let start = self.ids.len();
-            // Writing to a String cannot fail.
-            let _ = write!(self.ids, "{member}");
+            member.push_text(&mut self.ids);
             let id = self.ids.get(start..).unwrap_or_default();
             self.id_lengths.push(utf16_len(id));
         }

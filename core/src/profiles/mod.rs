@@ -63,9 +63,17 @@ impl Mpid {
 
     /// The mpid as output carries it: always a string.
     pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        self.push_text(&mut text);
+        text
+    }
+
+    /// Appends the id's text (as [`Mpid::to_text`] gives it), with no allocation of its
+    /// own and none of the formatting machinery.
+    pub fn push_text(&self, out: &mut String) {
         match self {
-            Mpid::Int(i) => itoa::Buffer::new().format(*i).to_string(),
-            Mpid::Str(s) => s.to_string(),
+            Mpid::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
+            Mpid::Str(s) => out.push_str(s),
         }
     }
 }
