@@ -1,8 +1,11 @@
 // Preview throughput, in one Node process on the same generated NDJSON files:
 // the package's previewGroups (wasm) next to a plain JavaScript implementation, and the
-// native figure from criterion's last run when there is one. Usage:
+// native figure from criterion's last run when there is one. The native engine is also
+// timed here, in runs taken in turn with the wasm runs (core/examples/time_preview.rs,
+// built by `make bench-wasm`), so that both see the machine in the same state. Usage:
 //   node bench/wasm/bench.mjs definition.json profiles-100000.ndjson [profiles-1000000.ndjson ...]
 // (`make bench-wasm` generates the files with the core's seeded generator.)
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -37,6 +40,36 @@ function time(runs, fn) {
   return median(times);
 }
 
+const nativeTimer = path.join(root, "target", "release", "examples", "time_preview");
+
+/**
+ * `n` native previews of `file`, in ms, timed by the native timer in its own process,
+ * after one run to warm it up (as the wasm runs find their memory already grown).
+ */
+function nativeRuns(file, n) {
+  const out = execFileSync(nativeTimer, [definitionFile, file, String(n + 1)], { encoding: "utf8" });
+  return out.trim().split("\n").slice(1).map(Number);
+}
+
+/**
+ * Medians in ms of wasm and native runs taken in turn, a few of each at a time (so that
+ * each side runs warm and both see the machine in the same state), after a wasm warm-up.
+ */
+function timeInTurn(rounds, perRound, wasm, file) {
+  wasm();
+  const wasmTimes = [];
+  const nativeTimes = [];
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < perRound; i++) {
+      const start = process.hrtime.bigint();
+      wasm();
+      wasmTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    nativeTimes.push(...nativeRuns(file, perRound));
+  }
+  return { wasm: median(wasmTimes), native: median(nativeTimes) };
+}
+
 /** Criterion results with a throughput, found under target/criterion. */
 function criterionResults() {
   const base = path.join(root, "target", "criterion");
@@ -60,6 +93,7 @@ function criterionResults() {
 }
 
 const rows = [];
+const ratios = [];
 const row = (input, impl, ms, bytes, profiles) =>
   rows.push({
     input,
@@ -77,9 +111,22 @@ for (const file of files) {
   const profiles = reference.stats.profiles + reference.stats.skipped;
   const runs = bytes.length > 100e6 ? 3 : 7;
 
-  row(name, "wasm previewGroups(Uint8Array)", time(runs, () => previewGroups(definition, bytes, { maxListed: 0 })), bytes.length, profiles);
+  const inTurn = existsSync(nativeTimer)
+    ? timeInTurn(3, Math.ceil(runs / 3), () => previewGroups(definition, bytes, { maxListed: 0 }), file)
+    : { wasm: time(runs, () => previewGroups(definition, bytes, { maxListed: 0 })) };
+  row(name, "wasm previewGroups(Uint8Array)", inTurn.wasm, bytes.length, profiles);
+  if (inTurn.native !== undefined) {
+    row(name, "native preview (runs in turn with wasm)", inTurn.native, bytes.length, profiles);
+  }
   row(name, "wasm previewGroups(string)", time(runs, () => previewGroups(definition, text, { maxListed: 0 })), bytes.length, profiles);
-  row(name, "JavaScript (JSON.parse per line)", time(runs, () => jsPreview(definition, bytes.toString("utf8"))), bytes.length, profiles);
+  const jsMs = time(runs, () => jsPreview(definition, bytes.toString("utf8")));
+  row(name, "JavaScript (JSON.parse per line)", jsMs, bytes.length, profiles);
+  ratios.push({
+    input: name,
+    "wasm ÷ JavaScript (target 5×)": `${(jsMs / inTurn.wasm).toFixed(1)}×`,
+    "wasm ÷ native, in turn (target 60%)":
+      inTurn.native === undefined ? "" : `${((100 * inTurn.native) / inTurn.wasm).toFixed(0)}%`,
+  });
 
   // The baseline must answer the same question to be a fair comparison.
   const js = jsPreview(definition, text);
@@ -108,3 +155,4 @@ if (!rows.some((r) => r.input === "(criterion)")) {
   console.log("no native figures: run `cargo bench -p group-identity` first to add them");
 }
 console.table(rows);
+console.table(ratios);
