@@ -92,6 +92,9 @@ function criterionResults() {
   return found;
 }
 
+if (!existsSync(nativeTimer)) {
+  console.log(`no ${path.relative(root, nativeTimer)}: \`make bench-wasm\` builds it; native is not timed in turn`);
+}
 const rows = [];
 const ratios = [];
 const row = (input, impl, ms, bytes, profiles) =>

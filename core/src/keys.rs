@@ -207,9 +207,9 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if len < 8 {
         return a.iter().zip(b).all(|(x, y)| x == y);
     }
-    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (x, y) = (a.chunks_exact(8), b.chunks_exact(8));
     // The last eight bytes (overlapping the words before) cover what the words leave.
-    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q))
+    x.zip(y).all(|(p, q)| word(p) == word(q))
         && word(a.get(len - 8..).unwrap_or_default()) == word(b.get(len - 8..).unwrap_or_default())
 }
 

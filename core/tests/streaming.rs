@@ -283,6 +283,47 @@ fn csv_rows_in_batches_keep_every_finding_in_line_order() {
     assert_eq!(preview.groups, lines.groups);
 }
 
+/// More rows than the CSV reader holds before handing them on (1024), with a quoted line
+/// break and findings around that point, read in one piece, in chunks of a few bytes and
+/// split at a few places: the same preview each way, findings at their lines.
+#[test]
+fn csv_rows_past_the_held_rows_read_the_same_in_any_chunks() {
+    let mut csv = String::from("mpid,$address,has_dog\n");
+    let mut expected = Vec::new();
+    let mut line = 2u64;
+    for i in 1..=2500u64 {
+        let row = match i {
+            1023 => format!("{i},\"{} Elm\nStreet\",true", i % 9),
+            1024 | 1025 | 2049 => format!("{i},{} Elm Street,true,extra", i % 9),
+            _ => format!("{i},{} Elm Street,{}", i % 9, i % 2 == 0),
+        };
+        if row.ends_with("extra") {
+            expected.push(line);
+        }
+        line += 1 + row.matches('\n').count() as u64;
+        csv.push_str(&row);
+        csv.push('\n');
+    }
+    let options = PreviewOptions::default();
+    let whole = preview_groups(&household(), csv.as_bytes(), &options);
+    let lines: Vec<u64> = whole.diagnostics.iter().filter_map(|d| d.line).collect();
+    assert_eq!(lines, expected);
+    assert_eq!(whole.stats.profiles, 2500);
+    let bytes = csv.as_bytes();
+    let row_1024 = csv.find("\n1024,").unwrap_or_default();
+    for cut in [1, bytes.len() / 3, row_1024, row_1024 + 3, bytes.len() - 2] {
+        let mut session = PreviewSession::new(&household(), &options);
+        session.push(&bytes[..cut]);
+        session.push(&bytes[cut..]);
+        assert_eq!(session.finish(), whole, "split at byte {cut}");
+    }
+    let mut session = PreviewSession::new(&household(), &options);
+    for chunk in bytes.chunks(7) {
+        session.push(chunk);
+    }
+    assert_eq!(session.finish(), whole, "seven bytes at a time");
+}
+
 #[test]
 fn byte_order_marks_split_anywhere() {
     // Found by fuzzing: an empty push must not end a CSV read, and one BOM is stripped once.

@@ -12,8 +12,9 @@ const INLINE: usize = 10;
 /// `len` of a `latest` accumulator whose text is in [`LongTexts`], its number in `text`.
 const LONG: u8 = u8::MAX;
 
-/// A key's running value of one group attribute.
-#[derive(Clone, Copy, Debug)]
+/// A key's running value of one group attribute. Not `Copy`: a `latest` accumulator
+/// with long text owns its number in [`LongTexts`].
+#[derive(Clone, Debug)]
 pub(super) enum Acc {
     Or(bool),
     /// Sum and count of the usable values (sum and average).
@@ -36,9 +37,13 @@ pub(super) enum Acc {
 const _: () = assert!(std::mem::size_of::<Acc>() == 24);
 
 /// `latest` texts longer than [`INLINE`] bytes, by number. A key keeps at most one per
-/// attribute: a newer long value takes its place.
+/// attribute: a newer long value takes its place, and a number freed (by a short value,
+/// or a key that grew too large) is given to the next long text.
 #[derive(Debug, Default)]
-pub(super) struct LongTexts(Vec<Box<[u8]>>);
+pub(super) struct LongTexts {
+    texts: Vec<Box<[u8]>>,
+    free: Vec<u32>,
+}
 
 /// A `latest` value's time as (whole seconds, nanoseconds past them), ordered as the time
 /// is; no time is the lowest of all.
@@ -111,7 +116,6 @@ impl Acc {
         else {
             return;
         };
-        Stamp(*secs, *nanos) = time;
         let held = (*len == LONG).then(|| long_number(text));
         if let (Some(short), Ok(n)) = (text.get_mut(..json.len()), u8::try_from(json.len())) {
             if let Some(number) = held {
@@ -119,23 +123,20 @@ impl Acc {
             }
             short.copy_from_slice(json);
             *len = n;
-            return;
-        }
-        match held.and_then(|number| long.0.get_mut(number)) {
-            Some(place) => *place = json.into(),
-            None => {
-                // More than 2^32 long texts cannot be numbered: keep the value held.
-                let Ok(number) = u32::try_from(long.0.len()) else {
-                    return;
-                };
-                long.0.push(json.into());
-                *text = [0; INLINE];
-                if let Some(at) = text.get_mut(..4) {
-                    at.copy_from_slice(&number.to_le_bytes());
-                }
-                *len = LONG;
+        } else if let Some(place) = held.and_then(|number| long.texts.get_mut(number)) {
+            *place = json.into();
+        } else {
+            // More than 2^32 long texts cannot be numbered: keep the value held.
+            let Some(number) = long.store(json) else {
+                return;
+            };
+            *text = [0; INLINE];
+            if let Some(at) = text.get_mut(..4) {
+                at.copy_from_slice(&number.to_le_bytes());
             }
+            *len = LONG;
         }
+        Stamp(*secs, *nanos) = time;
     }
 
     /// For `latest`: the newest value's JSON text, if there is one.
@@ -144,7 +145,7 @@ impl Acc {
             Acc::Latest { len: 0, .. } => None,
             Acc::Latest {
                 len: LONG, text, ..
-            } => long.0.get(long_number(text)).map(|t| &**t),
+            } => long.texts.get(long_number(text)).map(|t| &**t),
             Acc::Latest { len, text, .. } => text.get(..usize::from(*len)),
             _ => None,
         }
@@ -163,10 +164,24 @@ impl Acc {
 }
 
 impl LongTexts {
-    /// Frees a text no accumulator holds any more (its number stays unused).
+    /// Keeps a text under a free number, or a new one; `None` past 2^32 numbers.
+    fn store(&mut self, json: &[u8]) -> Option<u32> {
+        if let Some(number) = self.free.pop() {
+            if let Some(place) = self.texts.get_mut(number as usize) {
+                *place = json.into();
+                return Some(number);
+            }
+        }
+        let number = u32::try_from(self.texts.len()).ok()?;
+        self.texts.push(json.into());
+        Some(number)
+    }
+
+    /// Frees a text no accumulator holds any more; its number goes to the next one.
     fn free(&mut self, number: usize) {
-        if let Some(place) = self.0.get_mut(number) {
+        if let Some(place) = self.texts.get_mut(number) {
             *place = Box::default();
+            self.free.extend(u32::try_from(number).ok());
         }
     }
 }
@@ -202,17 +217,20 @@ mod tests {
             let inline = !matches!(acc, Acc::Latest { len: u8::MAX, .. });
             assert_eq!(inline, value.len() <= INLINE, "{value}");
         }
-        // Replaced long texts are freed: only the one held is still there.
-        assert_eq!(long.0.iter().filter(|t| !t.is_empty()).count(), 1);
+        // Long texts replaced by short ones are freed, and their numbers taken again: one
+        // place for the whole run.
+        assert_eq!(long.texts.len(), 1);
         acc.clear(Aggregation::Latest, &mut long);
         assert_eq!(acc.latest(&long), None);
-        assert!(long.0.iter().all(|t| t.is_empty()));
+        assert!(long.texts.iter().all(|t| t.is_empty()));
+        assert_eq!(long.free, [0]);
     }
 
     #[test]
     fn latest_orders_times_as_nanoseconds_do() {
         let times = [
             None,
+            Some(i128::MIN),
             Some(i128::from(i64::MIN) * 1_000_000),
             Some(i128::from(i64::MIN) - 1),
             Some(i128::from(i64::MIN)),
@@ -225,6 +243,8 @@ mod tests {
             Some(i128::from(i64::MAX)),
             Some(i128::from(i64::MAX) + 1),
             Some(i128::from(u64::MAX) * 1_000_000),
+            // Beyond any time `parse_time` gives: saturated, still in order.
+            Some(i128::MAX),
         ];
         for (i, &held) in times.iter().enumerate() {
             let mut acc = Acc::new(Aggregation::Latest);

@@ -25,7 +25,9 @@ enum Role {
 
 pub(super) struct CsvReader {
     core: csv_core::Reader,
-    /// The cells of the rows read but not handed on yet, back to back.
+    /// The unescaped cells of the rows read but not handed on yet, back to back, then
+    /// those of the unfinished row (csv-core keeps its state across chunks; these keep
+    /// the bytes).
     out: Vec<u8>,
     out_len: usize,
     /// Where each of those cells ends, from the start of its row.
@@ -63,12 +65,14 @@ impl CsvReader {
     }
 
     pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
+        // An empty read means "end of data" to csv-core: an empty chunk must not say that.
         if !chunk.is_empty() {
             self.run(chunk, false, wanted, sink);
         }
     }
 
     pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
+        // Empty input tells csv-core the data ended: it yields the last record, then End.
         self.run(&[], true, wanted, sink);
     }
 
@@ -103,6 +107,8 @@ impl CsvReader {
                     self.ends.resize(len, 0);
                 }
                 ReadRecordResult::Record => {
+                    // csv-core's line is the current one (1-based): the record started
+                    // before its own line breaks (quoted ones) and its terminator.
                     let start = self.rows.last().map_or(0, |r| r.out_end);
                     let inside = self
                         .out
@@ -171,6 +177,7 @@ impl CsvReader {
             batch.flush(sink);
         }
         self.rows.clear();
+        // Rows end within what was written (`out_end <= out_len`, `ends_end <= ends_len`).
         self.out.copy_within(last.out_end..self.out_len, 0);
         self.ends.copy_within(last.ends_end..self.ends_len, 0);
         self.out_len -= last.out_end;

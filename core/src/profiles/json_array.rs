@@ -1,7 +1,8 @@
 //! A JSON array of profile objects, read element by element as bytes arrive.
 //!
-//! The scanner only finds where each element ends (tracking strings and nesting); serde
-//! reads the element itself. A break in the array's own structure stops the read with one
+//! Most elements are records the record scanner reads straight from the array, which also
+//! finds where they end. Any other element is split out first (tracking strings and
+//! nesting) and then read by the scanner or serde. A break in the array's own structure stops the read with one
 //! error naming line and column; the elements before it are used, as a streamed read would.
 
 use super::reader::{error_text, Batch, RecordSink};
@@ -41,7 +42,7 @@ pub(super) struct JsonArrayReader {
     column: u64,
     element_line: u64,
     element_column: u64,
-    /// Elements the scanner could not read whole in a row (at most 6), and how many
+    /// Elements the scanner could not read whole in a row (capped), and how many
     /// elements to split before it tries again (see `read_whole`).
     whole_misses: u32,
     whole_pause: u32,
@@ -102,9 +103,13 @@ impl JsonArrayReader {
                             self.state = State::After;
                             continue;
                         }
-                        element_start = Some(self.start_element(b, i));
+                        self.start_element(b);
+                        element_start = Some(i);
                     }
-                    _ => element_start = Some(self.start_element(b, i)),
+                    _ => {
+                        self.start_element(b);
+                        element_start = Some(i);
+                    }
                 },
                 State::Container => {
                     if self.in_string {
@@ -219,23 +224,33 @@ impl JsonArrayReader {
         batch: &mut Batch<'a>,
         sink: &mut S,
     ) -> Option<usize> {
+        if wanted.is_all() {
+            // Whole-profile reads always go through serde.
+            return None;
+        }
         if self.whole_pause > 0 {
             self.whole_pause -= 1;
             return None;
         }
         let read = batch.read_json_prefix(rest, self.line, wanted, sink);
-        match read {
-            Some(_) => self.whole_misses = 0,
-            None => {
-                self.whole_misses = (self.whole_misses + 1).min(6);
-                self.whole_pause = 1 << self.whole_misses;
-            }
-        }
+        self.count_whole(read.is_some());
         read
     }
 
-    /// Starts an element with its first byte `b`, at `i`; gives `i`.
-    fn start_element(&mut self, b: u8, i: usize) -> usize {
+    /// After a miss, the pause doubles (2, 4, ... up to 2^MAX_PAUSE_SHIFT elements); a
+    /// record read whole ends the run of misses.
+    fn count_whole(&mut self, read: bool) {
+        const MAX_PAUSE_SHIFT: u32 = 6;
+        if read {
+            self.whole_misses = 0;
+        } else {
+            self.whole_misses = (self.whole_misses + 1).min(MAX_PAUSE_SHIFT);
+            self.whole_pause = 1 << self.whole_misses;
+        }
+    }
+
+    /// Starts splitting out an element whose first byte is `b`.
+    fn start_element(&mut self, b: u8) {
         self.element_line = self.line;
         self.element_column = self.column;
         self.state = match b {
@@ -250,7 +265,6 @@ impl JsonArrayReader {
             }
             _ => State::Scalar,
         };
-        i
     }
 
     /// Moves the line and column over bytes read at once.
@@ -341,5 +355,78 @@ impl JsonArrayReader {
             mpid: None,
             attribute: None,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::reader::{Batch, RecordSink};
+    use super::super::record::{Scratch, Wanted};
+    use super::JsonArrayReader;
+    use crate::preview::Diagnostic;
+
+    #[derive(Default)]
+    struct Count(usize);
+
+    impl RecordSink for Count {
+        fn record(&mut self, _: &Scratch<'_>, _: u64) {
+            self.0 += 1;
+        }
+        fn reject(&mut self, _: Diagnostic) {}
+    }
+
+    #[test]
+    fn misses_pause_whole_reads_longer_each_time_and_a_read_ends_the_run() {
+        let mut reader = JsonArrayReader::default();
+        let mut pauses = Vec::new();
+        for _ in 0..8 {
+            reader.count_whole(false);
+            pauses.push(reader.whole_pause);
+        }
+        assert_eq!(pauses, [2, 4, 8, 16, 32, 64, 64, 64]);
+        reader.count_whole(true);
+        assert_eq!(reader.whole_misses, 0);
+        reader.count_whole(false);
+        assert_eq!(reader.whole_pause, 2);
+    }
+
+    #[test]
+    fn records_are_read_whole_and_escapes_make_the_reader_wait() {
+        let wanted = Wanted::new(["k".to_string()]);
+        let plain = r#"{"mpid":1,"k":"a"}"#;
+        let escaped = r#"{"mpid":2,"k":"\u0061"}"#;
+        let mut sink = Count::default();
+        let mut reader = JsonArrayReader::default();
+        let mut batch = Batch::new();
+        // A record the scanner takes: read whole, no miss counted.
+        assert_eq!(
+            reader.read_whole(plain.as_bytes(), &wanted, &mut batch, &mut sink),
+            Some(plain.len())
+        );
+        assert_eq!(reader.whole_misses, 0);
+        // An escape: left to the splitter, and the next two elements are not tried.
+        assert_eq!(
+            reader.read_whole(escaped.as_bytes(), &wanted, &mut batch, &mut sink),
+            None
+        );
+        assert_eq!((reader.whole_misses, reader.whole_pause), (1, 2));
+        for _ in 0..2 {
+            assert_eq!(
+                reader.read_whole(plain.as_bytes(), &wanted, &mut batch, &mut sink),
+                None
+            );
+        }
+        assert!(reader
+            .read_whole(plain.as_bytes(), &wanted, &mut batch, &mut sink)
+            .is_some());
+        batch.flush(&mut sink);
+        assert_eq!(sink.0, 2);
+        // Whole-profile reads never try.
+        let all = Wanted::all();
+        assert_eq!(
+            reader.read_whole(plain.as_bytes(), &all, &mut batch, &mut sink),
+            None
+        );
+        assert_eq!(reader.whole_misses, 0);
     }
 }

@@ -2,9 +2,10 @@
 //! operations: each name is reduced to a [`Print`] (its length and up to 16 of its bytes
 //! as numbers), and the known names sit in a small open-addressing [`NameTable`].
 
-/// A name's length and up to 16 of its bytes (the first and last eight, overlapping in
-/// shorter names), as numbers. Names of at most 16 bytes are equal exactly when their
-/// prints are; longer ones are compared in full once their prints agree.
+/// A name's length and up to 16 of its bytes as numbers: the first and last eight bytes
+/// (overlapping below 16), the first and last four below 8, the first, middle and last
+/// byte below 4. Names of at most 16 bytes are equal exactly when their prints are;
+/// longer ones are compared in full once their prints agree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) struct Print {
     len: usize,

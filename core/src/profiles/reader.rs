@@ -295,6 +295,8 @@ impl<'a> Batch<'a> {
                 // to the front of the emptied batch.
                 let place = self.len;
                 self.flush(sink);
+                // `next` made the place, so it is within the scratches.
+                debug_assert!(place < self.scratches.len());
                 if place < self.scratches.len() {
                     self.scratches.swap(0, place);
                 }
