@@ -269,11 +269,13 @@ impl JsonArrayReader {
 
     /// Moves the line and column over bytes read at once.
     fn pass_over(&mut self, bytes: &[u8]) {
-        match memchr::memrchr(b'\n', bytes) {
-            Some(last) => {
-                self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
-                self.column = (bytes.len() - last) as u64;
-            }
+        let mut last = None;
+        for at in memchr::memchr_iter(b'\n', bytes) {
+            self.line += 1;
+            last = Some(at);
+        }
+        match last {
+            Some(at) => self.column = (bytes.len() - at) as u64,
             None => self.column += bytes.len() as u64,
         }
     }
