@@ -28,14 +28,19 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** Wall time in ms of one call. */
+function elapsedMs(fn) {
+  const start = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
 /** Median wall time in ms of `runs` calls after one warm-up. */
 function time(runs, fn) {
   fn();
   const times = [];
   for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    fn();
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    times.push(elapsedMs(fn));
   }
   return median(times);
 }
@@ -61,9 +66,7 @@ function timeInTurn(rounds, perRound, wasm, file) {
   const nativeTimes = [];
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < perRound; i++) {
-      const start = process.hrtime.bigint();
-      wasm();
-      wasmTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
+      wasmTimes.push(elapsedMs(wasm));
     }
     nativeTimes.push(...nativeRuns(file, perRound));
   }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use csv_core::ReadRecordResult;
 
 use super::diagnostic;
-use super::reader::{Batch, RecordSink, RowRead, BATCH};
+use super::reader::{Batch, Outcome, RecordSink, BATCH};
 use super::record::{Scratch, Wanted};
 use crate::coerce::Slot;
 use crate::preview::Level;
@@ -209,7 +209,7 @@ fn fill<'a>(
     mut cells: impl Iterator<Item = &'a [u8]>,
     header: &'a [(Role, String)],
     line: u64,
-) -> RowRead {
+) -> Outcome {
     scratch.reset();
     // The header first: a zip takes from its first side before it finds the second
     // exhausted, and a cell taken so would never be seen as extra.
@@ -218,7 +218,7 @@ fn fill<'a>(
             continue;
         }
         let Ok(text) = std::str::from_utf8(cell) else {
-            return RowRead::Rejected(diagnostic(
+            return Outcome::Rejected(diagnostic(
                 Level::Error,
                 "invalid_utf8",
                 format!("column \"{name}\" is not valid UTF-8; the row was skipped"),
@@ -237,7 +237,7 @@ fn fill<'a>(
         }
     }
     if cells.next().is_some() {
-        return RowRead::Noted(diagnostic(
+        return Outcome::Noted(diagnostic(
             Level::Warning,
             "extra_cells",
             format!(
@@ -247,7 +247,7 @@ fn fill<'a>(
             line,
         ));
     }
-    RowRead::Read
+    Outcome::Read
 }
 
 fn role(name: &str, wanted: &Wanted, all: bool) -> Role {

@@ -95,18 +95,16 @@ impl JsonArrayReader {
                     b if b.is_ascii_whitespace() => {}
                     b']' if self.state == State::First => self.state = State::Done,
                     b']' | b',' => return self.broken(batch, sink, "expected an array element"),
-                    b'{' => {
-                        let rest = chunk.get(i..).unwrap_or_default();
-                        if let Some(len) = self.read_whole(rest, wanted, batch, sink) {
-                            self.pass_over(rest.get(..len).unwrap_or_default());
-                            i += len;
-                            self.state = State::After;
-                            continue;
-                        }
-                        self.start_element(b);
-                        element_start = Some(i);
-                    }
                     _ => {
+                        if b == b'{' {
+                            let rest = chunk.get(i..).unwrap_or_default();
+                            if let Some(len) = self.read_whole(rest, wanted, batch, sink) {
+                                self.pass_over(rest.get(..len).unwrap_or_default());
+                                i += len;
+                                self.state = State::After;
+                                continue;
+                            }
+                        }
                         self.start_element(b);
                         element_start = Some(i);
                     }

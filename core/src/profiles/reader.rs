@@ -137,24 +137,15 @@ fn decide(start: &[u8], requested: Format, at_end: bool) -> Option<Format> {
     }
 }
 
-/// How one JSON record went.
-enum JsonRecord {
-    /// Read into the scratch, for the sink.
-    Read,
-    /// Rejected, with the reason.
-    Skipped(Diagnostic),
-    /// Not JSON at all: the error, for its position.
-    Invalid(serde_json::Error),
-}
-
 /// Reads one JSON record into `scratch`; a value that is not an object, or an object
-/// whose parts have the wrong shape, is rejected with a diagnostic.
+/// whose parts have the wrong shape, is rejected with a diagnostic. `Err` for text that
+/// is not JSON at all, for the error's position.
 fn json_record<'a>(
     text: &'a [u8],
     line: u64,
     wanted: &Wanted,
     scratch: &mut Scratch<'a>,
-) -> JsonRecord {
+) -> Result<Outcome, serde_json::Error> {
     let first = text.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
         return match serde_json::from_slice::<IgnoredAny>(text) {
@@ -166,33 +157,33 @@ fn json_record<'a>(
                     Some(b'n') => "null",
                     _ => "a number",
                 };
-                JsonRecord::Skipped(diagnostic(
+                Ok(Outcome::Rejected(diagnostic(
                     Level::Error,
                     "not_an_object",
                     format!("expected a profile object, found {found}; the record was skipped"),
                     line,
-                ))
+                )))
             }
-            Err(e) => JsonRecord::Invalid(e),
+            Err(e) => Err(e),
         };
     }
     if scan_record(text, wanted, scratch).is_some() {
-        return JsonRecord::Read;
+        return Ok(Outcome::Read);
     }
     match parse_json_record(text, wanted, scratch) {
-        Ok(()) => JsonRecord::Read,
-        Err(e) if e.is_data() => JsonRecord::Skipped(diagnostic(
+        Ok(()) => Ok(Outcome::Read),
+        Err(e) if e.is_data() => Ok(Outcome::Rejected(diagnostic(
             Level::Error,
             "invalid_record",
             format!("{}; the record was skipped", error_text(&e)),
             line,
-        )),
-        Err(e) => JsonRecord::Invalid(e),
+        ))),
+        Err(e) => Err(e),
     }
 }
 
-/// How reading one CSV row went.
-pub(super) enum RowRead {
+/// How reading one record into the batch went.
+pub(super) enum Outcome {
     Read,
     /// Read, with a finding to report before it.
     Noted(Diagnostic),
@@ -251,17 +242,15 @@ impl<'a> Batch<'a> {
         sink: &mut S,
     ) -> Result<(), serde_json::Error> {
         match json_record(text, line, wanted, self.next(wanted)) {
-            JsonRecord::Read => self.keep(line, sink),
-            JsonRecord::Skipped(diagnostic) => {
-                self.flush(sink);
-                sink.reject(diagnostic);
+            Ok(outcome) => {
+                self.settle(outcome, line, sink);
+                Ok(())
             }
-            JsonRecord::Invalid(e) => {
+            Err(e) => {
                 self.flush(sink);
-                return Err(e);
+                Err(e)
             }
         }
-        Ok(())
     }
 
     /// Reads the record object `rest` starts with into the batch, when the scanner takes
@@ -279,20 +268,26 @@ impl<'a> Batch<'a> {
         Some(len)
     }
 
-    /// Reads one CSV row into the batch with `fill`; findings and rejections go to the
-    /// sink after the records before the row.
+    /// Reads one CSV row into the batch with `fill`.
     pub fn read_row<S: RecordSink>(
         &mut self,
         line: u64,
         wanted: &Wanted,
         sink: &mut S,
-        fill: impl FnOnce(&mut Scratch<'a>) -> RowRead,
+        fill: impl FnOnce(&mut Scratch<'a>) -> Outcome,
     ) {
-        match fill(self.next(wanted)) {
-            RowRead::Read => self.keep(line, sink),
-            RowRead::Noted(diagnostic) => {
-                // The records before go first; the row, read into the next place, moves
-                // to the front of the emptied batch.
+        let outcome = fill(self.next(wanted));
+        self.settle(outcome, line, sink);
+    }
+
+    /// Keeps the record just read into [`Batch::next`], or hands its rejection on; findings
+    /// and rejections reach the sink after the records before them.
+    fn settle<S: RecordSink>(&mut self, outcome: Outcome, line: u64, sink: &mut S) {
+        match outcome {
+            Outcome::Read => self.keep(line, sink),
+            Outcome::Noted(diagnostic) => {
+                // The records before go first; the record, read into the next place,
+                // moves to the front of the emptied batch.
                 let place = self.len;
                 self.flush(sink);
                 // `next` made the place, so it is within the scratches.
@@ -303,7 +298,7 @@ impl<'a> Batch<'a> {
                 sink.report(diagnostic);
                 self.keep(line, sink);
             }
-            RowRead::Rejected(diagnostic) => {
+            Outcome::Rejected(diagnostic) => {
                 self.flush(sink);
                 sink.reject(diagnostic);
             }

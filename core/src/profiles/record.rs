@@ -89,11 +89,7 @@ impl Wanted {
     }
 
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.index_of_bytes(name.as_bytes())
-    }
-
-    fn index_of_bytes(&self, name: &[u8]) -> Option<usize> {
-        self.names.iter().position(|n| n.as_bytes() == name)
+        self.names.iter().position(|n| **n == *name)
     }
 
     /// True when a key is surely [`Kind::Other`] where it stands:
