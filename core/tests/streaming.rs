@@ -205,6 +205,50 @@ fn ndjson_bad_lines_are_skipped_with_their_line() {
     );
 }
 
+/// Whole input read in one pass (the scanner finds each line's end) against the same
+/// input in one-byte chunks (each line split out first): the same records and the same
+/// findings at the same lines and columns, whatever follows a record on its line.
+#[test]
+fn ndjson_lines_read_in_one_pass_or_split_first_agree() {
+    let input = concat!(
+        "{\"mpid\":1,\"$address\":\"123 Main St\",\"ltv\":2} \t\r\n",
+        // A record across two lines is two bad lines.
+        "{\"mpid\":2,\n\"$address\":\"123 Main St\"}\n",
+        // Anything after the record on its line makes the line bad.
+        "{\"mpid\":3,\"$address\":\"123 Main St\"} x\n",
+        "{\"mpid\":4}{\"mpid\":5}\n",
+        // Escapes (left to serde), white space before the record, a pretty record's
+        // spaces.
+        "{\"mpid\":6,\"$address\":\"123 \\u004Dain St\"}\n",
+        "  {\"mpid\":7,\"$address\":\"123 Main St\"}\n",
+        "{ \"mpid\" : 8 , \"$address\" : \"123 Main St\" }\n",
+        "{\n",
+        "{\"mpid\":9,\"$address\":\"123 Main St\"}",
+    );
+    let preview = every_split(input, Format::Ndjson);
+    assert_eq!(preview.stats.profiles, 5);
+    assert_eq!(preview.stats.skipped, 5);
+    let found: Vec<_> = preview
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line, d.column))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("invalid_json", Some(2), Some(10)),
+            ("invalid_json", Some(3), Some(11)),
+            ("invalid_json", Some(4), Some(37)),
+            ("invalid_json", Some(5), Some(11)),
+            ("invalid_json", Some(9), Some(1)),
+        ]
+    );
+    let group = preview.groups.first().expect("one group");
+    assert_eq!(group.key, "123 Main St");
+    let members: Vec<_> = group.members.iter().map(ToString::to_string).collect();
+    assert_eq!(members, ["1", "6", "7", "8", "9"]);
+}
+
 #[test]
 fn csv_quotes_newlines_and_bom() {
     let input = "\u{feff}mpid,$address,country,updated_at\n1,\"12 \"\"Main\"\"\nSt\",FR,2024-01-01T00:00:00Z\n2,\"12 \"\"Main\"\"\nSt\",DE,1704067200001\n\n3,,x\n";

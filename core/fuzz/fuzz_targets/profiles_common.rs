@@ -1,6 +1,6 @@
 //! Shared by the profile fuzz targets: arbitrary bytes in a named format must not panic; a
-//! session fed in two chunks (split where the fuzzer says) agrees with the one-shot
-//! preview; the stats add up.
+//! session fed in two chunks (split where the fuzzer says), and one fed a byte at a time,
+//! agree with the one-shot preview; the stats add up.
 use group_identity::definition::{Aggregation, GroupAttribute, GroupDefinition};
 use group_identity::{preview_groups, Format, Preview, PreviewOptions, PreviewSession};
 
@@ -26,6 +26,13 @@ pub fn check(data: &[u8], format: Format) {
     assert_eq!(session.bytes_read(), input.len() as u64);
     let chunked = session.finish();
     assert_eq!(whole, chunked, "split at {split}");
+    // A byte at a time, every record is split out before it is read: the readers' one-pass
+    // paths (whole NDJSON lines and JSON-array elements) never run.
+    let mut session = PreviewSession::new(&definition, &options);
+    for byte in input {
+        session.push(std::slice::from_ref(byte));
+    }
+    assert_eq!(whole, session.finish(), "one byte at a time");
     check_stats(&whole, format);
 }
 

@@ -299,14 +299,14 @@ impl JsonArrayReader {
     ) -> bool {
         let line = self.element_line;
         let read = if self.partial.is_empty() {
-            batch.read_json(tail, line, wanted, sink)
+            batch.read_json(tail, line, wanted, sink, true)
         } else {
             // Bytes of earlier chunks: read now, after the records before it.
             batch.flush(sink);
             let mut whole = std::mem::take(&mut self.partial);
             whole.extend_from_slice(tail);
             let mut own = Batch::new();
-            let read = own.read_json(&whole, line, wanted, sink);
+            let read = own.read_json(&whole, line, wanted, sink, true);
             own.flush(sink);
             whole.clear();
             self.partial = whole;

@@ -1,9 +1,14 @@
 //! NDJSON: one profile object a line; blank lines are skipped.
+//!
+//! Most lines are a record the scanner reads whole, and then one pass both reads the
+//! record and finds where its line ends, instead of a search for the line break first.
+//! Any other line is split out at its line break and read as before.
 
-use memchr::{memchr, memchr_iter};
+use memchr::memchr;
 
 use super::reader::{error_text, Batch, RecordSink};
 use super::record::Wanted;
+use super::scan::Breaks;
 use crate::preview::{Diagnostic, Level};
 
 #[derive(Default)]
@@ -25,7 +30,7 @@ impl NdjsonReader {
             line.extend_from_slice(&rest[..end]);
             self.line += 1;
             let mut batch = Batch::new();
-            read_line(&line, self.line, wanted, &mut batch, sink);
+            read_line(&line, self.line, wanted, &mut batch, sink, true);
             batch.flush(sink);
             line.clear();
             self.partial = line;
@@ -33,13 +38,32 @@ impl NdjsonReader {
         }
         let mut batch = Batch::new();
         let mut start = 0;
-        for end in memchr_iter(b'\n', rest) {
+        while let Some(text) = rest.get(start..) {
+            // The scanner stops at a line break (`Breaks::End`), so what it reads is
+            // within the line; the line must end right after it.
+            let scanned = text.first() == Some(&b'{') && !wanted.is_all();
+            if scanned {
+                let line_len = batch
+                    .scan_prefix(text, Breaks::End, wanted)
+                    .and_then(|len| line_end(text, len));
+                if let Some(line_len) = line_len {
+                    self.line += 1;
+                    batch.keep(self.line, sink);
+                    start += line_len + 1;
+                    continue;
+                }
+            }
+            let Some(end) = memchr(b'\n', text) else {
+                break;
+            };
             self.line += 1;
-            read_line(&rest[start..end], self.line, wanted, &mut batch, sink);
-            start = end + 1;
+            // A line the scanner gave up on goes straight to serde.
+            read_line(&text[..end], self.line, wanted, &mut batch, sink, !scanned);
+            start += end + 1;
         }
         batch.flush(sink);
-        self.partial.extend_from_slice(&rest[start..]);
+        self.partial
+            .extend_from_slice(rest.get(start..).unwrap_or_default());
     }
 
     pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
@@ -47,24 +71,36 @@ impl NdjsonReader {
             let line = std::mem::take(&mut self.partial);
             self.line += 1;
             let mut batch = Batch::new();
-            read_line(&line, self.line, wanted, &mut batch, sink);
+            read_line(&line, self.line, wanted, &mut batch, sink, true);
             batch.flush(sink);
         }
     }
 }
 
+/// Where the line of a record `len` bytes long ends (the index of its `\n`), when only
+/// white space follows the record on it.
+fn line_end(text: &[u8], len: usize) -> Option<usize> {
+    let tail = text.get(len..)?;
+    let at = tail
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\r'))?;
+    (tail.get(at) == Some(&b'\n')).then_some(len + at)
+}
+
+/// Reads one line; `scan` false when the scanner gave up on it already.
 fn read_line<'a, S: RecordSink>(
     line: &'a [u8],
     number: u64,
     wanted: &Wanted,
     batch: &mut Batch<'a>,
     sink: &mut S,
+    scan: bool,
 ) {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.iter().all(u8::is_ascii_whitespace) {
         return;
     }
-    if let Err(e) = batch.read_json(line, number, wanted, sink) {
+    if let Err(e) = batch.read_json(line, number, wanted, sink, scan) {
         sink.reject(Diagnostic {
             column: Some(e.column() as u64),
             ..super::diagnostic(

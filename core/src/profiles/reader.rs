@@ -7,7 +7,7 @@ use super::csv::CsvReader;
 use super::json_array::JsonArrayReader;
 use super::ndjson::NdjsonReader;
 use super::record::{parse_json_record, Scratch, Wanted};
-use super::scan::{scan_record, scan_record_prefix};
+use super::scan::{scan_record, scan_record_prefix, Breaks};
 use super::{diagnostic, Format};
 use crate::preview::{Diagnostic, Level};
 
@@ -139,12 +139,14 @@ fn decide(start: &[u8], requested: Format, at_end: bool) -> Option<Format> {
 
 /// Reads one JSON record into `scratch`; a value that is not an object, or an object
 /// whose parts have the wrong shape, is rejected with a diagnostic. `Err` for text that
-/// is not JSON at all, for the error's position.
+/// is not JSON at all, for the error's position. `scan` false skips the fast scanner (it
+/// gave up on this text already).
 fn json_record<'a>(
     text: &'a [u8],
     line: u64,
     wanted: &Wanted,
     scratch: &mut Scratch<'a>,
+    scan: bool,
 ) -> Result<Outcome, serde_json::Error> {
     let first = text.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
@@ -167,7 +169,7 @@ fn json_record<'a>(
             Err(e) => Err(e),
         };
     }
-    if scan_record(text, wanted, scratch).is_some() {
+    if scan && scan_record(text, wanted, scratch).is_some() {
         return Ok(Outcome::Read);
     }
     match parse_json_record(text, wanted, scratch) {
@@ -221,7 +223,7 @@ impl<'a> Batch<'a> {
     }
 
     /// Keeps the record just read into [`Batch::next`]; hands the batch on when full.
-    fn keep<S: RecordSink>(&mut self, line: u64, sink: &mut S) {
+    pub fn keep<S: RecordSink>(&mut self, line: u64, sink: &mut S) {
         if let Some(slot) = self.lines.get_mut(self.len) {
             *slot = line;
         }
@@ -233,15 +235,16 @@ impl<'a> Batch<'a> {
 
     /// Reads one JSON record into the batch, or hands its rejection on after the records
     /// before it. `Err` for text that is not JSON at all: the caller words and places it
-    /// (the batch is flushed already).
+    /// (the batch is flushed already). `scan` as for `json_record`.
     pub fn read_json<S: RecordSink>(
         &mut self,
         text: &'a [u8],
         line: u64,
         wanted: &Wanted,
         sink: &mut S,
+        scan: bool,
     ) -> Result<(), serde_json::Error> {
-        match json_record(text, line, wanted, self.next(wanted)) {
+        match json_record(text, line, wanted, self.next(wanted), scan) {
             Ok(outcome) => {
                 self.settle(outcome, line, sink);
                 Ok(())
@@ -263,9 +266,20 @@ impl<'a> Batch<'a> {
         wanted: &Wanted,
         sink: &mut S,
     ) -> Option<usize> {
-        let len = scan_record_prefix(rest, wanted, self.next(wanted))?;
+        let len = self.scan_prefix(rest, Breaks::Space, wanted)?;
         self.keep(line, sink);
         Some(len)
+    }
+
+    /// Reads the record object `rest` starts with into [`Batch::next`] with the scanner,
+    /// and gives its length; nothing is kept until the caller calls [`Batch::keep`].
+    pub fn scan_prefix(
+        &mut self,
+        rest: &'a [u8],
+        breaks: Breaks,
+        wanted: &Wanted,
+    ) -> Option<usize> {
+        scan_record_prefix(rest, breaks, wanted, self.next(wanted))
     }
 
     /// Reads one CSV row into the batch with `fill`.

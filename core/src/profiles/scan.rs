@@ -22,19 +22,28 @@ pub(crate) fn scan_record<'a>(
     wanted: &Wanted,
     out: &mut Scratch<'a>,
 ) -> Option<()> {
-    let mut s = Scanner { text, pos: 0 };
+    let mut s = Scanner::new(text, Breaks::Space);
     s.skip_space();
     let start = s.pos;
-    s.pos += scan_record_prefix(text.get(start..)?, wanted, out)?;
+    s.pos += scan_record_prefix(text.get(start..)?, Breaks::Space, wanted, out)?;
     s.skip_space();
     (s.pos == text.len()).then_some(())
 }
 
+/// What a line break inside a record is: white space as JSON has it (a JSON array's
+/// elements), or the end of the record (NDJSON, where a record is one line).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Breaks {
+    Space,
+    End,
+}
+
 /// Reads the record object `text` starts with (no white space before it) and gives its
 /// length: what follows it is not looked at. `None` as for [`scan_record`], and also for
-/// an object that does not end within `text`.
+/// an object that does not end within `text` (or, with [`Breaks::End`], within its line).
 pub(crate) fn scan_record_prefix<'a>(
     text: &'a [u8],
+    breaks: Breaks,
     wanted: &Wanted,
     out: &mut Scratch<'a>,
 ) -> Option<usize> {
@@ -42,7 +51,7 @@ pub(crate) fn scan_record_prefix<'a>(
         return None;
     }
     out.reset();
-    let mut s = Scanner { text, pos: 0 };
+    let mut s = Scanner::new(text, breaks);
     s.expect(b'{')?;
     s.skip_space();
     if s.eat(b'}') {
@@ -79,9 +88,18 @@ pub(crate) fn scan_record_prefix<'a>(
 struct Scanner<'a> {
     text: &'a [u8],
     pos: usize,
+    breaks: Breaks,
 }
 
 impl<'a> Scanner<'a> {
+    fn new(text: &'a [u8], breaks: Breaks) -> Self {
+        Scanner {
+            text,
+            pos: 0,
+            breaks,
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.text.get(self.pos).copied()
     }
@@ -96,8 +114,13 @@ impl<'a> Scanner<'a> {
 
     #[inline(never)]
     fn skip_more_space(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
-            self.pos += 1;
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\r') => self.pos += 1,
+                // Left in place as the record's end, where no token may stand.
+                Some(b'\n') if self.breaks == Breaks::Space => self.pos += 1,
+                _ => return,
+            }
         }
     }
 
