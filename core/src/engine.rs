@@ -294,7 +294,7 @@ impl Engine {
                     }
                 }
                 (Aggregation::Latest, Some(acc)) => {
-                    let own = rec.times.get(plan.slot).and_then(|t| t.as_ref());
+                    let own = rec.times.get(plan.slot);
                     let at = match own.map(|t| parse_time(&t.val)) {
                         Some(Ok(Some(t))) => Some(t),
                         other => {

@@ -138,12 +138,12 @@ impl Wanted {
 pub(crate) struct Scratch<'a> {
     pub mpid: Option<Slot<'a>>,
     /// Wanted attributes found at the top level (flat shape).
-    pub(super) flat: Vec<Option<Slot<'a>>>,
+    pub(super) flat: Slots<'a>,
     /// Wanted attributes found in `user_attributes` (Profile API shape).
-    pub(super) api: Vec<Option<Slot<'a>>>,
+    pub(super) api: Slots<'a>,
     pub(super) has_api: bool,
     /// Per-attribute times from `user_attribute_timestamps`.
-    pub times: Vec<Option<Slot<'a>>>,
+    pub times: Slots<'a>,
     pub updated_at: Option<Slot<'a>>,
     pub last_stored: Option<Slot<'a>>,
     pub(super) flat_variant: Option<String>,
@@ -158,18 +158,18 @@ impl<'a> Scratch<'a> {
     pub fn new(wanted: &Wanted) -> Self {
         let n = wanted.len();
         Scratch {
-            flat: vec![None; n],
-            api: vec![None; n],
-            times: vec![None; n],
+            flat: Slots::new(n),
+            api: Slots::new(n),
+            times: Slots::new(n),
             ..Scratch::default()
         }
     }
 
     pub fn reset(&mut self) {
         self.mpid = None;
-        self.flat.iter_mut().for_each(|s| *s = None);
-        self.api.iter_mut().for_each(|s| *s = None);
-        self.times.iter_mut().for_each(|s| *s = None);
+        self.flat.clear();
+        self.api.clear();
+        self.times.clear();
         self.has_api = false;
         self.updated_at = None;
         self.last_stored = None;
@@ -182,7 +182,7 @@ impl<'a> Scratch<'a> {
 
     /// The record's user attributes, by wanted index: `user_attributes` when the record
     /// has it (Profile API shape), else the top-level keys (flat shape).
-    pub fn values(&self) -> &[Option<Slot<'a>>] {
+    pub fn values(&self) -> &Slots<'a> {
         if self.has_api {
             &self.api
         } else {
@@ -191,7 +191,7 @@ impl<'a> Scratch<'a> {
     }
 
     pub fn value(&self, index: usize) -> Option<&Slot<'a>> {
-        self.values().get(index).and_then(|s| s.as_ref())
+        self.values().get(index)
     }
 
     /// A spelling of the source attribute that differs only in letter case, if present.
@@ -219,7 +219,7 @@ impl<'a> Scratch<'a> {
 
     /// For CSV: a cell of a flat record.
     pub fn set_flat(&mut self, index: usize, slot: Slot<'a>) {
-        put(&mut self.flat, index, slot);
+        self.flat.put(index, slot);
     }
 
     pub fn push_flat_all(&mut self, name: Cow<'a, str>, slot: Slot<'a>) {
@@ -231,10 +231,59 @@ impl<'a> Scratch<'a> {
     }
 }
 
-/// Stores the slot of wanted index `index` (the same for attributes and their times).
-pub(super) fn put<'a>(slots: &mut [Option<Slot<'a>>], index: usize, slot: Slot<'a>) {
-    if let Some(place) = slots.get_mut(index) {
-        *place = Some(slot);
+/// Slots by wanted index (the same for attributes and their times). They remember which
+/// were set, so that clearing them for the next record touches only those: most records
+/// set a few of them, and a slot's drop is a check of what it holds.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Slots<'a> {
+    list: Vec<Option<Slot<'a>>>,
+    /// Bit `i` for slot `i` set; bit 63 for any slot from 63 on.
+    set: u64,
+}
+
+impl<'a> Slots<'a> {
+    fn new(len: usize) -> Self {
+        Slots {
+            list: vec![None; len],
+            set: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn put(&mut self, index: usize, slot: Slot<'a>) {
+        if let Some(place) = self.list.get_mut(index) {
+            *place = Some(slot);
+            self.set |= 1 << index.min(63);
+        }
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Slot<'a>> {
+        self.list.get(index)?.as_ref()
+    }
+
+    fn clear(&mut self) {
+        let mut set = std::mem::take(&mut self.set);
+        while set != 0 {
+            let index = set.trailing_zeros() as usize;
+            set &= set - 1;
+            if index < 63 {
+                if let Some(place) = self.list.get_mut(index) {
+                    *place = None;
+                }
+            } else {
+                self.list
+                    .iter_mut()
+                    .skip(63)
+                    .for_each(|place| *place = None);
+            }
+        }
+    }
+}
+
+impl PartialEq for Slots<'_> {
+    /// Only what the slots hold counts.
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
     }
 }
 
@@ -508,7 +557,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                     })?
                 }
                 Key::Is(Kind::Wanted(i)) => {
-                    put(&mut self.out.flat, i, wanted_slot(&mut map, i)?);
+                    self.out.flat.put(i, wanted_slot(&mut map, i)?);
                 }
                 Key::Any(name) => {
                     let slot = value_slot(&mut map)?;
@@ -565,7 +614,7 @@ impl<'de> Visitor<'de> for AttributesSeed<'_, 'de> {
         })? {
             match key {
                 Key::Is(Kind::Wanted(i)) => {
-                    put(&mut self.out.api, i, wanted_slot(&mut map, i)?);
+                    self.out.api.put(i, wanted_slot(&mut map, i)?);
                 }
                 Key::Any(name) => {
                     let slot = value_slot(&mut map)?;
@@ -590,7 +639,7 @@ impl<'de> Visitor<'de> for AttributesSeed<'_, 'de> {
 /// whole-profile reads, every entry).
 struct TimesSeed<'s, 'a> {
     wanted: &'s Wanted,
-    out: &'s mut Vec<Option<Slot<'a>>>,
+    out: &'s mut Slots<'a>,
     all: &'s mut Vec<(Cow<'a, str>, Slot<'a>)>,
 }
 
@@ -616,7 +665,7 @@ impl<'de> Visitor<'de> for TimesSeed<'_, 'de> {
         })? {
             match key {
                 Key::Is(Kind::Wanted(i)) if self.wanted.wants_time(i) => {
-                    put(self.out, i, value_slot(&mut map)?);
+                    self.out.put(i, value_slot(&mut map)?);
                 }
                 Key::Any(name) => {
                     let slot = value_slot(&mut map)?;
@@ -628,5 +677,30 @@ impl<'de> Visitor<'de> for TimesSeed<'_, 'de> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Slots;
+    use crate::coerce::{Slot, Val};
+
+    #[test]
+    fn clearing_slots_empties_every_one_set_past_the_mask_too() {
+        let slot = |i: usize| Slot {
+            val: Val::UInt(i as u64),
+            raw: None,
+        };
+        let mut slots = Slots::new(70);
+        for round in 0..2 {
+            for i in [0, 5, 62, 63, 64, 69] {
+                slots.put(i, slot(i + round));
+            }
+            slots.put(70, slot(70));
+            assert_eq!(slots.get(64), Some(&slot(64 + round)));
+            assert_eq!(slots.get(70), None);
+            slots.clear();
+            assert!((0..70).all(|i| slots.get(i).is_none()), "round {round}");
+        }
     }
 }

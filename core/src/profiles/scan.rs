@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use serde::de::DeserializeSeed;
 
-use super::record::{put, KeySeed, Kind, Place, Scratch, SlotSeed, Wanted};
+use super::record::{KeySeed, Kind, Place, Scratch, SlotSeed, Wanted};
 use crate::coerce::{Slot, Val};
 
 /// Below serde_json's recursion limit (128), so nothing it would refuse gets through.
@@ -64,7 +64,7 @@ pub(crate) fn scan_record_prefix<'a>(
             Kind::UpdatedAt if wanted.wants_times() => out.updated_at = Some(s.value_slot()?),
             Kind::LastStored if wanted.wants_times() => out.last_stored = Some(s.value_slot()?),
             Kind::Timestamps if wanted.wants_times() => s.times(wanted, out)?,
-            Kind::Wanted(i) => put(&mut out.flat, i, s.wanted_slot(i)?),
+            Kind::Wanted(i) => out.flat.put(i, s.wanted_slot(i)?),
             Kind::Variant => {
                 if !s.value_slot()?.is_null() {
                     out.flat_variant = Some(variant_name(key)?);
@@ -370,7 +370,7 @@ impl<'a> Scanner<'a> {
         loop {
             let key = self.key()?;
             match seed.kind(key) {
-                Kind::Wanted(i) => put(&mut out.api, i, self.wanted_slot(i)?),
+                Kind::Wanted(i) => out.api.put(i, self.wanted_slot(i)?),
                 Kind::Variant => {
                     if !self.value_slot()?.is_null() {
                         out.api_variant = Some(variant_name(key)?);
@@ -394,9 +394,7 @@ impl<'a> Scanner<'a> {
         loop {
             let key = self.key()?;
             match seed.kind(key) {
-                Kind::Wanted(i) if wanted.wants_time(i) => {
-                    put(&mut out.times, i, self.value_slot()?)
-                }
+                Kind::Wanted(i) if wanted.wants_time(i) => out.times.put(i, self.value_slot()?),
                 Kind::Any => return None,
                 _ => self.skip_value(2)?,
             }
