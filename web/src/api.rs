@@ -130,6 +130,8 @@ impl PreviewSession {
     #[wasm_bindgen(unchecked_return_type = "Preview")]
     pub fn finish(&mut self) -> Result<JsValue, JsValue> {
         let session = self.inner.take().ok_or_else(finished)?;
+        // The input window (up to 8 MB) goes now, not when JavaScript frees the session.
+        self.feeder = Feeder::default();
         convert::preview_to_js(session.finish())
     }
 }

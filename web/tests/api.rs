@@ -395,6 +395,40 @@ fn session_mixing_strings_and_bytes_matches_one_shot() {
     assert!(wrong.is_instance_of::<js_sys::TypeError>());
 }
 
+/// A finished session that JavaScript has not freed yet holds none of its input: its
+/// window buffer is freed at `finish`, and the next session's takes the same memory.
+#[wasm_bindgen_test]
+fn finished_sessions_keep_no_input_window() {
+    let memory = || {
+        wasm_bindgen::memory()
+            .unchecked_into::<js_sys::WebAssembly::Memory>()
+            .buffer()
+            .unchecked_into::<js_sys::ArrayBuffer>()
+            .byte_length()
+    };
+    // A blank line of a megabyte: a window of a megabyte each push.
+    let chunk = Uint8Array::new_with_length(1 << 20);
+    chunk.fill(b' ', 0, chunk.length());
+    chunk.set_index(chunk.length() - 1, b'\n');
+    let mut held = Vec::new();
+    let mut before = None;
+    for _ in 0..12 {
+        let mut session =
+            group_identity_web::PreviewSession::new(DEFINITION.into(), JsValue::UNDEFINED)
+                .expect("session");
+        session.push(chunk.clone().into()).expect("push");
+        session.finish().expect("finish");
+        held.push(session);
+        // Measured after the first session, once the allocator has its working set.
+        before.get_or_insert_with(memory);
+    }
+    let grown = memory() - before.unwrap_or_default();
+    assert!(
+        grown < 4 << 20,
+        "12 finished sessions grew memory by {grown} bytes"
+    );
+}
+
 #[wasm_bindgen_test]
 fn tiny_windows_never_split_a_character() {
     let expected = engine_preview(NDJSON, &PreviewOptions::default());
