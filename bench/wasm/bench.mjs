@@ -116,8 +116,8 @@ for (const file of files) {
   const reference = previewGroups(definition, bytes, { maxListed: 0 });
   const profiles = reference.stats.profiles + reference.stats.skipped;
   const runs = bytes.length > 100e6 ? 3 : 7;
-  // On a shared machine one call can take twice as long as the next; more rounds for the
-  // smaller file, where they cost seconds, steady its medians.
+  // On a shared machine one call can take twice as long as the next; five rounds of three
+  // runs each for the smaller file, where they cost seconds, steady its medians.
   const rounds = bytes.length > 100e6 ? 3 : 5;
 
   const inTurn = existsSync(nativeTimer)

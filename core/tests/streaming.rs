@@ -210,7 +210,7 @@ fn ndjson_bad_lines_are_skipped_with_their_line() {
 /// findings at the same lines and columns, whatever follows a record on its line.
 #[test]
 fn ndjson_lines_read_in_one_pass_or_split_first_agree() {
-    let input = concat!(
+    let head = concat!(
         "{\"mpid\":1,\"$address\":\"123 Main St\",\"ltv\":2} \t\r\n",
         // A record across two lines is two bad lines.
         "{\"mpid\":2,\n\"$address\":\"123 Main St\"}\n",
@@ -223,11 +223,22 @@ fn ndjson_lines_read_in_one_pass_or_split_first_agree() {
         "  {\"mpid\":7,\"$address\":\"123 Main St\"}\n",
         "{ \"mpid\" : 8 , \"$address\" : \"123 Main St\" }\n",
         "{\n",
-        "{\"mpid\":9,\"$address\":\"123 Main St\"}",
+        "{\"mpid\":9,\"$address\":\"123 Main St\"}\n",
     );
-    let preview = every_split(input, Format::Ndjson);
-    assert_eq!(preview.stats.profiles, 5);
-    assert_eq!(preview.stats.skipped, 5);
+    // Lines 11 to 31: more good lines than a batch holds, with a bad one among them.
+    let mut input = head.to_string();
+    for mpid in 11..=31 {
+        if mpid == 20 {
+            input.push_str("{\"mpid\":20,\"$address\":\"9 Elm Street\"},\n");
+        } else {
+            input.push_str(&format!(
+                "{{\"mpid\":{mpid},\"$address\":\"9 Elm Street\"}}\n"
+            ));
+        }
+    }
+    let preview = every_split(&input, Format::Ndjson);
+    assert_eq!(preview.stats.profiles, 25);
+    assert_eq!(preview.stats.skipped, 6);
     let found: Vec<_> = preview
         .diagnostics
         .iter()
@@ -241,12 +252,19 @@ fn ndjson_lines_read_in_one_pass_or_split_first_agree() {
             ("invalid_json", Some(4), Some(37)),
             ("invalid_json", Some(5), Some(11)),
             ("invalid_json", Some(9), Some(1)),
+            ("invalid_json", Some(20), Some(38)),
         ]
     );
     let group = preview.groups.first().expect("one group");
     assert_eq!(group.key, "123 Main St");
     let members: Vec<_> = group.members.iter().map(ToString::to_string).collect();
     assert_eq!(members, ["1", "6", "7", "8", "9"]);
+    let oversized: Vec<_> = preview
+        .oversized
+        .iter()
+        .map(|o| (o.key.as_str(), o.size))
+        .collect();
+    assert_eq!(oversized, [("9 Elm Street", 20)]);
 }
 
 #[test]

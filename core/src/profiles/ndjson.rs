@@ -1,8 +1,8 @@
 //! NDJSON: one profile object a line; blank lines are skipped.
 //!
-//! Most lines are a record the scanner reads whole, and then one pass both reads the
-//! record and finds where its line ends, instead of a search for the line break first.
-//! Any other line is split out at its line break and read as before.
+//! Most lines are a record the scanner reads whole: one pass reads the record and finds
+//! where its line ends, with no search for the line break first. Any other line is split
+//! out at its line break and read by `read_line` (the scanner, then serde).
 
 use memchr::memchr;
 
@@ -40,9 +40,9 @@ impl NdjsonReader {
         let mut start = 0;
         while let Some(text) = rest.get(start..) {
             // The scanner stops at a line break (`Breaks::End`), so what it reads is
-            // within the line; the line must end right after it.
-            let scanned = text.first() == Some(&b'{') && !wanted.is_all();
-            if scanned {
+            // within the line; only spaces, tabs or CRs may follow it before the `\n`.
+            let tried = text.first() == Some(&b'{') && !wanted.is_all();
+            if tried {
                 let line_len = batch
                     .scan_prefix(text, Breaks::End, wanted)
                     .and_then(|len| line_end(text, len));
@@ -58,7 +58,7 @@ impl NdjsonReader {
             };
             self.line += 1;
             // A line the scanner gave up on goes straight to serde.
-            read_line(&text[..end], self.line, wanted, &mut batch, sink, !scanned);
+            read_line(&text[..end], self.line, wanted, &mut batch, sink, !tried);
             start += end + 1;
         }
         batch.flush(sink);

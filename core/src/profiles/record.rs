@@ -233,7 +233,7 @@ impl<'a> Scratch<'a> {
 
 /// Slots by wanted index (the same for attributes and their times). They remember which
 /// were set, so that clearing them for the next record touches only those: most records
-/// set a few of them, and a slot's drop is a check of what it holds.
+/// set few of them, and clearing a slot reads it, to drop its old value.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Slots<'a> {
     list: Vec<Option<Slot<'a>>>,
