@@ -20,6 +20,12 @@ pub(crate) struct Wanted {
     inner_names: NameTable<Kind>,
     /// The source attribute's name is all ASCII.
     source_ascii: bool,
+    /// Every case variant of the source has the source's length in bytes, so a key of
+    /// another length is none: an ASCII source without `k`. (The Kelvin sign, U+212A, is
+    /// the one non-ASCII character that lowercases to ASCII: to `k`.)
+    variants_keep_length: bool,
+    /// The same for ASCII keys only: a source without the Kelvin sign.
+    ascii_variants_keep_length: bool,
     /// Bit `n % 64` set when some name (or a case variant of the source) is `n` bytes
     /// long: most keys of a record are rejected by length alone.
     lengths: u64,
@@ -40,10 +46,13 @@ impl Wanted {
             }
         }
         let lengths = list.iter().fold(0u64, |m, n| m | 1u64 << (n.len() % 64));
+        let source = list.first().map_or("", |n| &**n);
         Wanted {
             top_names: names_at(Place::Top, &list),
             inner_names: names_at(Place::Attributes, &list),
-            source_ascii: list.first().is_none_or(|n| n.is_ascii()),
+            source_ascii: source.is_ascii(),
+            variants_keep_length: source.is_ascii() && !source.contains(['k', 'K']),
+            ascii_variants_keep_length: !source.contains('\u{212A}'),
             names: list,
             lengths,
             all: false,
@@ -74,6 +83,8 @@ impl Wanted {
             top_names: names_at(Place::Top, &[]),
             inner_names: names_at(Place::Attributes, &[]),
             source_ascii: true,
+            variants_keep_length: true,
+            ascii_variants_keep_length: true,
             lengths: 0,
             all: true,
             timed: Vec::new(),
@@ -92,15 +103,16 @@ impl Wanted {
         self.names.iter().position(|n| **n == *name)
     }
 
-    /// True when a key is surely [`Kind::Other`] where it stands:
-    /// decided by its length alone, before any comparison (an ASCII key's case variants
-    /// have its length; a non-ASCII one's may not).
+    /// True when a key is surely [`Kind::Other`] where it stands: decided by its length
+    /// alone, before any comparison, when the source's case variants all have its length.
     pub(super) fn surely_other(&self, place: Place, key: &[u8]) -> bool {
         let lengths = match place {
             Place::Top => self.lengths | TOP_LENGTHS,
             Place::Attributes | Place::Timestamps => self.lengths,
         };
-        !self.all && lengths & (1u64 << (key.len() % 64)) == 0 && key.is_ascii()
+        !self.all
+            && lengths & (1u64 << (key.len() % 64)) == 0
+            && (self.variants_keep_length || (self.ascii_variants_keep_length && key.is_ascii()))
     }
 
     fn source(&self) -> Option<&str> {
@@ -682,8 +694,28 @@ impl<'de> Visitor<'de> for TimesSeed<'_, 'de> {
 
 #[cfg(test)]
 mod tests {
-    use super::Slots;
+    use super::{KeySeed, Kind, Place, Slots, Wanted};
     use crate::coerce::{Slot, Val};
+
+    /// Case variants of the source are found whatever their length in bytes, with or
+    /// without the length shortcut: the Kelvin sign (3 bytes) lowercases to `k`.
+    #[test]
+    fn case_variants_of_another_length_are_found() {
+        let kind = |source: &str, key: &str| {
+            let wanted = Wanted::new([source.to_string(), "visits".to_string()]);
+            KeySeed::new(&wanted, Place::Attributes).kind(key.as_bytes())
+        };
+        assert_eq!(kind("$address", "$ADDRESS"), Kind::Variant);
+        assert_eq!(kind("$address", "$addréss"), Kind::Other);
+        assert_eq!(kind("$address", "$add"), Kind::Other);
+        assert_eq!(kind("$kind", "$\u{212A}IND"), Kind::Variant);
+        assert_eq!(kind("$kind", "$KIND"), Kind::Variant);
+        assert_eq!(kind("$kind", "$kin"), Kind::Other);
+        assert_eq!(kind("\u{212A}ind", "KIND"), Kind::Variant);
+        assert_eq!(kind("\u{212A}ind", "kind"), Kind::Variant);
+        assert_eq!(kind("\u{212A}ind", "kinds"), Kind::Other);
+        assert_eq!(kind("İd", "i\u{307}d"), Kind::Variant);
+    }
 
     #[test]
     fn clearing_slots_empties_every_one_set_past_the_mask_too() {
