@@ -273,6 +273,7 @@ impl<'a> Slots<'a> {
         self.list.get(index)?.as_ref()
     }
 
+    #[inline(always)]
     fn clear(&mut self) {
         let mut set = std::mem::take(&mut self.set);
         while set != 0 {
