@@ -67,20 +67,24 @@ test("a CRUD cycle from another origin, with CORS", { timeout: 60_000 }, async (
   page.on("console", (msg) => {
     if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
   });
+  // Headers are read asynchronously: each read is kept and awaited before the checks, so
+  // none is missed and none outlives the browser (an unawaited one fails the run).
   const apiResponses = [];
-  page.on("response", async (response) => {
-    if (response.url().startsWith(`${emulator.url}/platform/`)) {
-      apiResponses.push({
+  page.on("response", (response) => {
+    if (!response.url().startsWith(`${emulator.url}/platform/`)) return;
+    apiResponses.push(
+      Promise.all([response.request().allHeaders(), response.allHeaders()]).then(([sent, received]) => ({
         method: response.request().method(),
         status: response.status(),
-        origin: (await response.request().allHeaders()).origin,
-        allowOrigin: (await response.allHeaders())["access-control-allow-origin"],
-      });
-    }
+        origin: sent.origin,
+        allowOrigin: received["access-control-allow-origin"],
+      })),
+    );
   });
 
   await page.goto(`${site.url}/index.html?api=${encodeURIComponent(emulator.url)}`);
   const result = await page.evaluate(() => window.crudResult);
+  const responses = await Promise.all(apiResponses);
   assert.ok(result.ok, `the page failed: ${JSON.stringify(result.error)}\n${problems.join("\n")}`);
   const { steps } = result;
 
@@ -104,11 +108,11 @@ test("a CRUD cycle from another origin, with CORS", { timeout: 60_000 }, async (
   assert.ok(!steps.json.includes(CLIENT_SECRET));
 
   // Every API response was a CORS response to this page's origin.
-  const methods = apiResponses.map((r) => r.method);
+  const methods = responses.map((r) => r.method);
   for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) {
     assert.ok(methods.includes(method), `no ${method} seen: ${methods.join(", ")}`);
   }
-  for (const response of apiResponses) {
+  for (const response of responses) {
     assert.equal(response.origin, site.url, JSON.stringify(response));
     assert.ok(response.allowOrigin === "*" || response.allowOrigin === site.url, JSON.stringify(response));
   }
