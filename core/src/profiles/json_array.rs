@@ -2,8 +2,9 @@
 //!
 //! Most elements are records the record scanner reads straight from the array, which also
 //! finds where they end. Any other element is split out first (tracking strings and
-//! nesting) and then read by the scanner or serde. A break in the array's own structure stops the read with one
-//! error naming line and column; the elements before it are used, as a streamed read would.
+//! nesting) and then read by the scanner or serde. A break in the array's own structure
+//! stops the read with one error naming line and column; the elements before it are used,
+//! as a streamed read would.
 
 use super::reader::{error_text, Batch, RecordSink};
 use super::record::Wanted;

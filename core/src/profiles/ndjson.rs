@@ -41,7 +41,7 @@ impl NdjsonReader {
         while let Some(text) = rest.get(start..) {
             // The scanner stops at a line break (`Breaks::End`), so what it reads is
             // within the line; only spaces, tabs or CRs may follow it before the `\n`.
-            let tried = text.first() == Some(&b'{') && !wanted.is_all();
+            let tried = text.first() == Some(&b'{');
             if tried {
                 let line_len = batch
                     .scan_prefix(text, Breaks::End, wanted)

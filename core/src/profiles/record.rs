@@ -18,11 +18,9 @@ pub(crate) struct Wanted {
     top_names: NameTable<Kind>,
     /// What a key inside `user_attributes` or `user_attribute_timestamps` can mean.
     inner_names: NameTable<Kind>,
-    /// The source attribute's name is all ASCII.
-    source_ascii: bool,
-    /// Every case variant of the source has the source's length in bytes, so a key of
-    /// another length is none: an ASCII source without `k`. (The Kelvin sign, U+212A, is
-    /// the one non-ASCII character that lowercases to ASCII: to `k`.)
+    /// Every case variant of the source has the source's length in bytes: an ASCII source
+    /// without `k`. (The Kelvin sign, U+212A, is the one non-ASCII character that
+    /// lowercases to ASCII: to `k`.) See [`Wanted::variants_keep_length`].
     variants_keep_length: bool,
     /// The same for ASCII keys only: a source without the Kelvin sign.
     ascii_variants_keep_length: bool,
@@ -50,7 +48,6 @@ impl Wanted {
         Wanted {
             top_names: names_at(Place::Top, &list),
             inner_names: names_at(Place::Attributes, &list),
-            source_ascii: source.is_ascii(),
             variants_keep_length: source.is_ascii() && !source.contains(['k', 'K']),
             ascii_variants_keep_length: !source.contains('\u{212A}'),
             names: list,
@@ -82,7 +79,6 @@ impl Wanted {
             names: Vec::new(),
             top_names: names_at(Place::Top, &[]),
             inner_names: names_at(Place::Attributes, &[]),
-            source_ascii: true,
             variants_keep_length: true,
             ascii_variants_keep_length: true,
             lengths: 0,
@@ -112,18 +108,25 @@ impl Wanted {
         };
         !self.all
             && lengths & (1u64 << (key.len() % 64)) == 0
-            && (self.variants_keep_length || (self.ascii_variants_keep_length && key.is_ascii()))
+            && self.variants_keep_length(|| key.is_ascii())
+    }
+
+    /// True when a key, ASCII or not as `key_ascii` says, can be a case variant of the
+    /// source only if it has the source's length in bytes.
+    #[inline(always)]
+    fn variants_keep_length(&self, key_ascii: impl FnOnce() -> bool) -> bool {
+        self.variants_keep_length || (self.ascii_variants_keep_length && key_ascii())
     }
 
     fn source(&self) -> Option<&str> {
         self.names.first().map(|n| &**n)
     }
 
-    /// False when the key surely is no case variant of the source attribute: ASCII case
-    /// changes keep the length (other case changes may not).
+    /// False when the key surely is no case variant of the source attribute, by its
+    /// length.
     fn may_be_case_variant(&self, print: Print, key: &[u8]) -> bool {
         self.source().is_some_and(|source| {
-            source.len() == print.len() || !self.source_ascii || !print.is_ascii(key)
+            source.len() == print.len() || !self.variants_keep_length(|| print.is_ascii(key))
         })
     }
 
