@@ -112,7 +112,7 @@ impl<V> KeyTable<V> {
                         && self
                             .text
                             .get(e.start..e.end)
-                            .is_some_and(|text| same_bytes(text.as_bytes(), key.as_bytes()))
+                            .is_some_and(|text| crate::bytes::same(text.as_bytes(), key.as_bytes()))
                 });
                 if same {
                     return Some(Probe::Found(index));
@@ -196,23 +196,6 @@ impl<V> KeyTable<V> {
     }
 }
 
-/// Equal byte strings, compared eight bytes at a time. Slice `==` calls `memcmp`, which
-/// on wasm32 compares byte by byte.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let word = |bytes: &[u8]| bytes.try_into().map_or(0, u64::from_le_bytes);
-    let len = a.len();
-    if len != b.len() {
-        return false;
-    }
-    if len < 8 {
-        return a.iter().zip(b).all(|(x, y)| x == y);
-    }
-    let (x, y) = (a.chunks_exact(8), b.chunks_exact(8));
-    // The last eight bytes (overlapping the words before) cover what the words leave.
-    x.zip(y).all(|(p, q)| word(p) == word(q))
-        && word(a.get(len - 8..).unwrap_or_default()) == word(b.get(len - 8..).unwrap_or_default())
-}
-
 const TAG: u64 = 0xFFFF_FFFF_0000_0000;
 
 fn tag(hash: u64) -> u64 {
@@ -226,25 +209,6 @@ fn entry_of(slot: u64) -> usize {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn same_bytes_is_slice_equality() {
-        for len in 0..40usize {
-            let a: Vec<u8> = (0..len as u8).collect();
-            assert!(super::same_bytes(&a, &a.clone()), "{len}");
-            for at in 0..len {
-                let mut b = a.clone();
-                if let Some(byte) = b.get_mut(at) {
-                    *byte ^= 0x80;
-                }
-                assert!(!super::same_bytes(&a, &b), "{len} {at}");
-            }
-            assert!(
-                !super::same_bytes(&a, &[a.as_slice(), &[0]].concat()),
-                "{len}"
-            );
-        }
-    }
-
     use super::KeyTable;
 
     #[test]

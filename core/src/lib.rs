@@ -7,6 +7,7 @@
 //! emulator are thin layers over this crate.
 
 pub mod audience;
+mod bytes;
 pub mod coerce;
 pub mod definition;
 pub mod engine;

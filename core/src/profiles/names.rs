@@ -103,7 +103,7 @@ impl<V: Copy> NameTable<V> {
         // Never full, so an empty slot ends every probe; the bound only keeps it finite.
         for _ in 0..self.slots.len() {
             let (found, name, value) = self.slots.get(at)?.as_ref()?;
-            if *found == print && (print.len <= 16 || **name == *key) {
+            if *found == print && (print.len <= 16 || crate::bytes::same(name, key)) {
                 return Some(*value);
             }
             at = (at + 1) & mask;
