@@ -45,7 +45,10 @@ mod tests {
                 }
                 assert!(!super::by_words(&a, &b), "{len} {at}");
             }
-            assert!(!super::by_words(&a, &[a.as_slice(), &[0]].concat()), "{len}");
+            assert!(
+                !super::by_words(&a, &[a.as_slice(), &[0]].concat()),
+                "{len}"
+            );
         }
     }
 }

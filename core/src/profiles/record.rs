@@ -426,7 +426,9 @@ impl<'w> KeySeed<'w> {
         })
     }
 
-    /// A small `Copy` answer, so it comes back in registers, not through memory.
+    /// A small `Copy` answer, so it comes back in registers, not through memory. Inlined
+    /// on wasm32, as the scanner's readers are (see `scan.rs`).
+    #[cfg_attr(target_arch = "wasm32", inline(always))]
     fn compare(&self, key: &[u8]) -> Kind {
         let print = Print::of(key);
         let names = match self.place {
