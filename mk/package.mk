@@ -34,8 +34,20 @@ tests/node/node_modules/.package-lock.json: tests/node/package-lock.json tests/n
 
 node-test-deps: tests/node/node_modules/.package-lock.json
 
+# The native engine's previews of generated profiles in every format, for the Node test that
+# checks the wasm build against them.
+NATIVE_PREVIEWS := target/native-previews
+
 test-node: package
-	node --test tests/node/api.test.mjs
+	mkdir -p $(NATIVE_PREVIEWS)
+	$(CARGO) run -q -p group-identity --example generate -- --definition >$(NATIVE_PREVIEWS)/definition.json
+	for format in ndjson json csv; do \
+	  $(CARGO) run -q -p group-identity --example generate -- --profiles 3000 --format $$format \
+	    --seed 5 --edge-cases >$(NATIVE_PREVIEWS)/profiles.$$format && \
+	  $(CARGO) run -q -p group-identity --example preview_json -- $(NATIVE_PREVIEWS)/definition.json \
+	    $(NATIVE_PREVIEWS)/profiles.$$format >$(NATIVE_PREVIEWS)/preview.$$format.json || exit 1; \
+	done
+	NATIVE_PREVIEWS=$(NATIVE_PREVIEWS) node --test tests/node/api.test.mjs
 
 test-types: package node-test-deps
 	node tests/node/types/check-types.mjs

@@ -1,7 +1,7 @@
 // The npm package as a user gets it: packed, installed into an empty directory, used through
 // `import` and `require`. Run by `make test-node` (after `make package`).
 import assert from "node:assert/strict";
-import { createReadStream, writeFileSync } from "node:fs";
+import { createReadStream, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
@@ -504,3 +504,32 @@ for (const flavour of ["import", "require"]) {
     });
   });
 }
+
+// The native engine's previews of generated profiles (with the generator's edge cases),
+// written by `make test-node` with `core/examples/preview_json.rs`: the wasm build differs
+// from the native one in a few `cfg` choices, so the two must be seen to agree.
+const NATIVE_PREVIEWS = process.env.NATIVE_PREVIEWS;
+
+test(
+  "previewGroups and PreviewSession give what the native engine gives, in every format",
+  { skip: NATIVE_PREVIEWS ? false : "NATIVE_PREVIEWS is not set (make test-node sets it)" },
+  () => {
+    const { previewGroups, PreviewSession } = pkg.cjs;
+    const file = (name) => readFileSync(path.join(NATIVE_PREVIEWS, name));
+    const definition = JSON.parse(file("definition.json"));
+    const random = prng(11);
+    for (const format of ["ndjson", "json", "csv"]) {
+      const bytes = new Uint8Array(file(`profiles.${format}`));
+      const native = JSON.parse(file(`preview.${format}.json`));
+      assert.ok(native.groups.length > 10, `${format}: the fixture forms groups`);
+      assert.deepEqual(previewGroups(definition, bytes), native, `${format}: previewGroups`);
+      const session = new PreviewSession(definition);
+      for (let at = 0; at < bytes.length; ) {
+        const end = Math.min(bytes.length, at + 1 + Math.floor(random() * 4096));
+        session.push(bytes.subarray(at, end));
+        at = end;
+      }
+      assert.deepEqual(session.finish(), native, `${format}: PreviewSession in random chunks`);
+    }
+  },
+);
