@@ -1,8 +1,8 @@
 // Preview throughput, in one Node process on the same generated NDJSON files:
 // the package's previewGroups (wasm) next to a plain JavaScript implementation, and the
 // native figure from criterion's last run when there is one. The native engine is also
-// timed here, in runs taken in turn with the wasm runs (core/examples/time_preview.rs,
-// built by `make bench-wasm`), so that both see the machine in the same state. Usage:
+// timed here (core/examples/time_preview.rs, built by `make bench-wasm`). Wasm, JavaScript
+// and native runs are taken in turn, so that all see the machine in the same state. Usage:
 //   node bench/wasm/bench.mjs definition.json profiles-100000.ndjson [profiles-1000000.ndjson ...]
 // (`make bench-wasm` generates the files with the core's seeded generator.)
 import { execFileSync } from "node:child_process";
@@ -57,20 +57,32 @@ function nativeRuns(file, n) {
 }
 
 /**
- * Medians in ms of wasm and native runs taken in turn, a few of each at a time (so that
- * each side runs warm and both see the machine in the same state), after a wasm warm-up.
+ * Medians in ms of wasm, plain JavaScript and native runs taken in turn: each round runs a
+ * few wasm calls, one JavaScript call and a few native runs (so that each side runs warm and
+ * all see the machine in the same state), after a warm-up of each. Native is left out when
+ * its timer is missing.
  */
-function timeInTurn(rounds, perRound, wasm, file) {
+function timeInTurn(rounds, perRound, wasm, js, file) {
   wasm();
+  js();
+  const native = existsSync(nativeTimer);
   const wasmTimes = [];
+  const jsTimes = [];
   const nativeTimes = [];
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < perRound; i++) {
       wasmTimes.push(elapsedMs(wasm));
     }
-    nativeTimes.push(...nativeRuns(file, perRound));
+    jsTimes.push(elapsedMs(js));
+    if (native) {
+      nativeTimes.push(...nativeRuns(file, perRound));
+    }
   }
-  return { wasm: median(wasmTimes), native: median(nativeTimes) };
+  return {
+    wasm: median(wasmTimes),
+    js: median(jsTimes),
+    native: native ? median(nativeTimes) : undefined,
+  };
 }
 
 /** Criterion results with a throughput, found under target/criterion. */
@@ -120,19 +132,22 @@ for (const file of files) {
   // runs each for the smaller file, where they cost seconds, steady its medians.
   const rounds = bytes.length > 100e6 ? 3 : 5;
 
-  const inTurn = existsSync(nativeTimer)
-    ? timeInTurn(rounds, Math.ceil(runs / 3), () => previewGroups(definition, bytes, { maxListed: 0 }), file)
-    : { wasm: time(runs, () => previewGroups(definition, bytes, { maxListed: 0 })) };
+  const inTurn = timeInTurn(
+    rounds,
+    Math.ceil(runs / 3),
+    () => previewGroups(definition, bytes, { maxListed: 0 }),
+    () => jsPreview(definition, bytes.toString("utf8")),
+    file,
+  );
   row(name, "wasm previewGroups(Uint8Array)", inTurn.wasm, bytes.length, profiles);
   if (inTurn.native !== undefined) {
     row(name, "native preview (runs in turn with wasm)", inTurn.native, bytes.length, profiles);
   }
+  row(name, "JavaScript (JSON.parse per line, in turn with wasm)", inTurn.js, bytes.length, profiles);
   row(name, "wasm previewGroups(string)", time(runs, () => previewGroups(definition, text, { maxListed: 0 })), bytes.length, profiles);
-  const jsMs = time(runs, () => jsPreview(definition, bytes.toString("utf8")));
-  row(name, "JavaScript (JSON.parse per line)", jsMs, bytes.length, profiles);
   ratios.push({
     input: name,
-    "wasm ÷ JavaScript (target 5×)": `${(jsMs / inTurn.wasm).toFixed(1)}×`,
+    "wasm ÷ JavaScript, in turn (target 5×)": `${(inTurn.js / inTurn.wasm).toFixed(1)}×`,
     "wasm ÷ native, in turn (target 60%)":
       inTurn.native === undefined ? "" : `${((100 * inTurn.native) / inTurn.wasm).toFixed(0)}%`,
   });
