@@ -67,7 +67,7 @@ $(BENCH_DATA)/definition.json:
 bench-wasm: package $(BENCH_DATA)/definition.json $(BENCH_DATA)/profiles-100000.ndjson \
 		$(BENCH_DATA)/profiles-1000000.ndjson
 	$(CARGO) build --release -p group-identity --example time_preview
-	node bench/wasm/bench.mjs $(BENCH_DATA)/definition.json \
+	node --expose-gc bench/wasm/bench.mjs $(BENCH_DATA)/definition.json \
 	  $(BENCH_DATA)/profiles-100000.ndjson $(BENCH_DATA)/profiles-1000000.ndjson
 
 # PreviewSession over a 10M-profile file through a read stream (long: several minutes, and

@@ -3,7 +3,7 @@
 // native figure from criterion's last run when there is one. The native engine is also
 // timed here (core/examples/time_preview.rs, built by `make bench-wasm`). Wasm, JavaScript
 // and native runs are taken in turn, so that all see the machine in the same state. Usage:
-//   node bench/wasm/bench.mjs definition.json profiles-100000.ndjson [profiles-1000000.ndjson ...]
+//   node --expose-gc bench/wasm/bench.mjs definition.json profiles-100000.ndjson [profiles-1000000.ndjson ...]
 // (`make bench-wasm` generates the files with the core's seeded generator.)
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -70,9 +70,12 @@ function timeInTurn(rounds, perRound, wasm, js, file) {
   const jsTimes = [];
   const nativeTimes = [];
   for (let r = 0; r < rounds; r++) {
+    // Each side starts with the garbage of the other collected, so none pays for the other's.
+    globalThis.gc?.();
     for (let i = 0; i < perRound; i++) {
       wasmTimes.push(elapsedMs(wasm));
     }
+    globalThis.gc?.();
     jsTimes.push(elapsedMs(js));
     if (native) {
       nativeTimes.push(...nativeRuns(file, perRound));
