@@ -28,8 +28,12 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Wall time in ms of one call. */
+/**
+ * Wall time in ms of one call. With `node --expose-gc`, the heap is collected first: each
+ * call pays for its own garbage, not for what earlier calls (of any side) left behind.
+ */
 function elapsedMs(fn) {
+  globalThis.gc?.();
   const start = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - start) / 1e6;
@@ -70,12 +74,9 @@ function timeInTurn(rounds, perRound, wasm, js, file) {
   const jsTimes = [];
   const nativeTimes = [];
   for (let r = 0; r < rounds; r++) {
-    // Each side starts with the garbage of the other collected, so none pays for the other's.
-    globalThis.gc?.();
     for (let i = 0; i < perRound; i++) {
       wasmTimes.push(elapsedMs(wasm));
     }
-    globalThis.gc?.();
     jsTimes.push(elapsedMs(js));
     if (native) {
       nativeTimes.push(...nativeRuns(file, perRound));
