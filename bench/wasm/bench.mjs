@@ -111,6 +111,9 @@ function criterionResults() {
   return found;
 }
 
+if (typeof globalThis.gc !== "function") {
+  console.log("run with `node --expose-gc` to collect the heap before each timed call, as `make bench-wasm` does");
+}
 if (!existsSync(nativeTimer)) {
   console.log(`no ${path.relative(root, nativeTimer)}: \`make bench-wasm\` builds it; native is not timed in turn`);
 }

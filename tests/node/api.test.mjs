@@ -5,7 +5,7 @@ import { createReadStream, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { installPackage, makeProfiles, prng, splitSql } from "./support.mjs";
+import { installPackage, makeProfiles, prng, root, splitSql } from "./support.mjs";
 
 const DEFINITION = {
   id: "household",
@@ -508,7 +508,7 @@ for (const flavour of ["import", "require"]) {
 // The native engine's previews of generated profiles (with the generator's edge cases),
 // written by `make test-node` with `core/examples/preview_json.rs`: the wasm build differs
 // from the native one in a few `cfg` choices, so the two must be seen to agree.
-const NATIVE_PREVIEWS = process.env.NATIVE_PREVIEWS;
+const NATIVE_PREVIEWS = process.env.NATIVE_PREVIEWS && path.resolve(root, process.env.NATIVE_PREVIEWS);
 
 test(
   "previewGroups and PreviewSession give what the native engine gives, in every format",
