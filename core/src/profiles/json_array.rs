@@ -2,7 +2,8 @@
 //!
 //! Most elements are records the record scanner reads straight from the array, which also
 //! finds where they end. Any other element is split out first (tracking strings and
-//! nesting) and then read by the scanner or serde. A break in the array's own structure
+//! nesting) and then read by serde (by the scanner first only when it has not seen the
+//! whole element yet, as for one split across chunks). A break in the array's own structure
 //! stops the read with one error naming line and column; the elements before it are used,
 //! as a streamed read would.
 
@@ -43,10 +44,9 @@ pub(super) struct JsonArrayReader {
     column: u64,
     element_line: u64,
     element_column: u64,
-    /// Elements the scanner could not read whole in a row (capped), and how many
-    /// elements to split before it tries again (see `read_whole`).
-    whole_misses: u32,
-    whole_pause: u32,
+    /// The scanner tried the element being split out, and gave up on it: if it ends in
+    /// the chunk it started in, the scanner saw all of it, and serde reads it directly.
+    element_tried: bool,
 }
 
 impl Default for JsonArrayReader {
@@ -61,8 +61,7 @@ impl Default for JsonArrayReader {
             column: 1,
             element_line: 1,
             element_column: 1,
-            whole_misses: 0,
-            whole_pause: 0,
+            element_tried: false,
         }
     }
 }
@@ -97,9 +96,11 @@ impl JsonArrayReader {
                     b']' if self.state == State::First => self.state = State::Done,
                     b']' | b',' => return self.broken(batch, sink, "expected an array element"),
                     _ => {
-                        if b == b'{' {
+                        let tried = b == b'{' && !wanted.is_all();
+                        if tried {
                             let rest = chunk.get(i..).unwrap_or_default();
-                            if let Some(len) = self.read_whole(rest, wanted, batch, sink) {
+                            if let Some(len) = batch.read_json_prefix(rest, self.line, wanted, sink)
+                            {
                                 self.pass_over(rest.get(..len).unwrap_or_default());
                                 i += len;
                                 self.state = State::After;
@@ -107,6 +108,7 @@ impl JsonArrayReader {
                             }
                         }
                         self.start_element(b);
+                        self.element_tried = tried;
                         element_start = Some(i);
                     }
                 },
@@ -212,42 +214,6 @@ impl JsonArrayReader {
         }
     }
 
-    /// Most elements are records the scanner reads whole, and then one pass finds the
-    /// element's end and reads it; the length read, or `None` to split the element first.
-    /// After elements it could not read (escapes in every record, say), it waits a few
-    /// elements before trying again, so that such input is not read twice over.
-    fn read_whole<'a, S: RecordSink>(
-        &mut self,
-        rest: &'a [u8],
-        wanted: &Wanted,
-        batch: &mut Batch<'a>,
-        sink: &mut S,
-    ) -> Option<usize> {
-        if wanted.is_all() {
-            // Whole-profile reads always go through serde.
-            return None;
-        }
-        if self.whole_pause > 0 {
-            self.whole_pause -= 1;
-            return None;
-        }
-        let read = batch.read_json_prefix(rest, self.line, wanted, sink);
-        self.count_whole(read.is_some());
-        read
-    }
-
-    /// After a miss, the pause doubles (2, 4, ... up to 2^MAX_PAUSE_SHIFT elements); a
-    /// record read whole ends the run of misses.
-    fn count_whole(&mut self, read: bool) {
-        const MAX_PAUSE_SHIFT: u32 = 6;
-        if read {
-            self.whole_misses = 0;
-        } else {
-            self.whole_misses = (self.whole_misses + 1).min(MAX_PAUSE_SHIFT);
-            self.whole_pause = 1 << self.whole_misses;
-        }
-    }
-
     /// Starts splitting out an element whose first byte is `b`.
     fn start_element(&mut self, b: u8) {
         self.element_line = self.line;
@@ -300,7 +266,7 @@ impl JsonArrayReader {
     ) -> bool {
         let line = self.element_line;
         let read = if self.partial.is_empty() {
-            batch.read_json(tail, line, wanted, sink, true)
+            batch.read_json(tail, line, wanted, sink, !self.element_tried)
         } else {
             // Bytes of earlier chunks: read now, after the records before it.
             batch.flush(sink);
@@ -361,73 +327,57 @@ impl JsonArrayReader {
 
 #[cfg(test)]
 mod tests {
-    use super::super::reader::{Batch, RecordSink};
+    use std::borrow::Cow;
+
+    use super::super::reader::RecordSink;
     use super::super::record::{Scratch, Wanted};
     use super::JsonArrayReader;
+    use crate::coerce::{Slot, Val};
     use crate::preview::Diagnostic;
 
+    /// Each record's mpid and `k`, as read.
     #[derive(Default)]
-    struct Count(usize);
+    struct Seen(Vec<(String, String)>);
 
-    impl RecordSink for Count {
-        fn record(&mut self, _: &Scratch<'_>, _: u64) {
-            self.0 += 1;
+    impl RecordSink for Seen {
+        fn record(&mut self, rec: &Scratch<'_>, _: u64) {
+            let text = |slot: Option<&Slot<'_>>| slot.map(|s| format!("{:?}", s.val));
+            let (mpid, k) = (text(rec.mpid.as_ref()), text(rec.value(0)));
+            self.0
+                .push((mpid.unwrap_or_default(), k.unwrap_or_default()));
         }
-        fn reject(&mut self, _: Diagnostic) {}
+        fn reject(&mut self, d: Diagnostic) {
+            panic!("rejected: {d:?}");
+        }
     }
 
+    /// Elements the scanner gives up on (an escape) are read by serde, whether they end
+    /// in the chunk they start in (the scanner saw them whole) or not (then the scanner
+    /// gets them again, joined); whole-profile reads never use the scanner.
     #[test]
-    fn misses_pause_whole_reads_longer_each_time_and_a_read_ends_the_run() {
-        let mut reader = JsonArrayReader::default();
-        let mut pauses = Vec::new();
-        for _ in 0..8 {
-            reader.count_whole(false);
-            pauses.push(reader.whole_pause);
+    fn elements_the_scanner_leaves_are_read_in_any_chunking() {
+        let text = r#"[{"mpid":1,"k":"a"},{"mpid":2,"k":"\u0062"} ,{"mpid":3,"k":"c"}]"#;
+        let expected: Vec<(String, String)> = [(1, "a"), (2, "b"), (3, "c")]
+            .iter()
+            .map(|(m, k)| {
+                let k = Val::Str(Cow::Borrowed(k));
+                (format!("{:?}", Val::UInt(*m)), format!("{k:?}"))
+            })
+            .collect();
+        for wanted in [Wanted::new(["k".to_string()]), Wanted::all()] {
+            for split in 0..=text.len() {
+                let (a, b) = text.as_bytes().split_at(split);
+                let mut reader = JsonArrayReader::default();
+                let mut seen = Seen::default();
+                reader.push(a, &wanted, &mut seen);
+                reader.push(b, &wanted, &mut seen);
+                reader.finish(&mut seen);
+                if wanted.is_all() {
+                    assert_eq!(seen.0.len(), 3, "all, split {split}");
+                } else {
+                    assert_eq!(seen.0, expected, "split {split}");
+                }
+            }
         }
-        assert_eq!(pauses, [2, 4, 8, 16, 32, 64, 64, 64]);
-        reader.count_whole(true);
-        assert_eq!(reader.whole_misses, 0);
-        reader.count_whole(false);
-        assert_eq!(reader.whole_pause, 2);
-    }
-
-    #[test]
-    fn records_are_read_whole_and_escapes_make_the_reader_wait() {
-        let wanted = Wanted::new(["k".to_string()]);
-        let plain = r#"{"mpid":1,"k":"a"}"#;
-        let escaped = r#"{"mpid":2,"k":"\u0061"}"#;
-        let mut sink = Count::default();
-        let mut reader = JsonArrayReader::default();
-        let mut batch = Batch::new();
-        // A record the scanner takes: read whole, no miss counted.
-        assert_eq!(
-            reader.read_whole(plain.as_bytes(), &wanted, &mut batch, &mut sink),
-            Some(plain.len())
-        );
-        assert_eq!(reader.whole_misses, 0);
-        // An escape: left to the splitter, and the next two elements are not tried.
-        assert_eq!(
-            reader.read_whole(escaped.as_bytes(), &wanted, &mut batch, &mut sink),
-            None
-        );
-        assert_eq!((reader.whole_misses, reader.whole_pause), (1, 2));
-        for _ in 0..2 {
-            assert_eq!(
-                reader.read_whole(plain.as_bytes(), &wanted, &mut batch, &mut sink),
-                None
-            );
-        }
-        assert!(reader
-            .read_whole(plain.as_bytes(), &wanted, &mut batch, &mut sink)
-            .is_some());
-        batch.flush(&mut sink);
-        assert_eq!(sink.0, 2);
-        // Whole-profile reads never try.
-        let all = Wanted::all();
-        assert_eq!(
-            reader.read_whole(plain.as_bytes(), &all, &mut batch, &mut sink),
-            None
-        );
-        assert_eq!(reader.whole_misses, 0);
     }
 }
