@@ -148,6 +148,17 @@ pub fn as_number(val: &Val<'_>) -> Option<f64> {
     }
 }
 
+/// `latest`: any non-null value the output can carry. The readers keep a number beyond a
+/// double's range (and an array or object holding one) as its text; no output can hold it.
+pub fn fits_json(val: &Val<'_>) -> bool {
+    match val {
+        Val::Num(t) | Val::Array(t) | Val::Object(t) => {
+            serde_json::from_str::<serde_json::Value>(t).is_ok()
+        }
+        _ => true,
+    }
+}
+
 /// Rust's float grammar, finite results only ("inf" and "NaN" are not numbers here).
 pub fn parse_finite(text: &str) -> Option<f64> {
     match text.parse::<f64>() {

@@ -293,6 +293,7 @@ impl Engine {
                         None => false,
                     }
                 }
+                (Aggregation::Latest, _) if !coerce::fits_json(&slot.val) => false,
                 (Aggregation::Latest, Some(acc)) => {
                     let own = rec.times.get(plan.slot);
                     let at = match own.map(|t| parse_time(&t.val)) {
@@ -319,6 +320,7 @@ impl Engine {
             if !usable {
                 let expected = match plan.aggregation {
                     Aggregation::BooleanOr => "true/false or the string \"true\"/\"false\"",
+                    Aggregation::Latest => "a value whose numbers are within a double's range",
                     _ => "a number or a string holding a finite decimal number",
                 };
                 self.diagnostics.push_with(|| Diagnostic {

@@ -1295,3 +1295,146 @@ fn read_all_returns_the_times_latest_uses() {
         json!({"$address": HOME})
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Valid JSON that no double holds, values that break a sum, wrongly shaped records
+
+/// Profiles whose numbers are beyond a double's range (valid JSON, which serde_json alone
+/// refuses to type), in NDJSON and in a JSON array: `(line, record)` pairs.
+const HUGE_NUMBERS: [(u64, &str); 6] = [
+    (
+        1,
+        r#"{"mpid":1,"user_attributes":{"$address":"123 Main St","ltv":1,"country":"US"}}"#,
+    ),
+    (
+        2,
+        r#"{"mpid":2,"user_attributes":{"$address":"123 Main St","ltv":1e400,"country":[1,-1e999]}}"#,
+    ),
+    (
+        3,
+        r#"{"mpid":3,"user_attributes":{"$address":"123 Main St","ltv":2,"country":"DE"},"user_attribute_timestamps":{"country":1e400}}"#,
+    ),
+    (
+        4,
+        r#"{"mpid":1e400,"user_attributes":{"$address":"123 Main St","ltv":100}}"#,
+    ),
+    (
+        5,
+        r#"{"mpid":5,"user_attributes":{"$address":1e400,"ltv":-2e308}}"#,
+    ),
+    (6, r#"{"mpid":6,"$address":1e400,"ltv":"1e400","visits":7}"#),
+];
+
+#[test]
+fn a_number_beyond_a_double_leaves_out_the_value_not_the_record() {
+    let def = household(&[("ltv", Aggregation::Sum), ("country", Aggregation::Latest)]);
+    let lines: Vec<&str> = HUGE_NUMBERS.iter().map(|(_, r)| *r).collect();
+    let ndjson_input = lines.iter().map(|r| format!("{r}\n")).collect::<String>();
+    // The array puts each record on its own line too, so lines match the NDJSON ones.
+    let array_input = format!("[{}]", lines.join(",\n"));
+    for (input, format) in [(ndjson_input, Format::Ndjson), (array_input, Format::Json)] {
+        let p = run(&def, &input);
+        assert_eq!(p.format, format);
+        // Every record was read: only the one whose mpid is not an integer is skipped.
+        assert_eq!(p.stats.profiles, 5, "{format:?}: {:?}", p.diagnostics);
+        assert_eq!(p.stats.skipped, 1);
+        assert_eq!(members(&p, HOME), ["1", "2", "3"]);
+        // The key is the number's JSON text, as for any number.
+        assert_eq!(members(&p, "1e400"), ["5", "6"]);
+        // 1 + 2: the sum leaves 1e400 out. Profile 3's own time is unusable, so it falls
+        // back to no time at all, older than nothing: the later record wins the tie.
+        assert_eq!(attr(&p, HOME, "household:ltv"), Some(&json!(3)));
+        assert_eq!(attr(&p, HOME, "household:country"), Some(&json!("DE")));
+        assert_eq!(attr(&p, "1e400", "household:ltv"), None);
+        let found = |code: &str| -> Vec<(u64, String, String)> {
+            diagnostics_with(&p, code)
+                .iter()
+                .map(|d| {
+                    (
+                        d.line.unwrap_or_default(),
+                        d.mpid.clone().unwrap_or_default(),
+                        d.attribute.clone().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        };
+        let uncoercible = found("uncoercible_value");
+        for expected in [
+            (2, "2", "ltv"),
+            (2, "2", "country"),
+            (5, "5", "ltv"),
+            (6, "6", "ltv"),
+        ] {
+            let expected = (expected.0, expected.1.to_string(), expected.2.to_string());
+            assert!(
+                uncoercible.contains(&expected),
+                "{format:?}: {uncoercible:?}"
+            );
+        }
+        assert_eq!(uncoercible.len(), 4, "{uncoercible:?}");
+        assert_eq!(
+            found("invalid_timestamp"),
+            [(3, "3".to_string(), "country".to_string())]
+        );
+        assert_eq!(found("invalid_mpid").len(), 1);
+        assert_eq!(diagnostics_with(&p, "invalid_mpid")[0].line, Some(4));
+        assert!(!codes(&p).contains(&"invalid_json"), "{:?}", p.diagnostics);
+    }
+}
+
+#[test]
+fn a_sum_beyond_a_double_is_not_set_and_warned() {
+    let def = household(&[("ltv", Aggregation::Sum), ("visits", Aggregation::Average)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "ltv": 1e308, "visits": 1e308}),
+            json!({"mpid": 2, "$address": HOME, "ltv": 1e308, "visits": 1e308}),
+        ]),
+    );
+    // Each value is usable; the sum is not a double, so it is not set (nor is the mean,
+    // which is taken from that sum).
+    assert_eq!(attr(&p, HOME, "household:ltv"), None);
+    let warned = diagnostics_with(&p, "non_finite_result");
+    assert_eq!(warned.len(), 2, "{:?}", p.diagnostics);
+    assert!(warned
+        .iter()
+        .all(|d| d.level == Level::Warning && d.line.is_none()));
+    assert_eq!(
+        warned
+            .iter()
+            .map(|d| d.attribute.as_deref())
+            .collect::<Vec<_>>(),
+        [Some("ltv"), Some("visits")]
+    );
+    assert!(
+        warned[0].message.contains("household:ltv"),
+        "{}",
+        warned[0].message
+    );
+    assert!(!codes(&p).contains(&"uncoercible_value"));
+}
+
+#[test]
+fn user_attributes_that_are_not_an_object_skip_the_record() {
+    let def = household(&[("country", Aggregation::Latest)]);
+    let input = [
+        r#"{"mpid":1,"user_attributes":{"$address":"123 Main St","country":"US"}}"#,
+        r#"{"mpid":2,"user_attributes":["123 Main St"]}"#,
+        r#"{"mpid":3,"user_attributes":{"$address":"123 Main St"},"user_attribute_timestamps":7}"#,
+        r#"{"mpid":4,"user_attributes":null}"#,
+        r#"{"mpid":5,"user_attributes":{"$address":"123 Main St","country":"DE"}}"#,
+    ]
+    .map(|r| format!("{r}\n"))
+    .concat();
+    let p = run(&def, &input);
+    let skipped: Vec<_> = diagnostics_with(&p, "invalid_record")
+        .iter()
+        .map(|d| (d.level, d.line))
+        .collect();
+    assert_eq!(skipped, [(Level::Error, Some(2)), (Level::Error, Some(3))]);
+    assert_eq!(p.stats.skipped, 2);
+    // null is the same as absent: profile 4 is read, with no key.
+    assert_eq!((p.stats.profiles, p.stats.no_key), (3, 1));
+    assert_eq!(members(&p, HOME), ["1", "5"]);
+}

@@ -477,9 +477,39 @@ fn raw_slot<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Slot<'de>, A::Error> 
     Ok(Slot::from_json(raw.get()))
 }
 
-/// Any other value, typed by serde directly: cheaper than keeping its text.
+/// Any other value, typed as serde's `deserialize_any` types it (see [`typed_slot`]).
 fn value_slot<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Slot<'de>, A::Error> {
-    map.next_value_seed(SlotSeed)
+    let raw: &'de RawValue = map.next_value()?;
+    typed_slot(raw.get()).map_err(de::Error::custom)
+}
+
+/// Types one JSON value from its text, as serde's `deserialize_any` types it. serde
+/// refuses a number beyond a double's range (`1e400`), which is still JSON: such a number,
+/// or an array or object holding one, keeps its text instead, so the record stands and
+/// only where the value is used is it reported as unusable. Other errors stand.
+pub(super) fn typed_slot(text: &str) -> Result<Slot<'_>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let error = match SlotSeed
+        .deserialize(&mut de)
+        .and_then(|slot| de.end().map(|()| slot))
+    {
+        Ok(slot) => return Ok(slot),
+        Err(error) => error,
+    };
+    // A lone number can fail for its range only; a nested one is told by serde's message.
+    let keeps_text = match text.as_bytes().first() {
+        Some(b'-' | b'0'..=b'9') => true,
+        Some(b'[' | b'{') => error.to_string().starts_with("number out of range"),
+        _ => false,
+    };
+    if keeps_text {
+        Ok(Slot {
+            raw: None,
+            ..Slot::from_json(text)
+        })
+    } else {
+        Err(error)
+    }
 }
 
 /// The slot of wanted index `i`: only the grouping key (index 0) keeps its text.

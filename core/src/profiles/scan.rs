@@ -8,9 +8,7 @@
 
 use std::borrow::Cow;
 
-use serde::de::DeserializeSeed;
-
-use super::record::{KeySeed, Kind, Place, Scratch, SlotSeed, Wanted};
+use super::record::{typed_slot, KeySeed, Kind, Place, Scratch, Wanted};
 use crate::coerce::{Slot, Val};
 
 /// Below serde_json's recursion limit (128), so nothing it would refuse gets through.
@@ -430,12 +428,9 @@ fn variant_name(key: &[u8]) -> Option<String> {
 }
 
 /// A value the scanner does not type itself (arrays, objects, long or exponent numbers),
-/// typed by serde from its text, exactly as the serde path would.
+/// typed from its text exactly as the serde path types it.
 fn by_serde(text: &[u8]) -> Option<Slot<'_>> {
-    let mut de = serde_json::Deserializer::from_slice(text);
-    let slot = SlotSeed.deserialize(&mut de).ok()?;
-    de.end().ok()?;
-    Some(slot)
+    typed_slot(std::str::from_utf8(text).ok()?).ok()
 }
 
 struct Number<'a> {
