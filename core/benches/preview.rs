@@ -5,7 +5,8 @@
 //! `serde::de::IgnoredAny` (the least any JSON reader must do) and `preview` runs the
 //! whole preview, up to the finished [`Preview`] in the caller's hands (freeing it later is
 //! the caller's business, so it is dropped outside the timing). The target: preview MB/s
-//! at least 70% of the floor's.
+//! at least 70% of the floor's. The summary also times two cut-down previews, reading
+//! alone and grouping with no attribute, to show where the time beyond the floor goes.
 //!
 //! `GROUP_IDENTITY_BENCH_PROFILES=100000,1000000` (the default) picks the sizes.
 
@@ -55,28 +56,36 @@ fn preview(definition: &GroupDefinition, bytes: &[u8]) -> Preview {
     preview_groups(definition, bytes, &PreviewOptions::default())
 }
 
-/// Best of a few runs of each, in MB/s (10^6 bytes a second), the two taken in turn so
-/// that both see the same machine (shared machines change speed from one minute to the
-/// next); results are dropped untimed.
-fn best_of_both<A, B>(
-    bytes: usize,
-    runs: usize,
-    mut a: impl FnMut() -> A,
-    mut b: impl FnMut() -> B,
-) -> (f64, f64) {
-    let (mut best_a, mut best_b) = (Duration::MAX, Duration::MAX);
-    for _ in 0..runs {
-        let start = Instant::now();
-        let result = a();
-        best_a = best_a.min(start.elapsed());
-        drop(black_box(result));
-        let start = Instant::now();
-        let result = b();
-        best_b = best_b.min(start.elapsed());
-        drop(black_box(result));
+/// A timed run; what it returns is dropped untimed.
+type Run<'a> = Box<dyn FnMut() -> Box<dyn std::any::Any> + 'a>;
+
+/// Best of a few runs of each, in MB/s (10^6 bytes a second), all taken in turn so that
+/// each sees the same machine (shared machines change speed from one minute to the next).
+fn best_in_turn(bytes: usize, rounds: usize, runs: &mut [Run<'_>]) -> Vec<f64> {
+    let mut best = vec![Duration::MAX; runs.len()];
+    for _ in 0..rounds {
+        for (run, best) in runs.iter_mut().zip(&mut best) {
+            let start = Instant::now();
+            let result = run();
+            *best = (*best).min(start.elapsed());
+            drop(black_box(result));
+        }
     }
-    let mb_per_s = |best: Duration| bytes as f64 / best.as_secs_f64().max(1e-9) / 1e6;
-    (mb_per_s(best_a), mb_per_s(best_b))
+    best.into_iter()
+        .map(|best| bytes as f64 / best.as_secs_f64().max(1e-9) / 1e6)
+        .collect()
+}
+
+/// The generated definition cut down, to see where a preview's time goes: no attribute
+/// (grouping alone), or also a source attribute no profile has (reading alone: every
+/// record still read and checked, no key kept).
+fn cut_down(definition: &GroupDefinition, keep_source: bool) -> GroupDefinition {
+    let mut cut = definition.clone();
+    cut.attributes.clear();
+    if !keep_source {
+        cut.source_user_attribute = "$absent_from_every_profile".into();
+    }
+    cut
 }
 
 fn bench(c: &mut Criterion) {
@@ -100,20 +109,33 @@ fn bench(c: &mut Criterion) {
         });
         group.finish();
 
-        // Criterion keeps its estimates to itself; time a few runs here for the ratio.
-        let (floor, whole) = best_of_both(
-            bytes.len(),
-            5,
-            || parse_floor(black_box(&bytes)),
-            || preview(&definition, black_box(&bytes)),
-        );
+        // Criterion keeps its estimates to itself; time a few runs here for the ratio, and
+        // the cut-down previews that tell where the time beyond the floor goes.
+        let (reading, grouping) = (cut_down(&definition, false), cut_down(&definition, true));
+        let bytes = &bytes;
+        let mut runs: [Run<'_>; 4] = [
+            Box::new(|| Box::new(parse_floor(black_box(bytes)))),
+            Box::new(|| Box::new(preview(&definition, black_box(bytes)))),
+            Box::new(|| Box::new(preview(&grouping, black_box(bytes)))),
+            Box::new(|| Box::new(preview(&reading, black_box(bytes)))),
+        ];
+        let speeds = best_in_turn(bytes.len(), 5, &mut runs);
+        let [floor, whole, grouped, read] = speeds[..] else {
+            continue;
+        };
         let seconds = bytes.len() as f64 / (whole * 1e6);
+        let share = |mb_per_s: f64| 100.0 * mb_per_s / floor;
         summary.push(format!(
             "{profiles:>9} profiles {:>7.1} MB: parse floor {floor:>7.1} MB/s, preview \
-             {whole:>7.1} MB/s ({:.0} profiles/s), preview/floor {:>5.1}% (target >= 70%)",
+             {whole:>7.1} MB/s ({:.0} profiles/s), preview/floor {:>5.1}% (target >= 70%)\n\
+             {:>28}where it goes: reading alone {read:>7.1} MB/s ({:.0}%), grouping with no \
+             attribute {grouped:>7.1} MB/s ({:.0}%)",
             bytes.len() as f64 / 1e6,
             profiles as f64 / seconds,
-            100.0 * whole / floor,
+            share(whole),
+            "",
+            share(read),
+            share(grouped),
         ));
     }
     println!("\nsummary (best of 5 runs each, taken in turn)");
