@@ -152,11 +152,16 @@ pub fn as_number(val: &Val<'_>) -> Option<f64> {
 /// double's range (and an array or object holding one) as its text; no output can hold it.
 pub fn fits_json(val: &Val<'_>) -> bool {
     match val {
-        Val::Num(t) | Val::Array(t) | Val::Object(t) => {
-            serde_json::from_str::<serde_json::Value>(t).is_ok()
-        }
+        Val::Num(t) | Val::Array(t) | Val::Object(t) => parses_as_json(t),
         _ => true,
     }
+}
+
+/// Rare (a key's own text, or a value serde would not type): out of the common path.
+#[cold]
+#[inline(never)]
+fn parses_as_json(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok()
 }
 
 /// Rust's float grammar, finite results only ("inf" and "NaN" are not numbers here).

@@ -429,6 +429,8 @@ fn variant_name(key: &[u8]) -> Option<String> {
 
 /// A value the scanner does not type itself (arrays, objects, long or exponent numbers),
 /// typed from its text exactly as the serde path types it.
+#[cold]
+#[inline(never)]
 fn by_serde(text: &[u8]) -> Option<Slot<'_>> {
     typed_slot(std::str::from_utf8(text).ok()?).ok()
 }
