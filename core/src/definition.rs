@@ -39,7 +39,8 @@
 //!   cut them after 40 code points with `…`; the length given is always the full one.
 //! - `invalid_json` messages give the 1-based line and 1-based column, counted in
 //!   characters (code points), where the JSON reader stopped; an empty or blank text says
-//!   so. A body nested deeper than 128 levels is `invalid_json` (the reader's limit).
+//!   so; an error at a line break stands at the end of the line it ends. A body nested
+//!   deeper than 127 levels is `invalid_json` (the reader's limit).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -353,27 +354,19 @@ fn syntax_message(text: &str, error: &serde_json::Error) -> String {
     if text.trim().is_empty() {
         return "the body is empty; expected a JSON object".into();
     }
-    let (line, byte_column) = (error.line(), error.column());
-    let full = error.to_string();
-    let suffix = format!(" at line {line} column {byte_column}");
-    let what = full.strip_suffix(&suffix).unwrap_or(&full);
-    // serde_json's word for a misspelt `true`, `false` or `null`.
-    let what = if what == "expected ident" {
-        "expected true, false or null"
-    } else {
-        what
-    };
+    let what = crate::json_error::what(error);
+    let (line, byte_column) = crate::json_error::position(text.as_bytes(), error);
     if line == 0 {
         return format!("the body is not valid JSON: {what}");
     }
-    // serde_json counts columns in bytes; people and editors count characters.
+    // serde_json counts columns in bytes; people and editors count characters. The
+    // column just past a line's text is its line break.
     let column = text
         .split('\n')
         .nth(line - 1)
         .map(|l| {
-            l.char_indices()
-                .take_while(|(i, _)| *i < byte_column)
-                .count()
+            let within = l.char_indices().take_while(|(i, _)| *i < byte_column);
+            within.count() + byte_column.saturating_sub(l.len())
         })
         .unwrap_or(byte_column);
     format!("the body is not valid JSON at line {line}, column {column}: {what}")
@@ -438,10 +431,15 @@ fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
             best = Some((distance, candidate));
         }
     }
+    // A prefix of a known name (`desc`, `source`) is meant as that name, whatever the
+    // distance; the first in the known order when several share it.
+    if chars(&wanted) >= 3 {
+        if let Some(candidate) = known.iter().find(|c| loose(c).starts_with(&wanted)) {
+            return Some(candidate);
+        }
+    }
     let (distance, candidate) = best?;
-    let allowed = (chars(candidate) / 3).max(1);
-    let prefix = wanted.len() >= 3 && loose(candidate).starts_with(&wanted);
-    (distance <= allowed || prefix).then_some(candidate)
+    (distance <= (chars(candidate) / 3).max(1)).then_some(candidate)
 }
 
 /// "leading", "trailing" or "leading and trailing" white space, if any.

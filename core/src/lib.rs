@@ -13,6 +13,7 @@ pub mod definition;
 pub mod engine;
 pub mod generator;
 mod int_set;
+mod json_error;
 mod keys;
 pub mod preview;
 pub mod profiles;

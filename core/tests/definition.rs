@@ -661,6 +661,41 @@ fn unknown_field_names_closest_known_field() {
 }
 
 #[test]
+fn unknown_field_that_begins_a_known_one_names_it() {
+    let v = create(json!({
+        "id": "household",
+        "source_user_attribute": "$address",
+        "attributes": [],
+        "desc": "short for description",
+        "source": "x",
+        "attr": [],
+        "last_mod": 1,
+        "de": 1
+    }));
+    // (`json!` keeps keys sorted, so that is the order of the warnings.)
+    let suggested: Vec<(&str, Option<&str>)> = v
+        .warnings
+        .iter()
+        .filter(|w| w.code == "unknown_field")
+        .map(|w| {
+            let named = w.message.split("did you mean ").nth(1);
+            (w.path.as_str(), named)
+        })
+        .collect();
+    assert_eq!(
+        suggested,
+        [
+            ("/attr", Some(r#""attributes"?"#)),
+            // Two letters are too few to go on.
+            ("/de", None),
+            ("/desc", Some(r#""description"?"#)),
+            ("/last_mod", Some(r#""last_modified_on"?"#)),
+            ("/source", Some(r#""source_user_attribute"?"#)),
+        ]
+    );
+}
+
+#[test]
 fn unknown_field_inside_attribute() {
     let v = create(body_with(json!({ "attributes": [
         { "id": "a", "type": "latest" },
@@ -864,6 +899,44 @@ fn misspelt_literal_is_explained() {
     assert_eq!(
         issue.message,
         "the body is not valid JSON at line 2, column 10: expected true, false or null"
+    );
+}
+
+#[test]
+fn syntax_error_at_a_line_break_names_the_end_of_its_line() {
+    for (text, place) in [
+        // A raw line break inside a string: the break is the fault.
+        ("{\"id\": \"ho\nusehold\"}", "line 1, column 11"),
+        // A literal cut short by the line's end, after a two-byte character.
+        ("{\n  \"é\": tru\n}", "line 2, column 11"),
+        // The text ends after a line break: the start of the empty last line.
+        ("{\"id\": \n", "line 2, column 1"),
+    ] {
+        let issue = only_error(&validate_definition_text(text, &Mode::Create)).clone();
+        assert_eq!(issue.code, "invalid_json");
+        assert!(issue.message.contains(place), "{text:?}: {}", issue.message);
+        assert!(!issue.message.contains("column 0"), "{}", issue.message);
+    }
+}
+
+#[test]
+fn nesting_limit_is_named() {
+    let nested = |levels: usize| {
+        format!(
+            r#"{{"id":"household","source_user_attribute":"s","attributes":[],"x":{}{}}}"#,
+            "[".repeat(levels - 1),
+            "]".repeat(levels - 1)
+        )
+    };
+    // The body itself is the first level.
+    let v = validate_definition_text(&nested(127), &Mode::Create);
+    assert!(v.errors.is_empty(), "{:?}", v.errors);
+    let issue = only_error(&validate_definition_text(&nested(128), &Mode::Create)).clone();
+    assert_eq!(issue.code, "invalid_json");
+    assert!(
+        issue.message.ends_with("nested deeper than 127 levels"),
+        "{}",
+        issue.message
     );
 }
 

@@ -1438,3 +1438,20 @@ fn user_attributes_that_are_not_an_object_skip_the_record() {
     assert_eq!((p.stats.profiles, p.stats.no_key), (3, 1));
     assert_eq!(members(&p, HOME), ["1", "5"]);
 }
+
+#[test]
+fn a_broken_array_at_a_line_break_is_placed_at_the_end_of_that_line() {
+    let def = household(&[]);
+    let input = "[{\"mpid\":1,\"$address\":\"123 Main St\"},\n{\"mpid\":2,\n\"$address\":tru\n}]";
+    let p = run(&def, input);
+    let broken = diagnostics_with(&p, "invalid_json");
+    assert_eq!(broken.len(), 1, "{:?}", p.diagnostics);
+    // `"$address":tru` is 14 bytes: the break that cuts `true` short is column 15.
+    assert_eq!((broken[0].line, broken[0].column), (Some(3), Some(15)));
+    assert!(
+        broken[0].message.contains("expected true, false or null"),
+        "{}",
+        broken[0].message
+    );
+    assert_eq!(p.stats.profiles, 1);
+}

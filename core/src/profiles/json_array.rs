@@ -7,9 +7,10 @@
 //! stops the read with one error naming line and column; the elements before it are used,
 //! as a streamed read would.
 
-use super::reader::{error_text, Batch, RecordSink};
+use super::reader::{Batch, RecordSink};
 use super::record::Wanted;
 use super::scan::plain_run;
+use crate::json_error;
 use crate::preview::{Diagnostic, Level};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -265,8 +266,10 @@ impl JsonArrayReader {
         sink: &mut S,
     ) -> bool {
         let line = self.element_line;
-        let read = if self.partial.is_empty() {
-            batch.read_json(tail, line, wanted, sink, !self.element_tried)
+        // An error, with its place in the element's text.
+        let failed = if self.partial.is_empty() {
+            let read = batch.read_json(tail, line, wanted, sink, !self.element_tried);
+            read.err().map(|e| (json_error::position(tail, &e), e))
         } else {
             // Bytes of earlier chunks: read now, after the records before it.
             batch.flush(sink);
@@ -275,21 +278,22 @@ impl JsonArrayReader {
             let mut own = Batch::new();
             let read = own.read_json(&whole, line, wanted, sink, true);
             own.flush(sink);
+            let failed = read.err().map(|e| (json_error::position(&whole, &e), e));
             whole.clear();
             self.partial = whole;
-            read
+            failed
         };
-        let Err(e) = read else {
+        let Some(((l, c), e)) = failed else {
             return true;
         };
-        let (l, c) = (e.line() as u64, e.column() as u64);
+        let (l, c) = (l as u64, c as u64);
         let at_line = line + l.saturating_sub(1);
         let at_column = if l <= 1 {
             self.element_column + c.saturating_sub(1)
         } else {
             c
         };
-        self.break_at(batch, sink, at_line, at_column, &error_text(&e));
+        self.break_at(batch, sink, at_line, at_column, &json_error::what(&e));
         false
     }
 

@@ -6,9 +6,10 @@
 
 use memchr::memchr;
 
-use super::reader::{error_text, Batch, RecordSink};
+use super::reader::{Batch, RecordSink};
 use super::record::Wanted;
 use super::scan::Breaks;
+use crate::json_error;
 use crate::preview::{Diagnostic, Level};
 
 #[derive(Default)]
@@ -108,7 +109,7 @@ fn read_line<'a, S: RecordSink>(
                 "invalid_json",
                 format!(
                     "line {number} is not valid JSON ({} at column {}); it was skipped",
-                    error_text(&e),
+                    json_error::what(&e),
                     e.column()
                 ),
                 number,

@@ -177,7 +177,7 @@ fn json_record<'a>(
         Err(e) if e.is_data() => Ok(Outcome::Rejected(diagnostic(
             Level::Error,
             "invalid_record",
-            format!("{}; the record was skipped", error_text(&e)),
+            format!("{}; the record was skipped", crate::json_error::what(&e)),
             line,
         ))),
         Err(e) => Err(e),
@@ -325,14 +325,5 @@ impl<'a> Batch<'a> {
             sink.records(recs, self.lines.get(..self.len).unwrap_or_default());
             self.len = 0;
         }
-    }
-}
-
-/// serde_json's message without its " at line L column C" suffix (we give our own).
-pub(super) fn error_text(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
     }
 }
