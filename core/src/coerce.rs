@@ -211,9 +211,15 @@ pub fn number_value(x: f64) -> Option<serde_json::Value> {
     if !x.is_finite() {
         return None;
     }
-    // 2^53: beyond it not every integer is exact, and i64 conversion stays in range.
-    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 {
-        return Some(serde_json::Value::from(x as i64));
+    // An integral double converts exactly while it is within i64 or u64 (2^63, 2^64);
+    // past that it prints without a fraction anyway (`1e20`).
+    if x.fract() == 0.0 {
+        if x.abs() < 9_223_372_036_854_775_808.0 {
+            return Some(serde_json::Value::from(x as i64));
+        }
+        if (0.0..18_446_744_073_709_551_616.0).contains(&x) {
+            return Some(serde_json::Value::from(x as u64));
+        }
     }
     serde_json::Number::from_f64(x).map(serde_json::Value::Number)
 }

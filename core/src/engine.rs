@@ -170,6 +170,10 @@ impl Engine {
             return;
         };
         self.profiles += 1;
+        if rec.times_not_an_object {
+            let mpid = &mpid;
+            (self.diagnostics).push_with(|| crate::profiles::times_not_an_object(mpid, line));
+        }
         let source = rec.value(0);
         if source.is_some_and(|s| !s.is_null()) {
             self.source_present += 1;
@@ -284,9 +288,8 @@ impl Engine {
                 (Aggregation::Sum | Aggregation::Average, acc) => {
                     match coerce::as_number(&slot.val) {
                         Some(x) => {
-                            if let Some(Acc::Num { sum, count }) = acc {
-                                *sum += x;
-                                *count += 1;
+                            if let Some(acc) = acc {
+                                acc.add(x);
                             }
                             true
                         }
@@ -330,9 +333,9 @@ impl Engine {
                         Level::Warning,
                         "uncoercible_value",
                         format!(
-                            "{} ({:?}) expects {expected}; found {}; the value was left out",
+                            "{} ({}) expects {expected}; found {}; the value was left out",
                             plan.id,
-                            plan.aggregation,
+                            plan.aggregation.as_str(),
                             truncate(&slot.to_json_text(), 60)
                         ),
                         line,
@@ -488,12 +491,9 @@ fn inherited(
         // Always set, as the reference says: false when no member has a usable value.
         Acc::Or(any) => Some(serde_json::Value::Bool(*any)),
         Acc::Num { count: 0, .. } => None,
-        Acc::Num { sum, count } => {
-            let x = match plan.aggregation {
-                Aggregation::Average => *sum / f64::from(*count),
-                _ => *sum,
-            };
-            let value = coerce::number_value(x);
+        Acc::Num { .. } => {
+            let total = acc.total(plan.aggregation == Aggregation::Average);
+            let value = total.and_then(coerce::number_value);
             if value.is_none() {
                 late.push(Diagnostic {
                     level: Level::Warning,

@@ -1383,60 +1383,125 @@ fn a_number_beyond_a_double_leaves_out_the_value_not_the_record() {
 }
 
 #[test]
-fn a_sum_beyond_a_double_is_not_set_and_warned() {
+fn a_result_beyond_a_double_is_not_set_and_warned_but_a_passing_overflow_is_not_lost() {
     let def = household(&[("ltv", Aggregation::Sum), ("visits", Aggregation::Average)]);
     let p = run(
         &def,
         &ndjson(&[
             json!({"mpid": 1, "$address": HOME, "ltv": 1e308, "visits": 1e308}),
             json!({"mpid": 2, "$address": HOME, "ltv": 1e308, "visits": 1e308}),
+            // The running sum passes the double range; the total comes back into it.
+            json!({"mpid": 3, "$address": "9 Elm Road", "ltv": 1e308}),
+            json!({"mpid": 4, "$address": "9 Elm Road", "ltv": 1e308}),
+            json!({"mpid": 5, "$address": "9 Elm Road", "ltv": -1.5e308}),
         ]),
     );
-    // Each value is usable; the sum is not a double, so it is not set (nor is the mean,
-    // which is taken from that sum).
+    // 2e308 is no double: not set, and said once, for the group's attribute.
     assert_eq!(attr(&p, HOME, "household:ltv"), None);
     let warned = diagnostics_with(&p, "non_finite_result");
-    assert_eq!(warned.len(), 2, "{:?}", p.diagnostics);
-    assert!(warned
-        .iter()
-        .all(|d| d.level == Level::Warning && d.line.is_none()));
-    assert_eq!(
-        warned
-            .iter()
-            .map(|d| d.attribute.as_deref())
-            .collect::<Vec<_>>(),
-        [Some("ltv"), Some("visits")]
-    );
+    assert_eq!(warned.len(), 1, "{:?}", p.diagnostics);
+    assert_eq!(warned[0].level, Level::Warning);
+    assert_eq!(warned[0].line, None);
+    assert_eq!(warned[0].attribute.as_deref(), Some("ltv"));
     assert!(
         warned[0].message.contains("household:ltv"),
         "{}",
         warned[0].message
     );
+    // The mean of two 1e308s is 1e308, though their sum is not a double.
+    assert_eq!(attr(&p, HOME, "household:visits"), Some(&json!(1e308)));
+    assert_eq!(attr(&p, "9 Elm Road", "household:ltv"), Some(&json!(5e307)));
     assert!(!codes(&p).contains(&"uncoercible_value"));
 }
 
 #[test]
-fn user_attributes_that_are_not_an_object_skip_the_record() {
-    let def = household(&[("country", Aggregation::Latest)]);
+fn large_integral_results_print_without_a_fraction() {
+    let def = household(&[("ltv", Aggregation::Sum)]);
+    let p = run(
+        &def,
+        &ndjson(&[
+            json!({"mpid": 1, "$address": HOME, "ltv": 4503599627370496_i64}),
+            json!({"mpid": 2, "$address": HOME, "ltv": 4503599627370496_i64}),
+        ]),
+    );
+    let sum = attr(&p, HOME, "household:ltv").map(|v| v.to_string());
+    assert_eq!(sum.as_deref(), Some("9007199254740992"));
+}
+
+#[test]
+fn wrongly_shaped_user_attributes_skip_the_record_and_wrongly_shaped_times_only_the_times() {
+    // decision: `user_attributes` that is neither an object nor null leaves the profile
+    // unreadable (`invalid_record`); a `user_attribute_timestamps` of the wrong shape only
+    // costs the per-attribute times (`invalid_timestamp`), whatever the definition.
     let input = [
         r#"{"mpid":1,"user_attributes":{"$address":"123 Main St","country":"US"}}"#,
         r#"{"mpid":2,"user_attributes":["123 Main St"]}"#,
-        r#"{"mpid":3,"user_attributes":{"$address":"123 Main St"},"user_attribute_timestamps":7}"#,
+        r#"{"mpid":3,"user_attributes":{"$address":"123 Main St","country":"DE"},"user_attribute_timestamps":7,"updated_at":5}"#,
         r#"{"mpid":4,"user_attributes":null}"#,
-        r#"{"mpid":5,"user_attributes":{"$address":"123 Main St","country":"DE"}}"#,
+        r#"{"mpid":5,"user_attributes":{"$address":"123 Main St","country":"FR"},"user_attribute_timestamps":"x"}"#,
+    ]
+    .map(|r| format!("{r}\n"))
+    .concat();
+    for def in [
+        household(&[("country", Aggregation::Latest)]),
+        household(&[]),
+    ] {
+        let wants_times = !def.attributes.is_empty();
+        let p = run(&def, &input);
+        let skipped: Vec<_> = diagnostics_with(&p, "invalid_record")
+            .iter()
+            .map(|d| (d.level, d.line))
+            .collect();
+        assert_eq!(skipped, [(Level::Error, Some(2))]);
+        assert_eq!(p.stats.skipped, 1);
+        // null is the same as absent: profile 4 is read, with no key.
+        assert_eq!((p.stats.profiles, p.stats.no_key), (4, 1));
+        assert_eq!(members(&p, HOME), ["1", "3", "5"]);
+        let times: Vec<_> = diagnostics_with(&p, "invalid_timestamp")
+            .iter()
+            .map(|d| (d.line, d.mpid.clone(), d.attribute.clone()))
+            .collect();
+        if wants_times {
+            let expected = |line: u64, mpid: &str| {
+                let attribute = Some("user_attribute_timestamps".to_string());
+                (Some(line), Some(mpid.to_string()), attribute)
+            };
+            assert_eq!(times, [expected(3, "3"), expected(5, "5")]);
+            // Profile 3 still has its updated_at, the only time there is.
+            assert_eq!(attr(&p, HOME, "household:country"), Some(&json!("DE")));
+        } else {
+            assert!(times.is_empty(), "{times:?}");
+        }
+    }
+}
+
+#[test]
+fn a_repeated_user_attributes_or_timestamps_key_uses_its_last_value() {
+    let def = household(&[("ltv", Aggregation::Sum), ("country", Aggregation::Latest)]);
+    let input = [
+        // The second user_attributes has no ltv: 1000 is not the record's.
+        r#"{"mpid":1,"user_attributes":{"$address":"123 Main St","ltv":1000},"user_attributes":{"$address":"123 Main St","country":"X"}}"#,
+        r#"{"mpid":2,"user_attributes":{"$address":"123 Main St","ltv":1,"country":"Y"},"updated_at":50}"#,
+        // The last user_attributes is null: the record is flat, and has no key there.
+        r#"{"mpid":3,"user_attributes":{"$address":"9 Elm Road"},"user_attributes":null}"#,
+        r#"{"mpid":4,"$address":"9 Elm Road"}"#,
+        // The last timestamps object has no time for country: Z has none.
+        r#"{"mpid":5,"user_attributes":{"$address":"7 Oak Lane","country":"Z"},"user_attribute_timestamps":{"country":100},"user_attribute_timestamps":{}}"#,
+        r#"{"mpid":6,"user_attributes":{"$address":"7 Oak Lane","country":"W"},"updated_at":50}"#,
     ]
     .map(|r| format!("{r}\n"))
     .concat();
     let p = run(&def, &input);
-    let skipped: Vec<_> = diagnostics_with(&p, "invalid_record")
-        .iter()
-        .map(|d| (d.level, d.line))
-        .collect();
-    assert_eq!(skipped, [(Level::Error, Some(2)), (Level::Error, Some(3))]);
-    assert_eq!(p.stats.skipped, 2);
-    // null is the same as absent: profile 4 is read, with no key.
-    assert_eq!((p.stats.profiles, p.stats.no_key), (3, 1));
-    assert_eq!(members(&p, HOME), ["1", "5"]);
+    assert_eq!(members(&p, HOME), ["1", "2"]);
+    assert_eq!(attr(&p, HOME, "household:ltv"), Some(&json!(1)));
+    // X has no time, Y has one: Y is newer.
+    assert_eq!(attr(&p, HOME, "household:country"), Some(&json!("Y")));
+    assert_eq!(p.stats.no_key, 1);
+    assert_eq!(
+        attr(&p, "7 Oak Lane", "household:country"),
+        Some(&json!("W"))
+    );
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
 }
 
 #[test]
@@ -1454,4 +1519,22 @@ fn a_broken_array_at_a_line_break_is_placed_at_the_end_of_that_line() {
         broken[0].message
     );
     assert_eq!(p.stats.profiles, 1);
+}
+
+#[test]
+fn csv_lines_are_counted_at_every_kind_of_line_end() {
+    let def = household(&[("visits", Aggregation::Sum)]);
+    // Old Mac exports end lines with a lone CR; the lines must still count.
+    let cr_only = "mpid,$address,visits\r1,123 Main St,x\r2,123 Main St,y\r";
+    // A quoted cell holding a lone CR and a CRLF, then a CRLF-ended row.
+    let mixed = "mpid,$address,visits\r\n1,\"12\r3\r\nMain\",x\r\n2,123 Main St,y\r\n";
+    for (input, lines) in [(cr_only, [2, 3]), (mixed, [2, 5])] {
+        let p = run(&def, input);
+        let found: Vec<_> = diagnostics_with(&p, "uncoercible_value")
+            .iter()
+            .map(|d| d.line)
+            .collect();
+        assert_eq!(found, lines.map(Some), "{input:?}");
+        assert_eq!(p.stats.profiles, 2);
+    }
 }

@@ -17,10 +17,13 @@ const LONG: u8 = u8::MAX;
 #[derive(Clone, Debug)]
 pub(super) enum Acc {
     Or(bool),
-    /// Sum and count of the usable values (sum and average).
+    /// Sum and count of the usable values (sum and average), and the sum again with each
+    /// value scaled by 2^-64: it cannot overflow, so a total or mean that a double holds
+    /// is still found when a running sum passed the double range on the way.
     Num {
         count: u32,
         sum: f64,
+        scaled: f64,
     },
     /// The newest value's JSON text and its time, split into whole seconds and the
     /// nanoseconds past them (ordered as the time is, without an `i128`'s 16 bytes and
@@ -72,11 +75,47 @@ impl Stamp {
     }
 }
 
+/// 2^-64 and 2^64: scaling by a power of two is exact (bar values under 2^-958, which
+/// matter only when the plain sum overflowed).
+const DOWN: f64 = 1.0 / 18_446_744_073_709_551_616.0;
+const UP: f64 = 18_446_744_073_709_551_616.0;
+
 impl Acc {
+    /// For sum and average: takes a usable value.
+    pub fn add(&mut self, x: f64) {
+        if let Acc::Num { count, sum, scaled } = self {
+            *sum += x;
+            *scaled += x * DOWN;
+            *count += 1;
+        }
+    }
+
+    /// For sum and average: the total, or the mean; `None` without a value, and also
+    /// when the result itself is beyond a double.
+    pub fn total(&self, mean: bool) -> Option<f64> {
+        let Acc::Num { count, sum, scaled } = *self else {
+            return None;
+        };
+        if count == 0 {
+            return None;
+        }
+        let divisor = if mean { f64::from(count) } else { 1.0 };
+        let result = if sum.is_finite() {
+            sum / divisor
+        } else {
+            scaled / divisor * UP
+        };
+        result.is_finite().then_some(result)
+    }
+
     pub fn new(aggregation: Aggregation) -> Acc {
         match aggregation {
             Aggregation::BooleanOr => Acc::Or(false),
-            Aggregation::Sum | Aggregation::Average => Acc::Num { count: 0, sum: 0.0 },
+            Aggregation::Sum | Aggregation::Average => Acc::Num {
+                count: 0,
+                sum: 0.0,
+                scaled: 0.0,
+            },
             Aggregation::Latest => Acc::Latest {
                 len: 0,
                 text: [0; INLINE],
@@ -91,7 +130,7 @@ impl Acc {
     pub fn warm(&self) -> u64 {
         match *self {
             Acc::Or(any) => u64::from(any),
-            Acc::Num { count, sum } => sum.to_bits() ^ u64::from(count),
+            Acc::Num { count, sum, .. } => sum.to_bits() ^ u64::from(count),
             Acc::Latest { len, secs, .. } => u64::from(len) ^ secs as u64,
         }
     }

@@ -37,6 +37,48 @@ pub(super) struct CsvReader {
     rows: Vec<Row>,
     header: Option<Vec<(Role, String)>>,
     all: bool,
+    /// Line breaks read so far, counted here: csv-core counts `\n` only, so a file with
+    /// lone `\r` line ends (old Mac exports) would put every row on line 1.
+    breaks: LineBreaks,
+}
+
+/// Counts `\n`, `\r\n` and a lone `\r` once each, over input in chunks split anywhere.
+#[derive(Default)]
+struct LineBreaks {
+    count: u64,
+    /// The last byte read was `\r`: a break, counted once the next byte shows it is not
+    /// the first half of `\r\n`.
+    pending_cr: bool,
+}
+
+impl LineBreaks {
+    fn read(&mut self, bytes: &[u8]) {
+        let Some(&first) = bytes.first() else {
+            return;
+        };
+        if std::mem::take(&mut self.pending_cr) && first != b'\n' {
+            self.count += 1;
+        }
+        for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes.get(at) == Some(&b'\n') {
+                self.count += 1;
+                continue;
+            }
+            match bytes.get(at + 1) {
+                // `\r\n`: its `\n` counts.
+                Some(b'\n') => {}
+                Some(_) => self.count += 1,
+                None => self.pending_cr = true,
+            }
+        }
+    }
+
+    /// The breaks in `bytes` on their own (a `\r` at the end counts).
+    fn within(bytes: &[u8]) -> u64 {
+        let mut breaks = LineBreaks::default();
+        breaks.read(bytes);
+        breaks.count + u64::from(breaks.pending_cr)
+    }
 }
 
 /// Rows held before they are handed on: enough that a batch's scratches serve many
@@ -61,6 +103,7 @@ impl CsvReader {
             rows: Vec::with_capacity(ROWS_HELD),
             header: None,
             all: wanted.is_all(),
+            breaks: LineBreaks::default(),
         }
     }
 
@@ -88,6 +131,7 @@ impl CsvReader {
             let ends = self.ends.get_mut(self.ends_len..).unwrap_or_default();
             let (result, nin, nout, nend) = self.core.read_record(input, out, ends);
             let ended_with_newline = nin > 0 && input.get(nin - 1) == Some(&b'\n');
+            self.breaks.read(input.get(..nin).unwrap_or_default());
             input = input.get(nin..).unwrap_or_default();
             self.out_len += nout;
             self.ends_len += nend;
@@ -107,16 +151,14 @@ impl CsvReader {
                     self.ends.resize(len, 0);
                 }
                 ReadRecordResult::Record => {
-                    // csv-core's line is the current one (1-based): the record started
-                    // before its own line breaks (quoted ones) and its terminator.
+                    // The record started before its own line breaks (in quoted cells)
+                    // and its terminator: a `\n` read now, or a `\r` not counted yet.
                     let start = self.rows.last().map_or(0, |r| r.out_end);
                     let inside = self
                         .out
                         .get(start..self.out_len)
-                        .map_or(0, |o| memchr::memchr_iter(b'\n', o).count() as u64);
-                    let line = self
-                        .core
-                        .line()
+                        .map_or(0, LineBreaks::within);
+                    let line = (self.breaks.count + 1)
                         .saturating_sub(inside + u64::from(ended_with_newline))
                         .max(1);
                     if self.header.is_none() {

@@ -157,6 +157,9 @@ pub fn read_all(input: &[u8], format: Format) -> (Vec<FullProfile>, Vec<Diagnost
             let Some(mpid) = self.gate.admit(rec, line, &mut self.diagnostics) else {
                 return;
             };
+            if rec.times_not_an_object {
+                self.diagnostics.push(times_not_an_object(&mpid, line));
+            }
             let attributes = rec
                 .all_attributes()
                 .filter(|(_, slot)| !slot.is_null())
@@ -241,6 +244,21 @@ pub(crate) fn diagnostic(level: Level, code: &str, message: String, line: u64) -
     }
 }
 
+/// The warning for a `user_attribute_timestamps` that is neither an object nor null:
+/// the profile is still used, without per-attribute times.
+pub(crate) fn times_not_an_object(mpid: &Mpid, line: u64) -> Diagnostic {
+    Diagnostic {
+        mpid: Some(mpid.to_string()),
+        attribute: Some("user_attribute_timestamps".into()),
+        ..diagnostic(
+            Level::Warning,
+            "invalid_timestamp",
+            "user_attribute_timestamps is not an object of attribute times; the profile's per-attribute times were treated as absent".into(),
+            line,
+        )
+    }
+}
+
 /// Admits a record's mpid: present, well-formed, and not seen before (the first record
 /// with an mpid stands). Integer mpids cost 8 bytes of memory each; other strings are kept
 /// whole so that no two different ids can collide.
@@ -317,8 +335,7 @@ impl MpidGate {
                         Level::Error,
                         "invalid_mpid",
                         format!(
-                            "mpid must be a signed 64-bit integer or a string; found {}; the record was skipped",
-                            crate::preview::truncate(found, 40)
+                            "mpid must be a signed 64-bit integer or a string; found {found}; the record was skipped"
                         ),
                         line,
                     )

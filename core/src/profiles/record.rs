@@ -167,6 +167,9 @@ pub(crate) struct Scratch<'a> {
     api_all: Vec<(Cow<'a, str>, Slot<'a>)>,
     /// Whole-profile reads: every `user_attribute_timestamps` entry.
     times_all: Vec<(Cow<'a, str>, Slot<'a>)>,
+    /// `user_attribute_timestamps` was there but neither an object nor null: the
+    /// per-attribute times are absent, and the reader of the times says so.
+    pub times_not_an_object: bool,
 }
 
 impl<'a> Scratch<'a> {
@@ -193,6 +196,22 @@ impl<'a> Scratch<'a> {
         self.flat_all.clear();
         self.api_all.clear();
         self.times_all.clear();
+        self.times_not_an_object = false;
+    }
+
+    /// Before a `user_attributes` value: when a record repeats the key, its last value is
+    /// the one used, as for any key.
+    pub(super) fn restart_attributes(&mut self) {
+        self.api.clear();
+        self.api_all.clear();
+        self.api_variant = None;
+    }
+
+    /// Before a `user_attribute_timestamps` value, likewise.
+    pub(super) fn restart_times(&mut self) {
+        self.times.clear();
+        self.times_all.clear();
+        self.times_not_an_object = false;
     }
 
     /// The record's user attributes, by wanted index: `user_attributes` when the record
@@ -598,11 +617,13 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                     self.out.last_stored = Some(value_slot(&mut map)?)
                 }
                 Key::Is(Kind::Timestamps) if wanted.wants_times() => {
-                    map.next_value_seed(TimesSeed {
+                    self.out.restart_times();
+                    let shaped = map.next_value_seed(TimesSeed {
                         wanted,
                         out: &mut self.out.times,
                         all: &mut self.out.times_all,
-                    })?
+                    })?;
+                    self.out.times_not_an_object = !shaped;
                 }
                 Key::Is(Kind::Wanted(i)) => {
                     self.out.flat.put(i, wanted_slot(&mut map, i)?);
@@ -618,11 +639,12 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                     }
                 }
                 Key::Is(Kind::UserAttributes) => {
+                    self.out.restart_attributes();
                     let present = map.next_value_seed(AttributesSeed {
                         wanted,
                         out: &mut *self.out,
                     })?;
-                    self.out.has_api |= present;
+                    self.out.has_api = present;
                 }
                 Key::Is(_) => {
                     map.next_value::<IgnoredAny>()?;
@@ -692,21 +714,42 @@ struct TimesSeed<'s, 'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for TimesSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    /// False for a value that is neither an object nor null: it holds no times, and
+    /// only costs the record its per-attribute times.
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for TimesSeed<'_, 'de> {
-    type Value = ();
+    type Value = bool;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("user_attribute_timestamps to be an object")
     }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(true)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         while let Some(key) = map.next_key_seed(KeySeed {
             wanted: self.wanted,
             place: Place::Timestamps,
@@ -724,7 +767,7 @@ impl<'de> Visitor<'de> for TimesSeed<'_, 'de> {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 }
 

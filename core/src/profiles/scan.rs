@@ -61,7 +61,10 @@ pub(crate) fn scan_record_prefix<'a>(
             Kind::Mpid => out.mpid = Some(s.value_slot()?),
             Kind::UpdatedAt if wanted.wants_times() => out.updated_at = Some(s.value_slot()?),
             Kind::LastStored if wanted.wants_times() => out.last_stored = Some(s.value_slot()?),
-            Kind::Timestamps if wanted.wants_times() => s.times(wanted, out)?,
+            Kind::Timestamps if wanted.wants_times() => {
+                out.restart_times();
+                s.times(wanted, out)?;
+            }
             Kind::Wanted(i) => out.flat.put(i, s.wanted_slot(i)?),
             Kind::Variant => {
                 if !s.value_slot()?.is_null() {
@@ -69,8 +72,8 @@ pub(crate) fn scan_record_prefix<'a>(
                 }
             }
             Kind::UserAttributes => {
-                let present = s.attributes(wanted, out)?;
-                out.has_api |= present;
+                out.restart_attributes();
+                out.has_api = s.attributes(wanted, out)?;
             }
             Kind::Any => return None,
             Kind::Other | Kind::UpdatedAt | Kind::LastStored | Kind::Timestamps => {
