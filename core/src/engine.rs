@@ -171,8 +171,7 @@ impl Engine {
         };
         self.profiles += 1;
         if rec.times_not_an_object {
-            let mpid = &mpid;
-            (self.diagnostics).push_with(|| crate::profiles::times_not_an_object(mpid, line));
+            self.times_not_an_object(&mpid, line);
         }
         let source = rec.value(0);
         if source.is_some_and(|s| !s.is_null()) {
@@ -217,6 +216,12 @@ impl Engine {
         };
         self.key_buffer = buffer;
         self.aggregate(rec, slot, &mpid, line);
+    }
+
+    #[cold]
+    fn times_not_an_object(&mut self, mpid: &Mpid, line: u64) {
+        let diagnostic = crate::profiles::times_not_an_object(mpid, line);
+        self.diagnostics.push(diagnostic);
     }
 
     fn note_short(&mut self, key: &str) {

@@ -201,6 +201,7 @@ impl<'a> Scratch<'a> {
 
     /// Before a `user_attributes` value: when a record repeats the key, its last value is
     /// the one used, as for any key.
+    #[inline(always)]
     pub(super) fn restart_attributes(&mut self) {
         self.api.clear();
         self.api_all.clear();
@@ -208,6 +209,7 @@ impl<'a> Scratch<'a> {
     }
 
     /// Before a `user_attribute_timestamps` value, likewise.
+    #[inline(always)]
     pub(super) fn restart_times(&mut self) {
         self.times.clear();
         self.times_all.clear();
