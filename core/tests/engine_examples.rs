@@ -1538,3 +1538,23 @@ fn csv_lines_are_counted_at_every_kind_of_line_end() {
         assert_eq!(p.stats.profiles, 2);
     }
 }
+
+#[test]
+fn a_case_variant_whose_last_value_is_null_is_not_counted() {
+    let def = household(&[]);
+    let input = [
+        r#"{"mpid":1,"$Address":"123 Main St","$Address":null}"#,
+        r#"{"mpid":2,"user_attributes":{"$Address":"123 Main St","$Address":null}}"#,
+        r#"{"mpid":3,"$Address":null,"$Address":"9 Elm Road"}"#,
+    ]
+    .map(|r| format!("{r}\n"))
+    .concat();
+    let p = run(&def, &input);
+    let case = diagnostics_with(&p, "source_attribute_case");
+    assert_eq!(case.len(), 1, "{:?}", p.diagnostics);
+    assert!(
+        case[0].message.contains("1 profile(s)"),
+        "{}",
+        case[0].message
+    );
+}

@@ -590,6 +590,17 @@ impl<'de> Visitor<'de> for SlotSeed {
     }
 }
 
+/// A key that differs from the source attribute only in case, and its value: the
+/// spelling is noted while its last value is not null (a repeated key's last value is the
+/// one used).
+pub(super) fn note_variant(noted: &mut Option<String>, name: String, value: &Slot<'_>) {
+    if !value.is_null() {
+        *noted = Some(name);
+    } else if noted.as_deref() == Some(name.as_str()) {
+        *noted = None;
+    }
+}
+
 fn typed(val: Val<'_>) -> Slot<'_> {
     Slot { val, raw: None }
 }
@@ -636,9 +647,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                 }
                 Key::Variant(name) => {
                     let slot = value_slot(&mut map)?;
-                    if !slot.is_null() {
-                        self.out.flat_variant = Some(name);
-                    }
+                    note_variant(&mut self.out.flat_variant, name, &slot);
                 }
                 Key::Is(Kind::UserAttributes) => {
                     self.out.restart_attributes();
@@ -694,9 +703,7 @@ impl<'de> Visitor<'de> for AttributesSeed<'_, 'de> {
                 }
                 Key::Variant(name) => {
                     let slot = value_slot(&mut map)?;
-                    if !slot.is_null() {
-                        self.out.api_variant = Some(name);
-                    }
+                    note_variant(&mut self.out.api_variant, name, &slot);
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;

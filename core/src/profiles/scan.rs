@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::record::{typed_slot, KeySeed, Kind, Place, Scratch, Wanted};
+use super::record::{note_variant, typed_slot, KeySeed, Kind, Place, Scratch, Wanted};
 use crate::coerce::{Slot, Val};
 
 /// Below serde_json's recursion limit (128), so nothing it would refuse gets through.
@@ -67,9 +67,8 @@ pub(crate) fn scan_record_prefix<'a>(
             }
             Kind::Wanted(i) => out.flat.put(i, s.wanted_slot(i)?),
             Kind::Variant => {
-                if !s.value_slot()?.is_null() {
-                    out.flat_variant = Some(variant_name(key)?);
-                }
+                let value = s.value_slot()?;
+                note_variant(&mut out.flat_variant, variant_name(key)?, &value);
             }
             Kind::UserAttributes => {
                 out.restart_attributes();
@@ -392,9 +391,8 @@ impl<'a> Scanner<'a> {
             match seed.kind(key) {
                 Kind::Wanted(i) => out.api.put(i, self.wanted_slot(i)?),
                 Kind::Variant => {
-                    if !self.value_slot()?.is_null() {
-                        out.api_variant = Some(variant_name(key)?);
-                    }
+                    let value = self.value_slot()?;
+                    note_variant(&mut out.api_variant, variant_name(key)?, &value);
                 }
                 Kind::Any => return None,
                 _ => self.skip_member_value(2)?,
