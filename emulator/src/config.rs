@@ -257,8 +257,20 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Con
 fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(format!("config file {}: {e}", path.display())))?;
-    toml::from_str(&text)
-        .map_err(|e| ConfigError::new(format!("config file {}: {e}", path.display())))
+    toml::from_str(&text).map_err(|e| {
+        // toml's own text quotes the offending line, which may hold a secret: give the
+        // place and the reason only.
+        let line = e.span().map_or(0, |span| {
+            1 + text
+                .get(..span.start)
+                .map_or(0, |before| before.matches('\n').count())
+        });
+        ConfigError::new(format!(
+            "config file {}, line {line}: {}",
+            path.display(),
+            e.message().trim_end()
+        ))
+    })
 }
 
 fn parse_host(text: &str) -> Result<IpAddr, ConfigError> {
@@ -303,10 +315,11 @@ pub fn parse_client(text: &str) -> Result<ClientConfig, ConfigError> {
         let part = part.trim();
         match part.parse::<u64>() {
             Ok(ws) => ids.push(ws),
-            // Never echo the whole argument: it holds the secret.
+            // Never echo any of the rest: when the workspaces were left out, what stands
+            // after the last `:` is part of the secret.
             Err(_) => {
                 return Err(ConfigError::new(format!(
-                    "--client {id}: workspace ids must be whole numbers, got {part:?}"
+                    "--client {id}: the workspace ids after the last ':' must be whole numbers (what was there is not shown: it may be part of the secret)"
                 )))
             }
         }
@@ -366,8 +379,10 @@ mod tests {
     #[test]
     fn bad_flags_are_named_without_the_secret() {
         let err = parse_args(args(&["--client", "a:topsecret:x1"])).unwrap_err();
-        assert!(err.message.contains("x1"), "{}", err.message);
+        assert!(err.message.contains("--client a:"), "{}", err.message);
+        // Not even the part after the last ':', which may be the secret's tail.
         assert!(!err.message.contains("topsecret"), "{}", err.message);
+        assert!(!err.message.contains("x1"), "{}", err.message);
         assert!(parse_args(args(&["--client", "nosecret"])).is_err());
         assert!(parse_args(args(&["--token-ttl", "0"])).is_err());
         assert!(parse_args(args(&["--port", "70000"])).is_err());

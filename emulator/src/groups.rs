@@ -29,8 +29,10 @@ pub fn body_error(rejection: BytesRejection) -> ApiError {
     )
 }
 
-/// Reads a request body through the core's validation: 400 when it is not JSON at all,
-/// 422 with every issue when it breaks a rule, else the typed body.
+/// Reads a request body through the core's validation: 400 when it is not JSON the core
+/// can read (a syntax error, and also a number beyond a double or nesting past the
+/// reader's limit: the core words all three alike), 422 with every issue when it breaks
+/// a rule (a body that is JSON but not an object among them), else the typed body.
 fn read_body(body: &[u8], mode: &Mode) -> Result<DefinitionBody, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::bad_request(format!(
@@ -39,14 +41,14 @@ fn read_body(body: &[u8], mode: &Mode) -> Result<DefinitionBody, ApiError> {
         ))
     })?;
     let (validation, parsed) = read_definition_text(text, mode);
-    if serde_json::from_str::<IgnoredAny>(text).is_err() {
-        // The core's message names the line and column where the JSON breaks.
-        let detail = validation
-            .errors
-            .iter()
-            .find(|i| i.code == "invalid_json")
-            .map(|i| i.message.clone())
-            .unwrap_or_else(|| "the body is not JSON".to_string());
+    let not_json = serde_json::from_str::<IgnoredAny>(text).is_err();
+    let unreadable = validation.errors.iter().find(|i| {
+        i.code == "invalid_json"
+            && (not_json || i.message.starts_with("the body is not valid JSON"))
+    });
+    if unreadable.is_some() || not_json {
+        // The core's message names the line and column where the reading stopped.
+        let detail = unreadable.map_or("the body is not JSON", |i| i.message.as_str());
         return Err(ApiError::bad_request(format!(
             "the body is not JSON: {detail}"
         )));

@@ -53,6 +53,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let app = router(config).await?;
+    serve_router(listener, app, shutdown).await
+}
+
+/// [`serve`] with the router built already (by [`router`], which reads the state file).
+pub async fn serve_router(
+    listener: TcpListener,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use group_identity_emulator::config::{parse_args, Command, USAGE};
-use group_identity_emulator::{banner, serve};
+use group_identity_emulator::{banner, router, serve_router};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -38,10 +38,20 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    print!("{}", banner(addr, &options.config));
+    let text = banner(addr, &options.config);
+    // Everything that can stop the start (a bad state file) comes before the banner:
+    // scripts take its first line to mean the server is up.
+    let app = match router(options.config).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("group-identity-emulator: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{text}");
     // Scripts read the address from the first line; a pipe would otherwise hold it back.
     let _ = std::io::stdout().flush();
-    match serve(listener, options.config, shutdown_signal()).await {
+    match serve_router(listener, app, shutdown_signal()).await {
         Ok(()) => {
             eprintln!("group-identity-emulator: stopped");
             ExitCode::SUCCESS

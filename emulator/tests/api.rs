@@ -617,6 +617,31 @@ async fn bodies_that_are_not_json_are_400() {
         )
         .await;
     assert!(answer.error().1.contains("line 3"), "{}", answer.text);
+    // JSON the core cannot read (a number beyond a double, nesting past its limit) is 400
+    // too, with the core's place and reason: never a 422 that says "not valid JSON".
+    let deep = format!(
+        "{{\"id\":\"household\",\"x\":{}{}}}",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    for (body, reason) in [
+        (
+            r#"{"id":"household","x":1e400}"#.to_string(),
+            "number out of range",
+        ),
+        (deep, "nested deeper than 127 levels"),
+    ] {
+        let answer = env
+            .raw(Method::POST, GROUPS, &headers, Some(body.into_bytes()))
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+        let (code, message) = answer.error();
+        assert_eq!(code, "BAD_REQUEST");
+        assert!(
+            message.contains(reason) && message.contains("line 1"),
+            "{message}"
+        );
+    }
     // The same for PUT and PATCH (on an existing group).
     env.call(Method::POST, GROUPS, &token, Some(household()))
         .await;

@@ -120,3 +120,63 @@ fn bad_arguments_exit_2_with_usage() {
     assert!(err.contains("--port expects"), "{err}");
     assert!(err.contains("USAGE"), "{err}");
 }
+
+#[test]
+fn a_start_that_fails_prints_no_banner() {
+    let dir = std::env::temp_dir().join(format!("gi-emulator-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("broken-state.json");
+    std::fs::write(&state, "{ not a state file").unwrap();
+    let output = Command::new(BIN)
+        .args(["--port", "0", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // Scripts take the first line to mean the server is up: none may come.
+    assert!(!stdout.contains("listening"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken-state.json"), "{stderr}");
+}
+
+#[test]
+fn config_errors_never_show_a_secret() {
+    let dir = std::env::temp_dir().join(format!("gi-emulator-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let unquoted = dir.join("unquoted.toml");
+    std::fs::write(
+        &unquoted,
+        "[[clients]]\nid = \"app\"\nsecret = TopSecret123\nworkspaces = [1]\n",
+    )
+    .unwrap();
+    let repeated = dir.join("repeated.toml");
+    std::fs::write(
+        &repeated,
+        "[[clients]]\nid = \"app\"\nsecret = \"TopSecret123\"\nsecret = \"TopSecret123\"\n",
+    )
+    .unwrap();
+    for (args, place) in [
+        (
+            vec!["--config".to_string(), unquoted.display().to_string()],
+            "line 3",
+        ),
+        (
+            vec!["--config".to_string(), repeated.display().to_string()],
+            "line 4",
+        ),
+        // The workspaces left out: what follows the last ':' is part of the secret.
+        (
+            vec!["--client".to_string(), "app:my:TopSecret123".to_string()],
+            "app",
+        ),
+    ] {
+        let output = Command::new(BIN).args(&args).output().unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("TopSecret123"), "{args:?}: {stderr}");
+        assert!(stderr.contains(place), "{args:?}: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
