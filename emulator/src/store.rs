@@ -129,14 +129,16 @@ impl ProfileStore {
         self.index.get(mpid).and_then(|&i| self.profiles.get(i))
     }
 
-    /// Adds profiles; one whose mpid is already stored replaces it in place. Returns how
-    /// many were replaced.
+    /// Adds profiles; one whose mpid is already stored replaces it in place, keeping
+    /// what it inherited in the last run (attributes the job wrote stay until the next
+    /// run, as on the platform). Returns how many were replaced.
     pub fn extend(&mut self, profiles: impl IntoIterator<Item = StoredProfile>) -> usize {
         let mut replaced = 0;
-        for profile in profiles {
+        for mut profile in profiles {
             match self.index.get(&profile.mpid) {
                 Some(&i) => {
                     if let Some(slot) = self.profiles.get_mut(i) {
+                        profile.inherited = std::mem::take(&mut slot.inherited);
                         *slot = profile;
                         replaced += 1;
                     }

@@ -149,6 +149,15 @@ async fn formats_modes_and_diagnostics() {
         );
     }
 
+    // A profile loaded again keeps what it inherited until the next run, and its place:
+    // among values with no time, the later place in the store wins.
+    let again = "{\"mpid\": \"1\", \"$address\": \"123 Main St\", \"has_dog\": false}\n";
+    let loaded = load(&env, &token, "?mode=append", again).await;
+    assert_eq!(loaded["replaced"], 1);
+    let john = profile(&env, &token, "1").await;
+    assert_eq!(john["inherited_attributes"]["household:has_dog"], true);
+    assert_eq!(john["own_attributes"]["has_dog"], false);
+
     // Replace (the default) drops what was there, inherited values included.
     let loaded = load(
         &env,
