@@ -40,7 +40,9 @@ pub fn preview_groups(
     // The one-shot preview is a session fed in windows, so a huge input is never copied
     // into wasm memory whole.
     let mut session = group_identity::PreviewSession::new(&definition, &options);
-    Feeder::default().push(&mut session, &input);
+    let mut feeder = Feeder::default();
+    feeder.push(&mut session, &input);
+    feeder.finish(&mut session);
     convert::preview_to_js(session.finish())
 }
 
@@ -129,7 +131,8 @@ impl PreviewSession {
     /// Ends the input and returns the preview; the session takes no more chunks.
     #[wasm_bindgen(unchecked_return_type = "Preview")]
     pub fn finish(&mut self) -> Result<JsValue, JsValue> {
-        let session = self.inner.take().ok_or_else(finished)?;
+        let mut session = self.inner.take().ok_or_else(finished)?;
+        self.bytes_read += self.feeder.finish(&mut session);
         // The input window (up to 8 MB) goes now, not when JavaScript frees the session.
         self.feeder = Feeder::default();
         convert::preview_to_js(session.finish())

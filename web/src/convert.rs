@@ -331,6 +331,20 @@ pub struct Feeder {
     buffer: Vec<u8>,
     byte_window: u32,
     unit_window: u32,
+    /// A high surrogate that ended the last string chunk: its low half may open the next
+    /// one (a JavaScript string cut between the halves of an emoji).
+    high: Option<u16>,
+}
+
+/// What a lone surrogate becomes in UTF-8, as JavaScript's own encoders make it.
+const REPLACEMENT: &str = "\u{FFFD}";
+
+fn is_high(unit: f64) -> bool {
+    (f64::from(0xD800)..f64::from(0xDC00)).contains(&unit)
+}
+
+fn is_low(unit: f64) -> bool {
+    (f64::from(0xDC00)..f64::from(0xE000)).contains(&unit)
 }
 
 impl Default for Feeder {
@@ -348,6 +362,24 @@ impl Feeder {
             byte_window: bytes.max(1),
             // Two units so a window can always hold a whole surrogate pair.
             unit_window: units.max(2),
+            high: None,
+        }
+    }
+
+    /// Ends the input: a high surrogate still held had no low half. Returns the bytes
+    /// given to the engine.
+    pub fn finish(&mut self, session: &mut PreviewSession) -> u64 {
+        self.lone_high(session)
+    }
+
+    /// Gives the engine a held high surrogate as what it is alone.
+    fn lone_high(&mut self, session: &mut PreviewSession) -> u64 {
+        match self.high.take() {
+            Some(_) => {
+                session.push(REPLACEMENT.as_bytes());
+                REPLACEMENT.len() as u64
+            }
+            None => 0,
         }
     }
 
@@ -370,6 +402,7 @@ impl Feeder {
     }
 
     fn push_bytes(&mut self, session: &mut PreviewSession, bytes: &Uint8Array) -> u64 {
+        let held = self.lone_high(session);
         let len = bytes.length();
         let mut start = 0;
         while start < len {
@@ -384,21 +417,41 @@ impl Feeder {
             }
             start = end;
         }
-        u64::from(len)
+        held + u64::from(len)
     }
 
-    fn push_text(&self, session: &mut PreviewSession, text: &JsString) -> u64 {
-        let len = text.length();
+    fn push_text(&mut self, session: &mut PreviewSession, text: &JsString) -> u64 {
+        let mut len = text.length();
+        if len == 0 {
+            return 0;
+        }
         let mut start = 0;
         let mut pushed = 0u64;
+        if let Some(high) = self.high {
+            let first = text.char_code_at(0);
+            if is_low(first) {
+                self.high = None;
+                let code = 0x10000 + ((u32::from(high) - 0xD800) << 10) + (first as u32 - 0xDC00);
+                let mut utf8 = [0; 4];
+                let pair = char::from_u32(code).map_or(REPLACEMENT, |c| c.encode_utf8(&mut utf8));
+                session.push(pair.as_bytes());
+                pushed += pair.len() as u64;
+                start = 1;
+            } else {
+                pushed += self.lone_high(session);
+            }
+        }
+        // Hold back a high surrogate that ends the chunk: the next may open with its pair.
+        let last = text.char_code_at(len - 1);
+        if len > start && is_high(last) {
+            self.high = Some(last as u16);
+            len -= 1;
+        }
         while start < len {
             let mut end = start.saturating_add(self.unit_window).min(len);
             // Never split a surrogate pair: end the window before a high surrogate.
-            if end < len && end - start > 1 {
-                let unit = text.char_code_at(end - 1);
-                if (f64::from(0xD800)..f64::from(0xDC00)).contains(&unit) {
-                    end -= 1;
-                }
+            if end < len && end - start > 1 && is_high(text.char_code_at(end - 1)) {
+                end -= 1;
             }
             let window = String::from(text.slice(start, end));
             session.push(window.as_bytes());

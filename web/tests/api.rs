@@ -501,3 +501,45 @@ fn bad_conditions_throw_condition_error() {
         assert!(error.dyn_ref::<js_sys::Error>().is_some());
     }
 }
+
+#[wasm_bindgen_test]
+fn strings_cut_between_the_halves_of_a_surrogate_pair_read_as_one() {
+    let expected = engine_preview(NDJSON, &PreviewOptions::default());
+    let text = js_sys::JsString::from(NDJSON);
+    let units: Vec<u16> = NDJSON.encode_utf16().collect();
+    // Every place where a string chunk ends on a high surrogate: a JavaScript `slice`.
+    let cuts = (1..units.len()).filter(|&i| (0xD800..0xDC00).contains(&units[i - 1]));
+    let mut tried = 0;
+    for cut in cuts {
+        let mut session =
+            group_identity::PreviewSession::new(&definition(), &PreviewOptions::default());
+        let mut feeder = Feeder::default();
+        let mut pushed = 0;
+        for (start, end) in [(0, cut), (cut, units.len())] {
+            let chunk: JsValue = text.slice(start as u32, end as u32).into();
+            pushed += feeder.push_chunk(&mut session, &chunk).expect("text");
+        }
+        pushed += feeder.finish(&mut session);
+        assert_eq!(pushed, NDJSON.len() as u64, "cut at unit {cut}");
+        assert_eq!(session.finish(), expected, "cut at unit {cut}");
+        tried += 1;
+    }
+    assert!(tried >= 4, "{tried}");
+
+    // A high surrogate that no low one follows is U+FFFD, as JavaScript encodes it, both
+    // at the end and before a chunk of bytes.
+    let lone = js_sys::JsString::from("{\"mpid\":\"1\",\"$address\":\"ab")
+        .concat(&js_sys::JsString::from_char_code1(0xD83C));
+    let rest = "cde\"}\n";
+    let whole = "{\"mpid\":\"1\",\"$address\":\"ab\u{FFFD}cde\"}\n";
+    let expected = engine_preview(whole, &PreviewOptions::default());
+    let mut session =
+        group_identity::PreviewSession::new(&definition(), &PreviewOptions::default());
+    let mut feeder = Feeder::default();
+    let mut pushed = feeder.push_chunk(&mut session, &lone.into()).expect("text");
+    let bytes: JsValue = Uint8Array::from(rest.as_bytes()).into();
+    pushed += feeder.push_chunk(&mut session, &bytes).expect("bytes");
+    pushed += feeder.finish(&mut session);
+    assert_eq!(pushed, whole.len() as u64);
+    assert_eq!(session.finish(), expected);
+}
