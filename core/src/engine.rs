@@ -448,8 +448,10 @@ impl Engine {
                 });
             }
         }
-        summary.extend(late);
         let mut diagnostics = self.diagnostics;
+        // Findings about groups count against `maxDiagnostics` as per-record ones do.
+        diagnostics.cap(&mut late);
+        summary.extend(late);
         summary.append(&mut diagnostics.list);
         let preview = Preview {
             group_id: self.group_id,

@@ -985,6 +985,18 @@ fn max_diagnostics_caps_the_list_and_counts_the_rest() {
     let p = run(&def, input);
     assert_eq!(p.diagnostics.len(), 5);
     assert_eq!(p.diagnostics_suppressed, 0);
+
+    // Findings about groups, made at the end, count against the cap too.
+    let def = household(&[("ltv", Aggregation::Sum)]);
+    let records: Vec<Value> = (0..10)
+        .flat_map(|g| {
+            let address = format!("{g} Overflow Street");
+            [2 * g, 2 * g + 1].map(|mpid| json!({"mpid": mpid, "$address": address, "ltv": 1e308}))
+        })
+        .collect();
+    let p = run_with(&def, &ndjson(&records), &options);
+    assert_eq!(diagnostics_with(&p, "non_finite_result").len(), 2);
+    assert_eq!((p.diagnostics.len(), p.diagnostics_suppressed), (2, 8));
 }
 
 #[test]

@@ -230,6 +230,16 @@ impl Diagnostics {
             self.suppressed += 1;
         }
     }
+
+    /// Cuts findings kept aside (about groups, made at the end) to the room the cap
+    /// leaves, counting the rest as suppressed.
+    pub fn cap(&mut self, aside: &mut Vec<Diagnostic>) {
+        let room = self.max.saturating_sub(self.list.len());
+        if aside.len() > room {
+            self.suppressed += (aside.len() - room) as u64;
+            aside.truncate(room);
+        }
+    }
 }
 
 pub(crate) fn diagnostic(level: Level, code: &str, message: String, line: u64) -> Diagnostic {
