@@ -11,6 +11,7 @@ use group_identity::{
 };
 use js_sys::{JsString, Object, Reflect, Uint8Array};
 use serde::Serialize;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::errors::Thrown;
@@ -300,15 +301,38 @@ pub(crate) fn profiles(value: &JsValue, format: &mut Format) -> Result<Profiles,
         return Ok(Profiles::Bytes(bytes.clone()));
     }
     if js_sys::Array::is_array(value) {
-        let text = stringify(value, "profiles")?.unwrap_or_default();
+        let text = profile_lines(value).map_err(|err| {
+            let reason = err
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_else(|| "JSON.stringify failed".to_owned());
+            Thrown::Type(format!("profiles cannot be converted to JSON: {reason}"))
+        })?;
         *format = Format::Json;
-        return Ok(Profiles::Text(JsString::from(text)));
+        return Ok(Profiles::Text(text));
     }
     Err(Thrown::Type(format!(
         "profiles must be a string, a Uint8Array or an array of profile objects, got {}",
         describe(value)
     ))
     .into())
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function profileLines(profiles) {
+  let text = "[";
+  for (let i = 0; i < profiles.length; i++) {
+    const json = JSON.stringify(profiles[i]);
+    text += (i === 0 ? "" : ",\n") + (json === undefined ? "null" : json);
+  }
+  return text + "]";
+}
+"#)]
+extern "C" {
+    /// An array of profiles as the JSON text `JSON.stringify` gives, one element a line:
+    /// a diagnostic's `line` is then the element's position (1-based).
+    #[wasm_bindgen(js_name = profileLines, catch)]
+    fn profile_lines(profiles: &JsValue) -> Result<JsString, JsValue>;
 }
 
 /// A chunk for `PreviewSession.push`: a string or a `Uint8Array`.

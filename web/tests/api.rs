@@ -347,6 +347,40 @@ fn array_of_objects_is_read_as_json() {
     assert_eq!(expected.stats.profiles, 3);
 }
 
+#[wasm_bindgen_test]
+fn diagnostics_of_an_array_of_objects_name_the_element() {
+    // Elements 2, 4 and 5 (1-based) are left out; undefined is null, as JSON.stringify has
+    // it in an array.
+    let array = js_sys::Array::new();
+    array.push(&js(r#"{"mpid":"1","$address":"12 Long Street"}"#));
+    array.push(&js(r#"{"mpid":"1","$address":"12 Long Street"}"#));
+    array.push(&js(
+        r#"{"mpid":"3","$address":"12 Long Street","ltv":"lots"}"#,
+    ));
+    array.push(&js(r#"{"$address":"12 Long Street"}"#));
+    array.push(&JsValue::UNDEFINED);
+    let got = group_identity_web::preview_groups(js(DEFINITION), array.into(), JsValue::UNDEFINED)
+        .expect("preview");
+    let preview: serde_json::Value = back(&got);
+    let lines: Vec<(String, u64)> = preview["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let code = d["code"].as_str().unwrap_or_default().to_string();
+            (code, d["line"].as_u64().unwrap_or_default())
+        })
+        .collect();
+    let expected = [
+        ("duplicate_mpid", 2),
+        ("uncoercible_value", 3),
+        ("missing_mpid", 4),
+        ("not_an_object", 5),
+    ]
+    .map(|(code, line)| (code.to_string(), line));
+    assert_eq!(lines, expected);
+}
+
 // ---- PreviewSession ------------------------------------------------------------------------
 
 #[wasm_bindgen_test]
