@@ -1570,3 +1570,26 @@ fn a_case_variant_whose_last_value_is_null_is_not_counted() {
         case[0].message
     );
 }
+
+#[test]
+fn a_csv_quote_that_never_closes_is_said() {
+    let def = household(&[]);
+    let unclosed = "mpid,$address\n1,\"12345 a\n2,12345 b\n3,12345 b\n";
+    let p = run(&def, unclosed);
+    // csv-core reads the rest into the open cell: one profile, and now a warning.
+    assert_eq!(p.stats.profiles, 1);
+    let said: Vec<_> = diagnostics_with(&p, "unclosed_quote")
+        .iter()
+        .map(|d| (d.level, d.line))
+        .collect();
+    assert_eq!(said, [(Level::Warning, Some(2))]);
+    // Closed quotes, doubled quotes inside them and quotes inside unquoted cells are fine.
+    let fine = "mpid,$address\n1,\"12 \"\"Main\"\" St\"\n2,12 \"Main\" St\n3,\"a\"b\n4,\"\"\n";
+    let p = run(&def, fine);
+    assert_eq!(p.stats.profiles, 4);
+    assert!(
+        !codes(&p).contains(&"unclosed_quote"),
+        "{:?}",
+        p.diagnostics
+    );
+}

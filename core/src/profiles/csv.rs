@@ -40,6 +40,55 @@ pub(super) struct CsvReader {
     /// Line breaks read so far, counted here: csv-core counts `\n` only, so a file with
     /// lone `\r` line ends (old Mac exports) would put every row on line 1.
     breaks: LineBreaks,
+    /// Whether the input read so far ends inside a quoted cell: csv-core then takes all
+    /// the rest into that cell without a word, so the reader says it at the end.
+    quoting: Quoting,
+    /// The line the last row (or the header) started on.
+    last_line: u64,
+}
+
+/// Where the input stands with respect to quotes, as csv-core reads them: a quote opens
+/// a quoted cell only at the start of a cell, and a doubled quote inside one is a quote.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Quoting {
+    #[default]
+    CellStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted cell: it closes the cell unless another quote follows.
+    QuoteInQuoted,
+}
+
+impl Quoting {
+    /// Moves over `bytes`; between quotes it jumps, so it costs little.
+    fn read(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (next, used) = match *self {
+                // At a cell's start a quote opens a quoted cell; after a quote in one, a
+                // second quote is a quote and the cell goes on. Anything else but a cell
+                // or row end starts (or goes on with) unquoted text.
+                Quoting::CellStart | Quoting::QuoteInQuoted => {
+                    let next = match rest.first() {
+                        Some(b'"') => Quoting::Quoted,
+                        Some(b',' | b'\r' | b'\n') => Quoting::CellStart,
+                        _ => Quoting::Unquoted,
+                    };
+                    (next, 1)
+                }
+                Quoting::Unquoted => match memchr::memchr3(b',', b'\r', b'\n', rest) {
+                    Some(at) => (Quoting::CellStart, at + 1),
+                    None => return,
+                },
+                Quoting::Quoted => match memchr::memchr(b'"', rest) {
+                    Some(at) => (Quoting::QuoteInQuoted, at + 1),
+                    None => return,
+                },
+            };
+            *self = next;
+            rest = rest.get(used..).unwrap_or_default();
+        }
+    }
 }
 
 /// Counts `\n`, `\r\n` and a lone `\r` once each, over input in chunks split anywhere.
@@ -104,6 +153,8 @@ impl CsvReader {
             header: None,
             all: wanted.is_all(),
             breaks: LineBreaks::default(),
+            quoting: Quoting::default(),
+            last_line: 1,
         }
     }
 
@@ -117,6 +168,17 @@ impl CsvReader {
     pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
         // Empty input tells csv-core the data ended: it yields the last record, then End.
         self.run(&[], true, wanted, sink);
+        if self.quoting == Quoting::Quoted {
+            let line = self.last_line;
+            sink.report(diagnostic(
+                Level::Warning,
+                "unclosed_quote",
+                format!(
+                    "a quoted cell in the row on line {line} never closes: the rest of the input was read into it"
+                ),
+                line,
+            ));
+        }
     }
 
     fn run<S: RecordSink>(
@@ -131,7 +193,9 @@ impl CsvReader {
             let ends = self.ends.get_mut(self.ends_len..).unwrap_or_default();
             let (result, nin, nout, nend) = self.core.read_record(input, out, ends);
             let ended_with_newline = nin > 0 && input.get(nin - 1) == Some(&b'\n');
-            self.breaks.read(input.get(..nin).unwrap_or_default());
+            let read = input.get(..nin).unwrap_or_default();
+            self.breaks.read(read);
+            self.quoting.read(read);
             input = input.get(nin..).unwrap_or_default();
             self.out_len += nout;
             self.ends_len += nend;
@@ -161,6 +225,7 @@ impl CsvReader {
                     let line = (self.breaks.count + 1)
                         .saturating_sub(inside + u64::from(ended_with_newline))
                         .max(1);
+                    self.last_line = line;
                     if self.header.is_none() {
                         self.header(line, wanted, sink);
                     } else {
