@@ -379,7 +379,13 @@ for (const flavour of ["import", "require"]) {
       ];
       const preview = previewGroups(DEFINITION, profiles, { format: "csv" });
       assert.equal(preview.format, "json");
-      assert.deepEqual(preview, previewGroups(DEFINITION, JSON.stringify(profiles), { format: "json" }));
+      // The same text JSON.stringify gives, one element a line: a diagnostic names the element.
+      const lines = `[${profiles.map((p) => JSON.stringify(p)).join(",\n")}]`;
+      assert.deepEqual(preview, previewGroups(DEFINITION, lines, { format: "json" }));
+      assert.deepEqual(
+        preview.diagnostics.map((d) => [d.code, d.line]),
+        [["not_an_object", 4]],
+      );
       assert.deepEqual(preview.groups[0].members, ["-9223372036854775808", "9007199254740993"]);
       assert.equal(preview.groups[0].attributes["household:has_dog"], true);
       assert.equal(preview.groups[0].attributes["household:ltv"], 5.5);
