@@ -64,14 +64,17 @@ fn describe(value: &JsValue) -> String {
 /// JSON text of any JSON-representable value, or `None` when `JSON.stringify` gives
 /// `undefined` (undefined, functions, symbols).
 fn stringify(value: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
-    let text = js_sys::JSON::stringify(value).map_err(|err| {
-        let reason = err
-            .dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_else(|| "JSON.stringify failed".to_owned());
-        Thrown::Type(format!("{what} cannot be converted to JSON: {reason}"))
-    })?;
+    let text = js_sys::JSON::stringify(value).map_err(|err| not_json(&err, what))?;
     Ok(text.as_string())
+}
+
+/// What `JSON.stringify` threw (a BigInt, a cycle), as a `TypeError` naming the argument.
+fn not_json(thrown: &JsValue, what: &str) -> JsValue {
+    let reason = thrown
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| "JSON.stringify failed".to_owned());
+    Thrown::Type(format!("{what} cannot be converted to JSON: {reason}")).into()
 }
 
 /// A definition argument as JSON text: a string as given, an object through
@@ -301,13 +304,7 @@ pub(crate) fn profiles(value: &JsValue, format: &mut Format) -> Result<Profiles,
         return Ok(Profiles::Bytes(bytes.clone()));
     }
     if js_sys::Array::is_array(value) {
-        let text = profile_lines(value).map_err(|err| {
-            let reason = err
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-                .unwrap_or_else(|| "JSON.stringify failed".to_owned());
-            Thrown::Type(format!("profiles cannot be converted to JSON: {reason}"))
-        })?;
+        let text = profile_lines(value).map_err(|err| not_json(&err, "profiles"))?;
         *format = Format::Json;
         return Ok(Profiles::Text(text));
     }
