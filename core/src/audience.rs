@@ -177,7 +177,8 @@ pub fn preview_audience(
             mpids: Vec::new(),
         },
     };
-    let mut reader = Reader::new(options.preview.format);
+    let mut reader = Reader::new(options.preview.format)
+        .with_element_positions(options.preview.element_positions);
     reader.push(input, &wanted, &mut sink);
     reader.finish(&wanted, &mut sink);
     Ok(sink.result)

@@ -17,6 +17,11 @@ pub struct PreviewOptions {
     pub max_diagnostics: usize,
     /// Entries kept in the `singletons` and `shortKeys` lists.
     pub max_listed: usize,
+    /// For a JSON array: each record's `line` is its position in the array, from 1. For
+    /// callers that wrote the text from values (one line says nothing then); the place
+    /// of a broken array stays a line and column.
+    #[serde(skip)]
+    pub element_positions: bool,
 }
 
 impl Default for PreviewOptions {
@@ -26,6 +31,7 @@ impl Default for PreviewOptions {
             normalize_keys: false,
             max_diagnostics: 1000,
             max_listed: 1000,
+            element_positions: false,
         }
     }
 }

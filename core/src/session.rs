@@ -19,7 +19,7 @@ impl PreviewSession {
     pub fn new(definition: &GroupDefinition, options: &PreviewOptions) -> Self {
         let (engine, wanted) = Engine::new(definition, options);
         PreviewSession {
-            reader: Reader::new(options.format),
+            reader: Reader::new(options.format).with_element_positions(options.element_positions),
             wanted,
             engine,
             bytes_read: 0,

@@ -1593,3 +1593,45 @@ fn a_csv_quote_that_never_closes_is_said() {
         p.diagnostics
     );
 }
+
+#[test]
+fn element_positions_give_each_array_record_its_place_as_its_line() {
+    let def = household(&[("ltv", Aggregation::Sum)]);
+    // One line, as JSON.stringify writes an array: lines say nothing.
+    let input = concat!(
+        r#"[{"mpid":1,"$address":"123 Main St"},{"mpid":1,"$address":"123 Main St"},"#,
+        r#"{"mpid":3,"$address":"123 Main St","ltv":"lots"},{"$address":"x"},7]"#
+    );
+    let lines = |p: &Preview| -> Vec<(String, Option<u64>)> {
+        p.diagnostics
+            .iter()
+            .map(|d| (d.code.clone(), d.line))
+            .collect()
+    };
+    let expected = |lines: [u64; 4]| {
+        let codes = [
+            "duplicate_mpid",
+            "uncoercible_value",
+            "missing_mpid",
+            "not_an_object",
+        ];
+        codes
+            .iter()
+            .zip(lines)
+            .map(|(c, l)| (c.to_string(), Some(l)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lines(&run(&def, input)), expected([1, 1, 1, 1]));
+    let options = PreviewOptions {
+        element_positions: true,
+        ..PreviewOptions::default()
+    };
+    let p = run_with(&def, input, &options);
+    assert_eq!(lines(&p), expected([2, 3, 4, 5]));
+    // Other formats are as they were.
+    let ndjson_input = "{\"mpid\":1}\n{\"mpid\":1}\n";
+    assert_eq!(
+        lines(&run_with(&def, ndjson_input, &options)),
+        lines(&run(&def, ndjson_input))
+    );
+}

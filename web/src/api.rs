@@ -36,7 +36,7 @@ pub fn preview_groups(
     enter();
     let definition = convert::group_definition(&definition)?;
     let mut options = Options::read(&options, "options")?.preview()?;
-    let input = convert::profiles(&profiles, &mut options.format)?;
+    let input = convert::profiles(&profiles, &mut options)?;
     // The one-shot preview is a session fed in windows, so a huge input is never copied
     // into wasm memory whole.
     let mut session = group_identity::PreviewSession::new(&definition, &options);
@@ -58,7 +58,7 @@ pub fn preview_audience(
     let definition = convert::group_definition(&definition)?;
     let conditions = convert::conditions(&conditions)?;
     let mut options = Options::read(&options, "options")?.audience()?;
-    let input = convert::profiles(&profiles, &mut options.preview.format)?;
+    let input = convert::profiles(&profiles, &mut options.preview)?;
     let result = group_identity::preview_audience(
         &definition,
         &convert::whole(&input),

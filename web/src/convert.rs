@@ -11,7 +11,6 @@ use group_identity::{
 };
 use js_sys::{JsString, Object, Reflect, Uint8Array};
 use serde::Serialize;
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::errors::Thrown;
@@ -296,7 +295,7 @@ pub(crate) enum Profiles {
 
 /// Reads `profiles`: a string, a `Uint8Array`, or an array of objects (sent as its JSON, so
 /// the format becomes `json`).
-pub(crate) fn profiles(value: &JsValue, format: &mut Format) -> Result<Profiles, JsValue> {
+pub(crate) fn profiles(value: &JsValue, options: &mut PreviewOptions) -> Result<Profiles, JsValue> {
     if value.is_string() {
         return Ok(Profiles::Text(value.clone().unchecked_into()));
     }
@@ -304,32 +303,18 @@ pub(crate) fn profiles(value: &JsValue, format: &mut Format) -> Result<Profiles,
         return Ok(Profiles::Bytes(bytes.clone()));
     }
     if js_sys::Array::is_array(value) {
-        let text = profile_lines(value).map_err(|err| not_json(&err, "profiles"))?;
-        *format = Format::Json;
-        return Ok(Profiles::Text(text));
+        let text = stringify(value, "profiles")?.unwrap_or_default();
+        options.format = Format::Json;
+        // Lines of text written from values say nothing: a record's place in the array
+        // does.
+        options.element_positions = true;
+        return Ok(Profiles::Text(JsString::from(text)));
     }
     Err(Thrown::Type(format!(
         "profiles must be a string, a Uint8Array or an array of profile objects, got {}",
         describe(value)
     ))
     .into())
-}
-
-#[wasm_bindgen(inline_js = r#"
-export function profileLines(profiles) {
-  let text = "[";
-  for (let i = 0; i < profiles.length; i++) {
-    const json = JSON.stringify(profiles[i]);
-    text += (i === 0 ? "" : ",\n") + (json === undefined ? "null" : json);
-  }
-  return text + "]";
-}
-"#)]
-extern "C" {
-    /// An array of profiles as the JSON text `JSON.stringify` gives, one element a line:
-    /// a diagnostic's `line` is then the element's position (1-based).
-    #[wasm_bindgen(js_name = profileLines, catch)]
-    fn profile_lines(profiles: &JsValue) -> Result<JsString, JsValue>;
 }
 
 /// A chunk for `PreviewSession.push`: a string or a `Uint8Array`.

@@ -45,13 +45,24 @@ pub(super) struct JsonArrayReader {
     column: u64,
     element_line: u64,
     element_column: u64,
+    /// The line the element's record is reported on (see `record_line`).
+    element_record: u64,
     /// The scanner tried the element being split out, and gave up on it: if it ends in
     /// the chunk it started in, the scanner saw all of it, and serde reads it directly.
     element_tried: bool,
+    /// Elements begun so far; with `element_positions`, a record's line is its number.
+    elements: u64,
+    element_positions: bool,
 }
 
 impl Default for JsonArrayReader {
     fn default() -> Self {
+        JsonArrayReader::new(false)
+    }
+}
+
+impl JsonArrayReader {
+    pub fn new(element_positions: bool) -> Self {
         JsonArrayReader {
             state: State::Start,
             depth: 0,
@@ -62,12 +73,22 @@ impl Default for JsonArrayReader {
             column: 1,
             element_line: 1,
             element_column: 1,
+            element_record: 1,
             element_tried: false,
+            elements: 0,
+            element_positions,
         }
     }
-}
 
-impl JsonArrayReader {
+    /// The line a record starting now is reported on: where it starts, or its position.
+    fn record_line(&self) -> u64 {
+        if self.element_positions {
+            self.elements
+        } else {
+            self.line
+        }
+    }
+
     pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
         let mut batch = Batch::new();
         self.read(chunk, wanted, &mut batch, sink);
@@ -97,11 +118,12 @@ impl JsonArrayReader {
                     b']' if self.state == State::First => self.state = State::Done,
                     b']' | b',' => return self.broken(batch, sink, "expected an array element"),
                     _ => {
+                        self.elements += 1;
                         let tried = b == b'{' && !wanted.is_all();
                         if tried {
                             let rest = chunk.get(i..).unwrap_or_default();
-                            if let Some(len) = batch.read_json_prefix(rest, self.line, wanted, sink)
-                            {
+                            let line = self.record_line();
+                            if let Some(len) = batch.read_json_prefix(rest, line, wanted, sink) {
                                 self.pass_over(rest.get(..len).unwrap_or_default());
                                 i += len;
                                 self.state = State::After;
@@ -217,6 +239,7 @@ impl JsonArrayReader {
 
     /// Starts splitting out an element whose first byte is `b`.
     fn start_element(&mut self, b: u8) {
+        self.element_record = self.record_line();
         self.element_line = self.line;
         self.element_column = self.column;
         self.state = match b {
@@ -265,10 +288,10 @@ impl JsonArrayReader {
         batch: &mut Batch<'a>,
         sink: &mut S,
     ) -> bool {
-        let line = self.element_line;
+        let (line, record) = (self.element_line, self.element_record);
         // An error, with its place in the element's text.
         let failed = if self.partial.is_empty() {
-            let read = batch.read_json(tail, line, wanted, sink, !self.element_tried);
+            let read = batch.read_json(tail, record, wanted, sink, !self.element_tried);
             read.err().map(|e| (json_error::position(tail, &e), e))
         } else {
             // Bytes of earlier chunks: read now, after the records before it.
@@ -276,7 +299,7 @@ impl JsonArrayReader {
             let mut whole = std::mem::take(&mut self.partial);
             whole.extend_from_slice(tail);
             let mut own = Batch::new();
-            let read = own.read_json(&whole, line, wanted, sink, true);
+            let read = own.read_json(&whole, record, wanted, sink, true);
             own.flush(sink);
             let failed = read.err().map(|e| (json_error::position(&whole, &e), e));
             whole.clear();

@@ -43,6 +43,8 @@ enum Kind {
 pub(crate) struct Reader {
     requested: Format,
     kind: Kind,
+    /// See `PreviewOptions::element_positions`.
+    element_positions: bool,
 }
 
 impl Reader {
@@ -50,7 +52,14 @@ impl Reader {
         Reader {
             requested: format,
             kind: Kind::Detecting(Vec::new()),
+            element_positions: false,
         }
+    }
+
+    /// In a JSON array, a record's line is its position in the array.
+    pub fn with_element_positions(mut self, on: bool) -> Self {
+        self.element_positions = on;
+        self
     }
 
     /// The format in use: the one named, or the detected one once known.
@@ -110,7 +119,7 @@ impl Reader {
             _ => data.strip_prefix(BOM).unwrap_or(data),
         };
         self.kind = match format {
-            Format::Json => Kind::Json(JsonArrayReader::default()),
+            Format::Json => Kind::Json(JsonArrayReader::new(self.element_positions)),
             Format::Csv => Kind::Csv(Box::new(CsvReader::new(wanted))),
             Format::Ndjson | Format::Auto => Kind::Ndjson(NdjsonReader::default()),
         };
