@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -128,7 +129,16 @@ fn same_secret(a: &str, b: &str) -> bool {
 }
 
 /// `POST /oauth/token`: client credentials for a bearer token.
-pub async fn token(State(app): State<AppState>, body: Bytes) -> Response {
+pub async fn token(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    // A body the server will not take (too large) answers in the token service's shape too.
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let status = rejection.status();
+            let code = crate::errors::oauth_code(status);
+            return ApiError::oauth(status, code, rejection.body_text()).into_response();
+        }
+    };
     match issue_token(&app, &body) {
         Ok((client_id, response)) => {
             let mut response = response.into_response();

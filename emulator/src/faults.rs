@@ -191,7 +191,11 @@ struct FaultRequest {
 }
 
 /// `POST /emulator/faults`: `{ "status": 503, "count": 2 }`, `{ "delayMs": 2000 }`, ...
-pub async fn set(State(app): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn set(
+    State(app): State<AppState>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body = body.map_err(crate::groups::body_error)?;
     let request: FaultRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "expected {{ \"status\"?, \"retryAfter\"?, \"delayMs\"?, \"count\"? }}: {e}"

@@ -125,6 +125,24 @@ async fn token_endpoint_errors_are_oauth_shaped() {
 }
 
 #[tokio::test]
+async fn oversized_bodies_answer_in_each_endpoints_error_shape() {
+    let env = env(Config::default()).await;
+    let big = vec![b' '; 3 << 20];
+    // The token endpoint: the token service's `{ error, error_description }`.
+    let answer = env
+        .raw(Method::POST, "/oauth/token", &[], Some(big.clone()))
+        .await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.json()["error"], "invalid_request", "{}", answer.text);
+    // The emulator's own endpoints: the Platform API's `{ errors: [...] }`.
+    let answer = env
+        .raw(Method::POST, "/emulator/faults", &[], Some(big))
+        .await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.error().0, "PAYLOAD_TOO_LARGE", "{}", answer.text);
+}
+
+#[tokio::test]
 async fn group_lifecycle() {
     let env = env(Config::default()).await;
     let token = env.token("local-client", "local-secret").await;
