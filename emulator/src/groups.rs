@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use group_identity::definition::{read_definition_text, DefinitionBody, Mode};
-use serde::de::IgnoredAny;
 
 use crate::auth::Caller;
 use crate::errors::ApiError;
@@ -30,9 +29,9 @@ pub fn body_error(rejection: BytesRejection) -> ApiError {
 }
 
 /// Reads a request body through the core's validation: 400 when it is not JSON the core
-/// can read (a syntax error, and also a number beyond a double or nesting past the
-/// reader's limit: the core words all three alike), 422 with every issue when it breaks
-/// a rule (a body that is JSON but not an object among them), else the typed body.
+/// can read (a syntax error, a number beyond a double, nesting past the reader's limit),
+/// 422 with every issue when it breaks a rule (a body that is JSON but not an object
+/// among them), else the typed body.
 fn read_body(body: &[u8], mode: &Mode) -> Result<DefinitionBody, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::bad_request(format!(
@@ -41,14 +40,14 @@ fn read_body(body: &[u8], mode: &Mode) -> Result<DefinitionBody, ApiError> {
         ))
     })?;
     let (validation, parsed) = read_definition_text(text, mode);
-    let not_json = serde_json::from_str::<IgnoredAny>(text).is_err();
-    let unreadable = validation.errors.iter().find(|i| {
-        i.code == "invalid_json"
-            && (not_json || i.message.starts_with("the body is not valid JSON"))
-    });
-    if unreadable.is_some() || not_json {
-        // The core's message names the line and column where the reading stopped.
-        let detail = unreadable.map_or("the body is not JSON", |i| i.message.as_str());
+    // Read as the core reads it (a JSON value, so with the same number range and nesting
+    // limit): what fails here fails there, and the core's message names the place.
+    if serde_json::from_str::<serde_json::Value>(text).is_err() {
+        let detail = validation
+            .errors
+            .iter()
+            .find(|i| i.code == "invalid_json")
+            .map_or("the body is not JSON", |i| i.message.as_str());
         return Err(ApiError::bad_request(format!(
             "the body is not JSON: {detail}"
         )));

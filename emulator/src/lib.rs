@@ -46,18 +46,10 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
-/// Serves on `listener` until `shutdown` resolves, then finishes the requests in flight.
+/// Serves `app` (from [`router`], which reads the state file: build it first, so a bad
+/// state file stops the start before anything is served) on `listener` until `shutdown`
+/// resolves, then finishes the requests in flight.
 pub async fn serve(
-    listener: TcpListener,
-    config: Config,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), Error> {
-    let app = router(config).await?;
-    serve_router(listener, app, shutdown).await
-}
-
-/// [`serve`] with the router built already (by [`router`], which reads the state file).
-pub async fn serve_router(
     listener: TcpListener,
     app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,

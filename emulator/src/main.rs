@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use group_identity_emulator::config::{parse_args, Command, USAGE};
-use group_identity_emulator::{banner, router, serve_router};
+use group_identity_emulator::{banner, router, serve};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -51,7 +51,7 @@ async fn main() -> ExitCode {
     print!("{text}");
     // Scripts read the address from the first line; a pipe would otherwise hold it back.
     let _ = std::io::stdout().flush();
-    match serve_router(listener, app, shutdown_signal()).await {
+    match serve(listener, app, shutdown_signal()).await {
         Ok(()) => {
             eprintln!("group-identity-emulator: stopped");
             ExitCode::SUCCESS

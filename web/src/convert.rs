@@ -63,17 +63,14 @@ fn describe(value: &JsValue) -> String {
 /// JSON text of any JSON-representable value, or `None` when `JSON.stringify` gives
 /// `undefined` (undefined, functions, symbols).
 fn stringify(value: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
-    let text = js_sys::JSON::stringify(value).map_err(|err| not_json(&err, what))?;
+    let text = js_sys::JSON::stringify(value).map_err(|err| {
+        let reason = err
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| "JSON.stringify failed".to_owned());
+        Thrown::Type(format!("{what} cannot be converted to JSON: {reason}"))
+    })?;
     Ok(text.as_string())
-}
-
-/// What `JSON.stringify` threw (a BigInt, a cycle), as a `TypeError` naming the argument.
-fn not_json(thrown: &JsValue, what: &str) -> JsValue {
-    let reason = thrown
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .unwrap_or_else(|| "JSON.stringify failed".to_owned());
-    Thrown::Type(format!("{what} cannot be converted to JSON: {reason}")).into()
 }
 
 /// A definition argument as JSON text: a string as given, an object through
@@ -437,9 +434,12 @@ impl Feeder {
             let first = text.char_code_at(0);
             if is_low(first) {
                 self.high = None;
-                let code = 0x10000 + ((u32::from(high) - 0xD800) << 10) + (first as u32 - 0xDC00);
+                let pair = char::decode_utf16([high, first as u16]).next();
                 let mut utf8 = [0; 4];
-                let pair = char::from_u32(code).map_or(REPLACEMENT, |c| c.encode_utf8(&mut utf8));
+                let pair = match pair {
+                    Some(Ok(c)) => &*c.encode_utf8(&mut utf8),
+                    _ => REPLACEMENT,
+                };
                 session.push(pair.as_bytes());
                 pushed += pair.len() as u64;
                 start = 1;

@@ -45,8 +45,6 @@ pub(super) struct JsonArrayReader {
     column: u64,
     element_line: u64,
     element_column: u64,
-    /// The line the element's record is reported on (see `record_line`).
-    element_record: u64,
     /// The scanner tried the element being split out, and gave up on it: if it ends in
     /// the chunk it started in, the scanner saw all of it, and serde reads it directly.
     element_tried: bool,
@@ -73,19 +71,19 @@ impl JsonArrayReader {
             column: 1,
             element_line: 1,
             element_column: 1,
-            element_record: 1,
             element_tried: false,
             elements: 0,
             element_positions,
         }
     }
 
-    /// The line a record starting now is reported on: where it starts, or its position.
-    fn record_line(&self) -> u64 {
+    /// The line the latest element's record is reported on: `line`, where it starts, or
+    /// its position in the array.
+    fn record_line(&self, line: u64) -> u64 {
         if self.element_positions {
             self.elements
         } else {
-            self.line
+            line
         }
     }
 
@@ -122,7 +120,7 @@ impl JsonArrayReader {
                         let tried = b == b'{' && !wanted.is_all();
                         if tried {
                             let rest = chunk.get(i..).unwrap_or_default();
-                            let line = self.record_line();
+                            let line = self.record_line(self.line);
                             if let Some(len) = batch.read_json_prefix(rest, line, wanted, sink) {
                                 self.pass_over(rest.get(..len).unwrap_or_default());
                                 i += len;
@@ -239,7 +237,6 @@ impl JsonArrayReader {
 
     /// Starts splitting out an element whose first byte is `b`.
     fn start_element(&mut self, b: u8) {
-        self.element_record = self.record_line();
         self.element_line = self.line;
         self.element_column = self.column;
         self.state = match b {
@@ -288,7 +285,8 @@ impl JsonArrayReader {
         batch: &mut Batch<'a>,
         sink: &mut S,
     ) -> bool {
-        let (line, record) = (self.element_line, self.element_record);
+        let line = self.element_line;
+        let record = self.record_line(line);
         // An error, with its place in the element's text.
         let failed = if self.partial.is_empty() {
             let read = batch.read_json(tail, record, wanted, sink, !self.element_tried);

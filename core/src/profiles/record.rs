@@ -200,20 +200,17 @@ impl<'a> Scratch<'a> {
     }
 
     /// Before a `user_attributes` value: when a record repeats the key, its last value is
-    /// the one used, as for any key.
-    #[inline(always)]
-    pub(super) fn restart_attributes(&mut self) {
+    /// the one used, as for any key (only the serde path reads repeats).
+    fn restart_attributes(&mut self) {
         self.api.clear();
         self.api_all.clear();
         self.api_variant = None;
     }
 
     /// Before a `user_attribute_timestamps` value, likewise.
-    #[inline(always)]
-    pub(super) fn restart_times(&mut self) {
+    fn restart_times(&mut self) {
         self.times.clear();
         self.times_all.clear();
-        self.times_not_an_object = false;
     }
 
     /// The record's user attributes, by wanted index: `user_attributes` when the record

@@ -55,6 +55,9 @@ pub(crate) fn scan_record_prefix<'a>(
     if s.eat(b'}') {
         return Some(s.pos);
     }
+    // A repeated `user_attributes` or `user_attribute_timestamps` replaces the earlier
+    // one whole: rare, so it is left to the serde path rather than undone here.
+    let (mut seen_attributes, mut seen_times) = (false, false);
     loop {
         let key = s.key()?;
         match KeySeed::new(wanted, Place::Top).kind(key) {
@@ -62,7 +65,9 @@ pub(crate) fn scan_record_prefix<'a>(
             Kind::UpdatedAt if wanted.wants_times() => out.updated_at = Some(s.value_slot()?),
             Kind::LastStored if wanted.wants_times() => out.last_stored = Some(s.value_slot()?),
             Kind::Timestamps if wanted.wants_times() => {
-                out.restart_times();
+                if std::mem::replace(&mut seen_times, true) {
+                    return None;
+                }
                 s.times(wanted, out)?;
             }
             Kind::Wanted(i) => out.flat.put(i, s.wanted_slot(i)?),
@@ -71,7 +76,9 @@ pub(crate) fn scan_record_prefix<'a>(
                 note_variant(&mut out.flat_variant, variant_name(key)?, &value);
             }
             Kind::UserAttributes => {
-                out.restart_attributes();
+                if std::mem::replace(&mut seen_attributes, true) {
+                    return None;
+                }
                 out.has_api = s.attributes(wanted, out)?;
             }
             Kind::Any => return None,
