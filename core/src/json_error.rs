@@ -33,6 +33,11 @@ pub(crate) fn what(error: &serde_json::Error) -> String {
     match what {
         "expected ident" => "expected true, false or null".into(),
         "recursion limit exceeded" => format!("nested deeper than {MAX_NESTING} levels"),
+        // serde_json's words for a lone UTF-16 surrogate, which no string may hold; the
+        // first reads as if the escape were cut short.
+        "unexpected end of hex escape" | "lone leading surrogate in hex escape" => {
+            "a \\u escape is half of a UTF-16 surrogate pair (\\uD800 to \\uDFFF) without the other half, which is no character".into()
+        }
         _ => what.into(),
     }
 }
@@ -78,6 +83,15 @@ mod tests {
             "nested deeper than 127 levels"
         );
         assert_eq!(what(&error("[1,]")), "trailing comma");
+        for lone in [
+            r#"["\ud800"]"#,
+            r#"["\ud800x"]"#,
+            r#"["\udc00"]"#,
+            r#"["\ud800\u0041"]"#,
+        ] {
+            let message = what(&error(lone));
+            assert!(message.contains("surrogate pair"), "{lone}: {message}");
+        }
         // The limit as stated: 127 levels are read, 128 are not.
         let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert!(serde_json::from_str::<serde_json::Value>(&nested(127)).is_ok());
