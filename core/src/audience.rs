@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::coerce::{self, Val};
@@ -114,6 +117,12 @@ fn checks(conditions: &[Condition]) -> Result<Vec<(String, Operator, Value)>, Co
             })?;
             let value = c.value.clone().unwrap_or(Value::Null);
             match operator {
+                Operator::Exists | Operator::NotExists if !value.is_null() => {
+                    return Err(fail(format!(
+                        "condition {index}: operator \"{}\" takes no value; found {value}",
+                        c.operator
+                    )))
+                }
                 Operator::Exists | Operator::NotExists => {}
                 _ if value.is_null() => {
                     return Err(fail(format!(
@@ -152,7 +161,8 @@ pub fn preview_audience(
     let wanted = Wanted::new(
         std::iter::once(definition.source_user_attribute.clone())
             .chain(parsed.iter().map(|(a, _, _)| a.clone())),
-    );
+    )
+    .with_texts();
     let checks = parsed
         .into_iter()
         .map(|(attribute, operator, value)| Check {
@@ -208,14 +218,14 @@ impl RecordSink for Matcher<'_> {
             _ => None,
         };
         let matched = self.checks.iter().all(|check| {
-            let value = match group.and_then(|g| g.attributes.get(&check.attribute)) {
-                Some(inherited) => Some(inherited.clone()),
+            let attribute = match group.and_then(|g| g.attributes.get(&check.attribute)) {
+                Some(inherited) => Some(Attribute::of(Cow::Owned(inherited.to_string()))),
                 None => rec
                     .value(check.slot)
                     .filter(|s| !s.is_null())
-                    .map(|s| s.to_value()),
+                    .map(|s| Attribute::of(s.to_json_text())),
             };
-            holds(check.operator, value.as_ref(), &check.value)
+            holds(check.operator, attribute.as_ref(), &check.value)
         });
         if matched {
             self.result.matched += 1;
@@ -237,36 +247,58 @@ fn number(value: &Value) -> Option<f64> {
 
 /// `=`: booleans by the boolean coercion, numbers numerically, strings exactly (a number
 /// or boolean attribute compares by its JSON text), arrays and objects structurally.
-fn equals(attribute: &Value, wanted: &Value) -> bool {
+/// An attribute as a condition sees it: its JSON text as the input wrote it (inherited
+/// values as the preview prints them), and the value that text holds (null for a number
+/// beyond a double's range, which only its text can match).
+struct Attribute<'t> {
+    text: Cow<'t, str>,
+    value: Value,
+}
+
+impl<'t> Attribute<'t> {
+    fn of(text: Cow<'t, str>) -> Self {
+        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Attribute { text, value }
+    }
+
+    /// A number, a boolean, or a number no double holds.
+    fn is_bare(&self) -> bool {
+        matches!(
+            self.text.as_bytes().first(),
+            Some(b'-' | b'0'..=b'9' | b't' | b'f')
+        )
+    }
+}
+
+fn equals(attribute: &Attribute<'_>, wanted: &Value) -> bool {
     match wanted {
         Value::Bool(b) => {
-            let val = match attribute {
+            let val = match &attribute.value {
                 Value::Bool(a) => Val::Bool(*a),
                 Value::String(s) => Val::Str(s.as_str().into()),
                 _ => return false,
             };
             coerce::as_bool(&val) == Some(*b)
         }
-        Value::Number(_) => match (number(attribute), number(wanted)) {
+        Value::Number(_) => match (number(&attribute.value), number(wanted)) {
             (Some(a), Some(b)) => a == b,
             _ => false,
         },
-        Value::String(s) => match attribute {
+        // A number or boolean by its JSON text: `12.50` is "12.50", not "12.5".
+        Value::String(s) => match &attribute.value {
             Value::String(a) => a == s,
-            Value::Number(n) => n.to_string() == *s,
-            Value::Bool(b) => b.to_string() == *s,
-            _ => false,
+            _ => attribute.is_bare() && attribute.text == s.as_str(),
         },
-        other => attribute == other,
+        other => attribute.value == *other,
     }
 }
 
-fn holds(operator: Operator, attribute: Option<&Value>, wanted: &Value) -> bool {
+fn holds(operator: Operator, attribute: Option<&Attribute<'_>>, wanted: &Value) -> bool {
     let Some(attribute) = attribute else {
         // Every comparison needs the attribute; only `not_exists` holds without it.
         return operator == Operator::NotExists;
     };
-    let compare = |f: fn(f64, f64) -> bool| match (number(attribute), number(wanted)) {
+    let compare = |f: fn(f64, f64) -> bool| match (number(&attribute.value), number(wanted)) {
         (Some(a), Some(b)) => f(a, b),
         _ => false,
     };
@@ -279,11 +311,22 @@ fn holds(operator: Operator, attribute: Option<&Value>, wanted: &Value) -> bool 
         Operator::Ge => compare(|a, b| a >= b),
         Operator::Lt => compare(|a, b| a < b),
         Operator::Le => compare(|a, b| a <= b),
-        Operator::Contains => match attribute {
-            Value::Array(items) => items.iter().any(|item| equals(item, wanted)),
+        // Each item by its own text, as a whole attribute is (so an array holding a
+        // number beyond a double's range is still read).
+        Operator::Contains if attribute.text.starts_with('[') => {
+            serde_json::from_str::<Vec<&RawValue>>(&attribute.text).is_ok_and(|items| {
+                items
+                    .iter()
+                    .any(|item| equals(&Attribute::of(Cow::Borrowed(item.get())), wanted))
+            })
+        }
+        Operator::Contains => match &attribute.value {
             Value::String(text) => match wanted {
                 Value::String(part) => text.contains(part.as_str()),
-                Value::Number(n) => text.contains(&n.to_string()),
+                // As the preview prints a number: 1000, not 1000.0.
+                Value::Number(_) => number(wanted)
+                    .and_then(coerce::number_value)
+                    .is_some_and(|n| text.contains(&n.to_string())),
                 Value::Bool(b) => text.contains(&b.to_string()),
                 _ => false,
             },

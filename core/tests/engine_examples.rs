@@ -1206,6 +1206,75 @@ fn audience_rejects_unknown_operators_and_caps_mpids() {
 }
 
 #[test]
+fn audiences_compare_a_number_by_its_json_text() {
+    // decision (README, Audiences): `=`/`!=` with a string compare a number attribute by
+    // its JSON text, as keys are: `12.50` is "12.50", not "12.5"; array items likewise.
+    let def = household(&[("has_dog", Aggregation::BooleanOr)]);
+    let input = [
+        r#"{"mpid":1,"price":12.50,"$address":"123 Main St"}"#,
+        r#"{"mpid":2,"price":1e3,"$address":"123 Main St"}"#,
+        r#"{"mpid":3,"price":-0}"#,
+        r#"{"mpid":4,"tags":[12.50,"x"],"price":1e400}"#,
+        r#"{"mpid":5,"note":"cost 1000 usd","tags":[1e400]}"#,
+    ]
+    .map(|r| format!("{r}\n"))
+    .concat();
+    let matching = |attribute: &str, operator: &str, value: Value| {
+        let condition = Condition {
+            attribute: attribute.into(),
+            operator: operator.into(),
+            value: Some(value),
+        };
+        let result = preview_audience(
+            &def,
+            input.as_bytes(),
+            &[condition],
+            &AudienceOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{attribute} {operator}: {e}"));
+        result.mpids
+    };
+    let none: [&str; 0] = [];
+    assert_eq!(matching("price", "=", json!("12.50")), ["1"]);
+    assert_eq!(matching("price", "=", json!("12.5")), none);
+    assert_eq!(matching("price", "=", json!("1e3")), ["2"]);
+    assert_eq!(matching("price", "=", json!("1000.0")), none);
+    assert_eq!(matching("price", "=", json!("-0")), ["3"]);
+    assert_eq!(matching("price", "=", json!("1e400")), ["4"]);
+    assert_eq!(matching("price", "!=", json!("12.50")), ["2", "3", "4"]);
+    // Numerically, as before.
+    assert_eq!(matching("price", "=", json!(12.5)), ["1"]);
+    assert_eq!(matching("price", "=", json!(1000)), ["2"]);
+    assert_eq!(matching("price", ">", json!(0)), ["1", "2"]);
+    // The source attribute reads the same as the group key it forms.
+    assert_eq!(matching("$address", "=", json!("123 Main St")), ["1", "2"]);
+    assert_eq!(matching("tags", "contains", json!("12.50")), ["4"]);
+    assert_eq!(matching("tags", "contains", json!("12.5")), none);
+    assert_eq!(matching("tags", "contains", json!(12.5)), ["4"]);
+    assert_eq!(matching("tags", "contains", json!("1e400")), ["5"]);
+    assert_eq!(matching("tags", "contains", json!("x")), ["4"]);
+    // A number searched in a string as the preview prints it: 1000, not 1000.0.
+    let thousand: Value = serde_json::from_str("1e3").unwrap();
+    assert_eq!(matching("note", "contains", thousand), ["5"]);
+}
+
+#[test]
+fn audience_exists_takes_no_value() {
+    let def = household(&[]);
+    for operator in ["exists", "not_exists"] {
+        let condition = Condition {
+            attribute: "ltv".into(),
+            operator: operator.into(),
+            value: Some(json!(false)),
+        };
+        let err =
+            preview_audience(&def, b"", &[condition], &AudienceOptions::default()).unwrap_err();
+        assert_eq!(err.index, 0);
+        assert!(err.message.contains("takes no value"), "{}", err.message);
+    }
+}
+
+#[test]
 fn csv_lines_are_physical_lines_counting_the_header_and_quoted_breaks() {
     let def = household(&[("has_dog", Aggregation::BooleanOr)]);
     for newline in ["\n", "\r\n"] {

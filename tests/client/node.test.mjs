@@ -241,6 +241,13 @@ describe("errors", () => {
     assert.equal(notJson.code, "validation_failed");
     assert.equal(notJson.issues[0].code, "invalid_json");
 
+    // JSON.stringify writes a lone surrogate as an escape no JSON reader takes: a 422
+    // as for text, not a TypeError.
+    const lone = await apiError(c.create({ ...HOUSEHOLD, description: "half \ud800" }));
+    assert.equal(lone.status, 422);
+    assert.equal(lone.issues[0].code, "invalid_json");
+    assert.match(lone.issues[0].message, /surrogate/);
+
     const emptyId = await apiError(c.get(""));
     assert.equal(emptyId.status, 422);
     assert.equal(emptyId.issues[0].code, "invalid_group_id");
@@ -593,6 +600,11 @@ describe("tolerant error bodies", () => {
     assert.equal(err.status, 200);
     assert.equal(err.code, "invalid_response");
     assert.equal(err.body, "<html>hello</html>");
+  });
+
+  test("a DELETE answered 2xx with a body that is not JSON still resolves", async () => {
+    answers.set("proxied", { status: 200, body: "Deleted" });
+    assert.equal(await stubClient().delete("proxied"), undefined);
   });
 
   test("Retry-After as an HTTP date is honoured", async () => {

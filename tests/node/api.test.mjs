@@ -486,12 +486,19 @@ for (const flavour of ["import", "require"]) {
       for (const [conditions, index] of [
         [[{ attribute: "household:has_dog", operator: "~", value: 1 }], 0],
         [[{ attribute: "a", operator: "exists" }, { operator: "=", value: 1 }], 1],
+        [[{ attribute: "a", operator: "exists", value: false }], 0],
+        // JSON.stringify would write these as null (or drop them): not "needs a value".
+        [[{ attribute: "a", operator: "exists" }, { attribute: "a", operator: ">", value: NaN }], 1],
+        [[{ attribute: "a", operator: "=", value: Infinity }], 0],
+        [[{ attribute: "a", operator: "=", value: 10n }], 0],
+        [[{ attribute: "a", operator: "=", value: () => 1 }], 0],
       ]) {
         assert.throws(() => previewAudience(DEFINITION, NDJSON, conditions), (error) => {
           assert.ok(error instanceof Error);
           assert.equal(error.name, "ConditionError");
           assert.equal(error.index, index);
           assert.match(error.message, new RegExp(`^conditions\\[${index}\\]: `));
+          assert.doesNotMatch(error.message, /condition \d+:|needs a value/, error.message);
           return true;
         });
       }

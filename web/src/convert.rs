@@ -486,6 +486,28 @@ pub(crate) fn conditions(value: &JsValue) -> Result<Vec<Condition>, JsValue> {
         ))
         .into());
     }
+    // JSON.stringify writes NaN and Infinity as null and drops a function: the condition
+    // would then seem to lack its value. Say what was given instead.
+    let array: &js_sys::Array = value.unchecked_ref();
+    for (index, item) in array.iter().enumerate() {
+        let Ok(given) = Reflect::get(&item, &JsValue::from_str("value")) else {
+            continue;
+        };
+        let unfit = match given.as_f64() {
+            Some(number) => !number.is_finite(),
+            None => given.is_bigint() || given.is_function() || given.is_symbol(),
+        };
+        if item.is_object() && unfit {
+            return Err(condition_error(
+                index,
+                format!(
+                    "value must be JSON data (a finite number, a string, a boolean, an array \
+                     or an object), got {}",
+                    describe(&given)
+                ),
+            ));
+        }
+    }
     let text = stringify(value, "conditions")?.unwrap_or_else(|| "[]".to_owned());
     let items: Vec<serde_json::Value> = serde_json::from_str(&text)
         .map_err(|err| Thrown::Type(format!("conditions cannot be read as JSON: {err}")))?;

@@ -33,7 +33,10 @@ impl Thrown {
                 error.into()
             }
             Thrown::Condition(err) => {
-                let message = format!("conditions[{}]: {}", err.index, err.message);
+                // The engine's messages name the condition too; say it once.
+                let own = format!("condition {}: ", err.index);
+                let text = err.message.strip_prefix(&own).unwrap_or(&err.message);
+                let message = format!("conditions[{}]: {text}", err.index);
                 let error = named("ConditionError", &message);
                 set(&error, "index", &JsValue::from(err.index as f64));
                 error.into()

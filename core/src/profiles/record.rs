@@ -32,6 +32,9 @@ pub(crate) struct Wanted {
     /// Indices whose per-attribute time is read (`latest` attributes); none means the
     /// profile's own times are not read either.
     timed: Vec<usize>,
+    /// Every wanted value keeps its JSON text, not only the source's (audiences compare
+    /// a number by its text).
+    texts: bool,
 }
 
 impl Wanted {
@@ -54,6 +57,7 @@ impl Wanted {
             lengths,
             all: false,
             timed: Vec::new(),
+            texts: false,
         }
     }
 
@@ -64,6 +68,19 @@ impl Wanted {
             .filter_map(|n| self.index_of(&n))
             .collect();
         self
+    }
+
+    /// Keeps the JSON text of every wanted value (see [`Slot::raw`]).
+    pub fn with_texts(mut self) -> Self {
+        self.texts = true;
+        self
+    }
+
+    /// True when the value of wanted index `i` keeps its JSON text: the grouping key's
+    /// always ("numbers by their JSON text"), the others when asked.
+    #[inline(always)]
+    pub(super) fn keeps_text(&self, index: usize) -> bool {
+        index == 0 || self.texts
     }
 
     pub(super) fn wants_time(&self, index: usize) -> bool {
@@ -84,6 +101,7 @@ impl Wanted {
             lengths: 0,
             all: true,
             timed: Vec::new(),
+            texts: false,
         }
     }
 
@@ -530,9 +548,9 @@ pub(super) fn typed_slot(text: &str) -> Result<Slot<'_>, serde_json::Error> {
     }
 }
 
-/// The slot of wanted index `i`: only the grouping key (index 0) keeps its text.
-fn wanted_slot<'de, A: MapAccess<'de>>(map: &mut A, i: usize) -> Result<Slot<'de>, A::Error> {
-    if i == 0 {
+/// A wanted value's slot, with its JSON text when `text` (see [`Wanted::keeps_text`]).
+fn wanted_slot<'de, A: MapAccess<'de>>(map: &mut A, text: bool) -> Result<Slot<'de>, A::Error> {
+    if text {
         raw_slot(map)
     } else {
         value_slot(map)
@@ -636,7 +654,9 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                     self.out.times_not_an_object = !shaped;
                 }
                 Key::Is(Kind::Wanted(i)) => {
-                    self.out.flat.put(i, wanted_slot(&mut map, i)?);
+                    self.out
+                        .flat
+                        .put(i, wanted_slot(&mut map, wanted.keeps_text(i))?);
                 }
                 Key::Any(name) => {
                     let slot = value_slot(&mut map)?;
@@ -692,7 +712,9 @@ impl<'de> Visitor<'de> for AttributesSeed<'_, 'de> {
         })? {
             match key {
                 Key::Is(Kind::Wanted(i)) => {
-                    self.out.api.put(i, wanted_slot(&mut map, i)?);
+                    self.out
+                        .api
+                        .put(i, wanted_slot(&mut map, wanted.keeps_text(i))?);
                 }
                 Key::Any(name) => {
                     let slot = value_slot(&mut map)?;

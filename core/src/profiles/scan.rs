@@ -70,7 +70,7 @@ pub(crate) fn scan_record_prefix<'a>(
                 }
                 s.times(wanted, out)?;
             }
-            Kind::Wanted(i) => out.flat.put(i, s.wanted_slot(i)?),
+            Kind::Wanted(i) => out.flat.put(i, s.wanted_slot(wanted.keeps_text(i))?),
             Kind::Variant => {
                 let value = s.value_slot()?;
                 note_variant(&mut out.flat_variant, variant_name(key)?, &value);
@@ -332,10 +332,10 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The slot of wanted index `i`: only the grouping key (index 0) keeps its text.
+    /// A wanted value's slot, with its JSON text when `text` (see `Wanted::keeps_text`).
     #[inline(always)]
-    fn wanted_slot(&mut self, i: usize) -> Option<Slot<'a>> {
-        if i == 0 {
+    fn wanted_slot(&mut self, text: bool) -> Option<Slot<'a>> {
+        if text {
             self.raw_slot()
         } else {
             self.value_slot()
@@ -396,7 +396,7 @@ impl<'a> Scanner<'a> {
         loop {
             let key = self.key()?;
             match seed.kind(key) {
-                Kind::Wanted(i) => out.api.put(i, self.wanted_slot(i)?),
+                Kind::Wanted(i) => out.api.put(i, self.wanted_slot(wanted.keeps_text(i))?),
                 Kind::Variant => {
                     let value = self.value_slot()?;
                     note_variant(&mut out.api_variant, variant_name(key)?, &value);
@@ -564,19 +564,23 @@ pub(super) fn plain_run(text: &[u8], start: usize) -> usize {
 /// scanner took the record at least once (it may leave any record to serde).
 #[doc(hidden)]
 pub fn check_against_serde(text: &[u8]) -> Result<bool, String> {
-    let sets: [(&[&str], &[&str]); 4] = [
-        (&["k", "b", "s", "a", "l"], &["l"]),
+    // Names, the ones timed, and whether every value keeps its text (audiences).
+    let sets: [(&[&str], &[&str], bool); 5] = [
+        (&["k", "b", "s", "a", "l"], &["l"], false),
         (
             &["$address", "has_dog", "ltv", "visits", "country"],
             &["country"],
+            false,
         ),
-        (&["$address", "ltv"], &[]),
-        (&["Key", "k", "mpid"], &["k"]),
+        (&["$address", "ltv"], &[], false),
+        (&["Key", "k", "mpid"], &["k"], false),
+        (&["k", "b", "s", "a", "l"], &[], true),
     ];
     let mut scanned = false;
-    for (names, timed) in sets {
+    for (names, timed, texts) in sets {
         let wanted = Wanted::new(names.iter().map(|n| n.to_string()))
             .with_times(timed.iter().map(|n| n.to_string()));
+        let wanted = if texts { wanted.with_texts() } else { wanted };
         let mut fast = Scratch::new(&wanted);
         if scan_record(text, &wanted, &mut fast).is_none() {
             continue;

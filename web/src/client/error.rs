@@ -281,16 +281,54 @@ fn reason_phrase(status: u16) -> &'static str {
 }
 
 /// Replaces every occurrence of each secret with `[redacted]`, so a service that echoes a
-/// credential cannot leak it into an error message or `body`.
+/// credential cannot leak it into an error message or `body`: as given, and as a JSON
+/// string or a URL would escape it. Every secret counts, however short: a few mangled
+/// words in an error are better than a leaked credential.
 pub(crate) fn scrub(text: String, secrets: &[&str]) -> String {
     let mut text = text;
-    for secret in secrets {
-        // Very short values would match ordinary text; real secrets and tokens are long.
-        if secret.len() >= 6 && text.contains(secret) {
-            text = text.replace(secret, "[redacted]");
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        for form in escaped_forms(secret) {
+            if text.contains(form.as_str()) {
+                text = text.replace(form.as_str(), "[redacted]");
+            }
         }
     }
     text
+}
+
+/// A secret as written, in a JSON string (also with `/` escaped, as some services write
+/// it) and percent-encoded, each once.
+fn escaped_forms(secret: &str) -> Vec<String> {
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or(secret)
+        .to_owned();
+    let mut forms = vec![
+        secret.to_owned(),
+        json.replace('/', "\\/"),
+        json,
+        percent_encoded(secret),
+    ];
+    forms.sort();
+    forms.dedup();
+    // The longest first, so no shorter form cuts a longer one apart before it is found.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms
+}
+
+/// `encodeURIComponent`'s escaping: every byte but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
+fn percent_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -366,9 +404,22 @@ mod tests {
     fn scrub_removes_secrets() {
         let text = scrub(
             "bad secret local-secret here".to_owned(),
-            &["local-secret", "abc"],
+            &["local-secret", "xyz", ""],
         );
         assert_eq!(text, "bad secret [redacted] here");
+        // However short, and however the service escaped it.
+        assert_eq!(scrub("key abc!".to_owned(), &["abc"]), "key [redacted]!");
+        let secret = "a/b+c\"d";
+        for echoed in [
+            r#"{"error":"bad a/b+c\"d"}"#,
+            r#"{"error":"bad a\/b+c\"d"}"#,
+            "bad a%2Fb%2Bc%22d",
+            "bad a/b+c\"d",
+        ] {
+            let text = scrub(echoed.to_owned(), &[secret]);
+            assert!(text.contains("[redacted]"), "{echoed} -> {text}");
+            assert!(!text.contains("b+c") && !text.contains("b%2Bc"), "{text}");
+        }
     }
 
     #[test]

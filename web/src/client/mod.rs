@@ -366,7 +366,9 @@ impl Inner {
                     text,
                 ));
             }
-            if text.trim().is_empty() {
+            // DELETE resolves to nothing: whatever a proxy writes in a success body (the
+            // API itself answers 204) must not turn a done deletion into a failure.
+            if text.trim().is_empty() || method == Method::DELETE || reply.status == 205 {
                 return Ok(JsValue::UNDEFINED);
             }
             return js_sys::JSON::parse(&text).map_err(|_| {
@@ -410,8 +412,15 @@ fn body_of(value: &JsValue, what: &str, mode: &Mode) -> Result<String, Rejection
                     describe(value)
                 ))
             })?;
-        serde_json::from_str(&text)
-            .map_err(|err| Rejection::Type(format!("{what} cannot be read as JSON: {err}")))?
+        match serde_json::from_str(&text) {
+            Ok(parsed) => parsed,
+            // JSON.stringify writes what serde_json may still refuse (a lone surrogate,
+            // deep nesting): the same 422 a JSON string gets, with the issue placed.
+            Err(_) => {
+                let validation = group_identity::validate_definition_text(&text, mode);
+                return Err(Rejection::Api(ApiFailure::validation(validation.errors)));
+            }
+        }
     };
     let validation = validate_definition(&parsed, mode);
     if !validation.valid {

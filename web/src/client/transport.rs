@@ -253,8 +253,38 @@ pub(crate) fn retry_after_ms(value: &str) -> Option<f64> {
     if let Some(seconds) = retry_after_seconds(value) {
         return Some(seconds * 1000.0);
     }
+    // Date.parse reads almost anything as some date long past ("-1", "3, 3" from two
+    // joined headers), which would mean retrying at once: only HTTP's date forms count.
+    if !is_http_date(value) {
+        return None;
+    }
     let at = js_sys::Date::parse(value);
     at.is_finite().then(|| (at - js_sys::Date::now()).max(0.0))
+}
+
+/// The shapes RFC 9110 gives an HTTP date: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`)
+/// and the obsolete RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+/// (`Sun Nov  6 08:49:37 1994`) forms. Letters, digits and punctuation by position; the
+/// values themselves are left to `Date.parse`.
+fn is_http_date(value: &str) -> bool {
+    // `a` a letter, `9` a digit, `_` a digit or a space; anything else stands for itself.
+    let fits = |text: &str, pattern: &str| {
+        text.len() == pattern.len()
+            && text.bytes().zip(pattern.bytes()).all(|(c, p)| match p {
+                b'a' => c.is_ascii_alphabetic(),
+                b'9' => c.is_ascii_digit(),
+                b'_' => c.is_ascii_digit() || c == b' ',
+                _ => c == p,
+            })
+    };
+    if fits(value, "aaa, 99 aaa 9999 99:99:99 GMT") || fits(value, "aaa aaa _9 99:99:99 9999") {
+        return true;
+    }
+    value.split_once(", ").is_some_and(|(weekday, rest)| {
+        (6..=9).contains(&weekday.len())
+            && weekday.bytes().all(|c| c.is_ascii_alphabetic())
+            && fits(rest, "99-aaa-99 99:99:99 GMT")
+    })
 }
 
 /// The delta-seconds form; fractional seconds are accepted though the RFC has none.
@@ -290,5 +320,32 @@ mod tests {
         assert_eq!(retry_after_seconds("-1"), None);
         assert_eq!(retry_after_seconds(""), None);
         assert_eq!(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+
+    #[test]
+    fn retry_after_dates_only_in_http_forms() {
+        for date in [
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+            "Wednesday, 21-Oct-15 07:28:00 GMT",
+            "Wed Oct 21 07:28:00 2015",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert!(is_http_date(date), "{date}");
+        }
+        // What Date.parse would still read as some date long past.
+        for junk in [
+            "-1",
+            "+5",
+            "3, 3",
+            "soon 5",
+            "2015-10-21",
+            "Wed, 21 Oct 2015 07:28:00",
+            "Wed, 21 Oct 2015 07:28:00 UTC",
+            "Wed,  21 Oct 2015 07:28:00 GMT",
+            "Wednesdays, 21-Oct-15 07:28:00 GMT",
+            "",
+        ] {
+            assert!(!is_http_date(junk), "{junk}");
+        }
     }
 }
