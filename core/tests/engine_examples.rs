@@ -940,6 +940,28 @@ fn read_all_skips_records_as_a_preview_does() {
 }
 
 #[test]
+fn read_all_keeps_a_csv_row_whose_bad_cell_a_preview_would_not_read() {
+    // The preview does not use `other`, so it keeps row 1: so does a whole read, without
+    // that cell. A used column that is not UTF-8 still costs the preview its row.
+    let input = b"mpid,$address,other\n1,12345,\xff\n2,12345,x\n";
+    let (profiles, diagnostics) = read_all(input, Format::Csv);
+    let mpids: Vec<&str> = profiles.iter().map(|p| p.mpid.as_str()).collect();
+    assert_eq!(mpids, ["1", "2"]);
+    assert_eq!(profiles[0].attributes.get("other"), None);
+    assert_eq!(profiles[1].attributes["other"], json!("x"));
+    let found: Vec<_> = diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.level, d.line))
+        .collect();
+    assert_eq!(found, [("invalid_utf8", Level::Warning, Some(2))]);
+    let preview = preview_groups(&household(&[]), input, &PreviewOptions::default());
+    assert_eq!(preview.stats.grouped_profiles, 2);
+    let uses_it = household(&[("other", Aggregation::Latest)]);
+    let preview = preview_groups(&uses_it, input, &PreviewOptions::default());
+    assert_eq!((preview.stats.profiles, preview.stats.skipped), (1, 1));
+}
+
+#[test]
 fn format_is_detected_from_the_first_non_blank_character() {
     let def = household(&[]);
     let cases = [
@@ -1661,6 +1683,22 @@ fn a_csv_quote_that_never_closes_is_said() {
         "{:?}",
         p.diagnostics
     );
+    // After a byte order mark the quotes are read as csv-core reads them: a header that
+    // opens with a quoted cell is fine, and one that opens a quote for good is said.
+    let fine = "\u{feff}\"a,\",mpid,$address\n1,2,12345\n2,3,12345\n";
+    let p = run(&def, fine);
+    assert_eq!(p.stats.groups, 1);
+    assert!(
+        !codes(&p).contains(&"unclosed_quote"),
+        "{:?}",
+        p.diagnostics
+    );
+    let unclosed = "\u{feff}\"mpid,$address\n1,12345\n";
+    let said: Vec<_> = diagnostics_with(&run(&def, unclosed), "unclosed_quote")
+        .iter()
+        .map(|d| d.line)
+        .collect();
+    assert_eq!(said, [Some(1)]);
 }
 
 #[test]

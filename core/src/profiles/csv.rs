@@ -45,6 +45,9 @@ pub(super) struct CsvReader {
     quoting: Quoting,
     /// The line the last row (or the header) started on.
     last_line: u64,
+    /// Nothing read yet: csv-core drops a byte order mark at the very start, and so must
+    /// the quote tracking, or a quote opening the header would look like text.
+    at_start: bool,
 }
 
 /// Where the input stands with respect to quotes, as csv-core reads them: a quote opens
@@ -155,6 +158,7 @@ impl CsvReader {
             breaks: LineBreaks::default(),
             quoting: Quoting::default(),
             last_line: 1,
+            at_start: true,
         }
     }
 
@@ -195,7 +199,13 @@ impl CsvReader {
             let ended_with_newline = nin > 0 && input.get(nin - 1) == Some(&b'\n');
             let read = input.get(..nin).unwrap_or_default();
             self.breaks.read(read);
-            self.quoting.read(read);
+            let unmarked = if self.at_start && nin > 0 {
+                self.at_start = false;
+                read.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(read)
+            } else {
+                read
+            };
+            self.quoting.read(unmarked);
             input = input.get(nin..).unwrap_or_default();
             self.out_len += nout;
             self.ends_len += nend;
@@ -318,6 +328,7 @@ fn fill<'a>(
     line: u64,
 ) -> Outcome {
     scratch.reset();
+    let mut note = None;
     // The header first: a zip takes from its first side before it finds the second
     // exhausted, and a cell taken so would never be seen as extra.
     for ((role, name), cell) in header.iter().zip(cells.by_ref()) {
@@ -325,6 +336,19 @@ fn fill<'a>(
             continue;
         }
         let Ok(text) = std::str::from_utf8(cell) else {
+            if matches!(role, Role::Any) {
+                // A whole-profile read, where every column is an attribute: only the cell
+                // is lost, as a preview that does not use the column keeps the row.
+                note.get_or_insert_with(|| {
+                    diagnostic(
+                        Level::Warning,
+                        "invalid_utf8",
+                        format!("column \"{name}\" is not valid UTF-8; that cell was left out"),
+                        line,
+                    )
+                });
+                continue;
+            }
             return Outcome::Rejected(diagnostic(
                 Level::Error,
                 "invalid_utf8",
@@ -348,13 +372,16 @@ fn fill<'a>(
             Level::Warning,
             "extra_cells",
             format!(
-                "row has more cells than the header's {} columns; the extra cells were ignored",
+                "row has more cells than the header has columns ({}); the extra cells were ignored",
                 header.len()
             ),
             line,
         ));
     }
-    Outcome::Read
+    match note {
+        Some(note) => Outcome::Noted(note),
+        None => Outcome::Read,
+    }
 }
 
 fn role(name: &str, wanted: &Wanted, all: bool) -> Role {

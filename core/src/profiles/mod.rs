@@ -145,7 +145,9 @@ pub struct FullProfile {
 }
 
 /// Reads every profile with all of its attributes (null values dropped). Records are
-/// skipped, and reported, exactly as a preview skips them.
+/// skipped, and reported, as a preview skips them, except that a CSV cell that is not
+/// UTF-8 only loses that cell (warning `invalid_utf8`): a preview skips its row only when
+/// it uses the column, and here every column is used.
 pub fn read_all(input: &[u8], format: Format) -> (Vec<FullProfile>, Vec<Diagnostic>) {
     struct Collect {
         gate: MpidGate,
@@ -367,7 +369,14 @@ impl MpidGate {
                 ..diagnostic(
                     Level::Warning,
                     "duplicate_mpid",
-                    format!("mpid {mpid} appeared before; this record was skipped (the first one stands)"),
+                    format!(
+                        "mpid {} appeared before; this record was skipped (the first one stands)",
+                        // A string mpid quoted, so that one of spaces still shows.
+                        match &mpid {
+                            Mpid::Int(i) => i.to_string(),
+                            Mpid::Str(s) => format!("{:?}", &**s),
+                        }
+                    ),
                     line,
                 )
             });
