@@ -26,10 +26,11 @@ pub struct Condition {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+#[error("condition {index}: {message}")]
 pub struct ConditionError {
     /// Index of the condition in the list.
     pub index: usize,
+    /// What is wrong with it (the index is not repeated here).
     pub message: String,
 }
 
@@ -107,11 +108,11 @@ fn checks(conditions: &[Condition]) -> Result<Vec<(String, Operator, Value)>, Co
         .map(|(index, c)| {
             let fail = |message: String| ConditionError { index, message };
             if c.attribute.is_empty() {
-                return Err(fail(format!("condition {index} has no attribute")));
+                return Err(fail("it has no attribute".to_owned()));
             }
             let operator = Operator::parse(&c.operator).ok_or_else(|| {
                 fail(format!(
-                    "condition {index}: unknown operator \"{}\"; expected one of {OPERATORS}",
+                    "unknown operator \"{}\"; expected one of {OPERATORS}",
                     c.operator
                 ))
             })?;
@@ -119,22 +120,19 @@ fn checks(conditions: &[Condition]) -> Result<Vec<(String, Operator, Value)>, Co
             match operator {
                 Operator::Exists | Operator::NotExists if !value.is_null() => {
                     return Err(fail(format!(
-                        "condition {index}: operator \"{}\" takes no value; found {value}",
+                        "operator \"{}\" takes no value; found {value}",
                         c.operator
                     )))
                 }
                 Operator::Exists | Operator::NotExists => {}
                 _ if value.is_null() => {
-                    return Err(fail(format!(
-                        "condition {index}: operator \"{}\" needs a value",
-                        c.operator
-                    )))
+                    return Err(fail(format!("operator \"{}\" needs a value", c.operator)))
                 }
                 Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le
                     if number(&value).is_none() =>
                 {
                     return Err(fail(format!(
-                        "condition {index}: operator \"{}\" compares numbers; found {value}",
+                        "operator \"{}\" compares numbers; found {value}",
                         c.operator
                     )))
                 }

@@ -439,7 +439,51 @@ describe("sharing and layout", () => {
     assert.ok(await fresh.isChecked("#normalize"));
     assert.match(await fresh.textContent("#groups-body"), /shared-home:has_dog = true/);
     await shot(fresh, "10-shared");
+    // The link leaves the address bar once read: a reload keeps later edits.
+    assert.doesNotMatch(fresh.url(), /#s=/);
+    await fresh.fill("#f-id", "edited-home");
+    await fresh.waitForFunction(() => /edited-home/.test(document.getElementById("def-json").value));
+    await fresh.reload();
+    await fresh.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+    assert.equal(await fresh.inputValue("#f-id"), "edited-home");
+    // A share link pasted into an open page is read at once.
+    await fresh.goto(url);
+    await fresh.waitForFunction(() => document.getElementById("f-id").value === "shared-home");
+    assert.deepEqual(fresh.problems, []);
     await fresh.context().close();
+  });
+
+  test("a download over a file goes on while edits preview again, and keeps formulas as text", async () => {
+    const page = await openPlayground();
+    // Over the size kept as editable text, so it stays a file read in the background.
+    const lines = ['{"mpid":1,"$address":"=HYPERLINK(\\"http://x/\\")","has_dog":true}'];
+    for (let i = 2; lines.join("\n").length < 400_000; i += 1) {
+      lines.push(`{"mpid":${i},"$address":"${i % 5000} Main Street","has_dog":${i % 2 === 0}}`);
+    }
+    lines.push('{"mpid":0,"$address":"=HYPERLINK(\\"http://x/\\")"}');
+    await page.setInputFiles("#profiles-file", {
+      name: "profiles.ndjson",
+      mimeType: "application/x-ndjson",
+      buffer: Buffer.from(lines.join("\n") + "\n"),
+    });
+    await page.waitForFunction(() => /Preview of/.test(document.getElementById("results-status").textContent));
+    const saved = page.waitForEvent("download");
+    await page.click("#dl-csv");
+    // Edits start new previews; the download's own worker carries on.
+    for (const description of ["a", "ab", "abc"]) {
+      await page.fill("#f-description", description);
+      await page.waitForTimeout(200);
+    }
+    const download = await saved;
+    const chunks = [];
+    for await (const chunk of await download.createReadStream()) chunks.push(chunk);
+    const csv = Buffer.concat(chunks).toString("utf8");
+    assert.match(csv, /^mpid,\$address,has_dog,household:has_dog\r\n/);
+    assert.match(csv, /\r\n1,"'=HYPERLINK\(""http:\/\/x\/""\)",true,true\r\n/);
+    await page.waitForFunction(() => /^Saved /.test(document.getElementById("dl-status").textContent));
+    await page.waitForFunction(() => /Preview of/.test(document.getElementById("results-status").textContent));
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
   });
 
   test("the last definition comes back from localStorage", async () => {
@@ -508,7 +552,40 @@ describe("documentation embed", () => {
       /home:has_dog = false/.test(document.querySelector("#example-household .gik-output").textContent),
     );
     await page.screenshot({ path: join(artifacts, "12-embed.png"), fullPage: true });
+    // An example added later (a single-page docs site) mounts when asked, once.
+    const mounted = await page.evaluate(async () => {
+      const example = document.createElement("div");
+      example.dataset.groupIdentityExample = "";
+      example.id = "example-later";
+      const definition = document.createElement("script");
+      definition.type = "application/json";
+      definition.dataset.definition = "";
+      definition.textContent = '{"id":"later","source_user_attribute":"$address","attributes":[]}';
+      const profiles = document.createElement("pre");
+      profiles.dataset.profiles = "";
+      profiles.textContent = "mpid,$address\n1,9 Late Lane\n2,9 Late Lane\n";
+      example.append(definition, profiles);
+      document.querySelector("main").append(example);
+      const embed = await import("./embed.js");
+      return [embed.mountExamples(), embed.mountExamples()];
+    });
+    assert.deepEqual(mounted, [1, 0]);
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.groupIdentityExamples), "4");
+    assert.match(await page.locator("#example-later .gik-output").textContent(), /9 Late Lane/);
     assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("without the engine, examples show as text and the host page keeps its look", async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const page = await context.newPage();
+    await page.route(/group-identity-web_bg\.wasm$/, (route) => route.abort());
+    await page.goto(`${site}/examples.html`);
+    await page.waitForFunction(() => document.documentElement.dataset.groupIdentityExamples === "unavailable");
+    const household = page.locator("#example-household");
+    assert.match(await household.textContent(), /"household"/);
+    assert.match(await household.locator(".gik-unavailable").textContent(), /could not be loaded/);
+    assert.equal(await household.locator('script[type="application/json"]').count(), 0);
     await context.close();
   });
 });

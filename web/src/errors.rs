@@ -33,10 +33,7 @@ impl Thrown {
                 error.into()
             }
             Thrown::Condition(err) => {
-                // The engine's messages name the condition too; say it once.
-                let own = format!("condition {}: ", err.index);
-                let text = err.message.strip_prefix(&own).unwrap_or(&err.message);
-                let message = format!("conditions[{}]: {text}", err.index);
+                let message = format!("conditions[{}]: {}", err.index, err.message);
                 let error = named("ConditionError", &message);
                 set(&error, "index", &JsValue::from(err.index as f64));
                 error.into()

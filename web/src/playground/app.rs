@@ -80,10 +80,14 @@ struct App {
     filtered: Vec<usize>,
     page: usize,
     conditions: Vec<ConditionRow>,
-    worker: Option<Worker>,
-    /// Worker message handlers; kept (not dropped) so none is freed while it may run.
-    handlers: Vec<Closure<dyn FnMut(MessageEvent)>>,
-    job: u32,
+    /// One background worker per kind of job, so that a preview started by an edit does
+    /// not cut short a download or an audience count, nor they a preview.
+    background: [Option<Background>; 3],
+    /// The id of each kind's current job; a message from an older one is dropped.
+    jobs: [u32; 3],
+    /// Bumped whenever the profiles change, so a file read that finishes late does not
+    /// replace newer input.
+    inputs: u32,
     timer: Option<i32>,
     tick: Option<Closure<dyn FnMut()>>,
 }
@@ -189,9 +193,9 @@ pub fn start(doc: Document) -> JsResult {
             operator: "=".into(),
             ..ConditionRow::default()
         }],
-        worker: None,
-        handlers: Vec::new(),
-        job: 0,
+        background: [None, None, None],
+        jobs: [0; 3],
+        inputs: 0,
         timer: None,
         tick: None,
     }));
@@ -203,6 +207,22 @@ pub fn start(doc: Document) -> JsResult {
 
     restore(&app)?;
     bind(&app)?;
+    // A share link pasted into the address bar of an open playground.
+    if let Some(window) = web_sys::window() {
+        let a = app.clone();
+        on(&window, "hashchange", move |_| {
+            let hash = web_sys::window()
+                .and_then(|w| w.location().hash().ok())
+                .unwrap_or_default();
+            if SharedState::from_fragment(&hash).is_some() {
+                new_input(&a);
+                a.borrow_mut().file = None;
+                show_file(&a.borrow().doc.clone(), None);
+                restore(&a).unwrap_or_else(|e| log_error(&e));
+                definition_from_json(&a, false);
+            }
+        })?;
+    }
     definition_from_json(&app, false);
     render_conditions(&app)?;
     live_defaults(&doc);
@@ -222,6 +242,9 @@ fn restore(app: &Shared) -> JsResult {
     if let Some(state) = SharedState::from_fragment(&hash) {
         set_value(&doc, "def-json", &state.definition);
         set_mode(&doc, ModeKind::parse(&state.mode));
+        if let Some(s) = storage() {
+            s.set_item(STORE_MODE, mode_kind(&doc).name()).ok();
+        }
         set_value(&doc, "path-group-id", &state.group_id);
         set_value(&doc, "profiles-text", &state.profiles);
         set_value(&doc, "format", format_name(parse_format(&state.format)));
@@ -229,6 +252,22 @@ fn restore(app: &Shared) -> JsResult {
             el.set_checked(state.normalize_keys);
         }
         set_text(&doc, "share-status", "Restored from the share link.");
+        // Off the address bar: a reload keeps the edits made since (saved in this browser)
+        // instead of going back to the link's snapshot.
+        if let Some(window) = web_sys::window() {
+            let location = window.location();
+            let plain = format!(
+                "{}{}",
+                location.pathname().unwrap_or_default(),
+                location.search().unwrap_or_default()
+            );
+            if let Ok(history) = window.history() {
+                history
+                    .replace_state_with_url(&JsValue::NULL, "", Some(&plain))
+                    .ok();
+            }
+        }
+        persist(&doc);
         return Ok(());
     }
     let saved = storage().and_then(|s| s.get_item(STORE_DEFINITION).ok().flatten());
@@ -314,7 +353,10 @@ fn bind(app: &Shared) -> JsResult {
 
     // Profiles.
     let a = app.clone();
-    on(&target("profiles-text")?, "input", move |_| schedule(&a))?;
+    on(&target("profiles-text")?, "input", move |_| {
+        new_input(&a);
+        schedule(&a);
+    })?;
     for id in ["format", "normalize"] {
         let a = app.clone();
         on(&target(id)?, "change", move |_| schedule(&a))?;
@@ -329,24 +371,22 @@ fn bind(app: &Shared) -> JsResult {
             use_file(&a, file);
         }
     })?;
+    // The highlight goes on the zone itself, whichever element inside it the pointer is on.
     let drop_zone = target("drop-zone")?;
-    on(&drop_zone, "dragover", |e| {
+    let zone = drop_zone.clone();
+    on(&drop_zone, "dragover", move |e| {
         e.prevent_default();
-        if let Some(el) = event_element(&e) {
-            el.class_list().add_1("dragging").ok();
-        }
+        zone.class_list().add_1("dragging").ok();
     })?;
-    on(&drop_zone, "dragleave", |e| {
-        if let Some(el) = event_element(&e) {
-            el.class_list().remove_1("dragging").ok();
-        }
+    let zone = drop_zone.clone();
+    on(&drop_zone, "dragleave", move |_| {
+        zone.class_list().remove_1("dragging").ok();
     })?;
     let a = app.clone();
+    let zone = drop_zone.clone();
     on(&drop_zone, "drop", move |e| {
         e.prevent_default();
-        if let Some(el) = event_element(&e) {
-            el.class_list().remove_1("dragging").ok();
-        }
+        zone.class_list().remove_1("dragging").ok();
         let file = e
             .dyn_ref::<DragEvent>()
             .and_then(DragEvent::data_transfer)
@@ -359,6 +399,7 @@ fn bind(app: &Shared) -> JsResult {
     let a = app.clone();
     on(&target("file-clear")?, "click", move |_| {
         let doc = a.borrow().doc.clone();
+        new_input(&a);
         a.borrow_mut().file = None;
         set_value(&doc, "profiles-file", "");
         show_file(&doc, None);
@@ -381,6 +422,7 @@ fn bind(app: &Shared) -> JsResult {
             },
             &mut out,
         );
+        new_input(&a);
         a.borrow_mut().file = None;
         show_file(&doc, None);
         set_value(&doc, "profiles-text", &String::from_utf8_lossy(&out));
@@ -388,7 +430,7 @@ fn bind(app: &Shared) -> JsResult {
     })?;
     let a = app.clone();
     on(&target("cancel")?, "click", move |_| {
-        cancel_worker(&a);
+        cancel(&a, Job::Preview);
         let doc = a.borrow().doc.clone();
         set_hidden(&doc, "progress-box", true);
         set_text(
@@ -827,10 +869,18 @@ fn megabytes(bytes: f64) -> String {
 /// A picked or dropped file: small ones become editable text, the rest stay in the file.
 fn use_file(app: &Shared, file: File) {
     let doc = app.borrow().doc.clone();
+    // Jobs over the old input would answer for it.
+    for job in Job::ALL {
+        cancel(app, job);
+    }
+    let input = new_input(app);
     if file.size() <= EDITABLE_FILE_LIMIT {
         let a = app.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+            if a.borrow().inputs != input {
+                return; // Other profiles came in while this file was read.
+            }
             let doc = a.borrow().doc.clone();
             match text.ok().and_then(|t| t.as_string()) {
                 Some(text) => {
@@ -854,7 +904,7 @@ fn run_preview(app: &Shared) {
         let app = app.borrow();
         (app.doc.clone(), app.body.clone(), app.file.clone())
     };
-    cancel_worker(app);
+    cancel(app, Job::Preview);
     set_hidden(&doc, "progress-box", true);
     let Some(definition) = runnable(&doc, &body) else {
         set_text(
@@ -867,7 +917,7 @@ fn run_preview(app: &Shared) {
     let options = preview_options(&doc);
     if let Some(file) = file {
         set_text(&doc, "format-detected", "reading...");
-        start_job(app, "preview", file.into(), &definition, &options, None);
+        start_job(app, Job::Preview, file.into(), &definition, &options, None);
         return;
     }
     let text = value_of(&doc, "profiles-text");
@@ -888,7 +938,7 @@ fn run_preview(app: &Shared) {
     }
     if text.len() > SYNC_LIMIT {
         match text_blob(&text) {
-            Ok(blob) => start_job(app, "preview", blob, &definition, &options, None),
+            Ok(blob) => start_job(app, Job::Preview, blob, &definition, &options, None),
             Err(e) => log_error(&e),
         }
         return;
@@ -902,50 +952,146 @@ fn text_blob(text: &str) -> JsResult<Blob> {
     Blob::new_with_str_sequence(&parts)
 }
 
-fn cancel_worker(app: &Shared) {
-    let mut a = app.borrow_mut();
-    if let Some(worker) = a.worker.take() {
-        worker.terminate();
-    }
-    a.job += 1;
+/// The kinds of background job; each has its own worker, id and status line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Job {
+    Preview,
+    Audience,
+    Enrich,
 }
 
-fn worker(app: &Shared) -> JsResult<Worker> {
-    if let Some(worker) = app.borrow().worker.clone() {
-        return Ok(worker);
+impl Job {
+    const ALL: [Job; 3] = [Job::Preview, Job::Audience, Job::Enrich];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The message type `worker.js` knows the job by.
+    fn name(self) -> &'static str {
+        match self {
+            Job::Preview => "preview",
+            Job::Audience => "audience",
+            Job::Enrich => "enrich",
+        }
+    }
+
+    /// Where the page says how the job went.
+    fn status(self) -> &'static str {
+        match self {
+            Job::Preview => "results-status",
+            Job::Audience => "audience-result",
+            Job::Enrich => "dl-status",
+        }
+    }
+}
+
+/// A worker with its handlers, which live exactly as long as it does.
+struct Background {
+    worker: Worker,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // Unhooked first: a message already queued must find no handler, not a freed one.
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
+
+/// Profiles changed: the new input's number.
+fn new_input(app: &Shared) -> u32 {
+    let mut a = app.borrow_mut();
+    a.inputs = a.inputs.wrapping_add(1);
+    a.inputs
+}
+
+/// Stops a kind's job, if one runs. Never called from that kind's own handlers, which run
+/// inside the worker's closures.
+fn cancel(app: &Shared, job: Job) {
+    let stopped = {
+        let mut a = app.borrow_mut();
+        if let Some(id) = a.jobs.get_mut(job.index()) {
+            *id = id.wrapping_add(1);
+        }
+        a.background.get_mut(job.index()).and_then(Option::take)
+    };
+    drop(stopped);
+}
+
+fn worker(app: &Shared, job: Job) -> JsResult<Worker> {
+    if let Some(Some(running)) = app.borrow().background.get(job.index()) {
+        return Ok(running.worker.clone());
     }
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
     let worker = Worker::new_with_options("worker.js", &options)?;
     let a = app.clone();
-    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-        on_worker_message(&a, &e.data()).unwrap_or_else(|e| log_error(&e));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        on_worker_message(&a, job, &e.data()).unwrap_or_else(|e| log_error(&e));
     });
-    worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
-    let mut a = app.borrow_mut();
-    a.handlers.push(handler);
-    a.worker = Some(worker.clone());
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The script failed to load, or the browser stopped the worker (out of memory).
+    let a = app.clone();
+    let on_error = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+        e.prevent_default();
+        let message = field(&e, "message").as_string().unwrap_or_default();
+        job_failed(&a, job, &message);
+    });
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let running = Background {
+        worker: worker.clone(),
+        _on_message: on_message,
+        _on_error: on_error,
+    };
+    if let Some(slot) = app.borrow_mut().background.get_mut(job.index()) {
+        *slot = Some(running);
+    }
     Ok(worker)
 }
 
-/// Sends a job over a blob (a file, or pasted text) to the worker.
+/// Says on the job's own status line that it failed.
+fn job_failed(app: &Shared, job: Job, message: &str) {
+    let doc = app.borrow().doc.clone();
+    if job == Job::Preview {
+        set_hidden(&doc, "progress-box", true);
+    }
+    let message = if message.is_empty() {
+        "it stopped without saying why"
+    } else {
+        message
+    };
+    set_text(
+        &doc,
+        job.status(),
+        &format!("The background reader failed: {message}"),
+    );
+}
+
+/// Sends a job over a blob (a file, or pasted text) to its worker.
 fn start_job(
     app: &Shared,
-    kind: &str,
+    job: Job,
     blob: Blob,
     definition: &GroupDefinition,
     options: &PreviewOptions,
     extra: Option<(&str, String)>,
 ) {
     let result = (|| -> JsResult {
-        let worker = worker(app)?;
+        let worker = worker(app, job)?;
         let id = {
             let mut a = app.borrow_mut();
-            a.job += 1;
-            a.job
+            let id = a.jobs.get(job.index()).map_or(0, |id| id.wrapping_add(1));
+            if let Some(slot) = a.jobs.get_mut(job.index()) {
+                *slot = id;
+            }
+            id
         };
         let message = js_sys::Object::new();
-        Reflect::set(&message, &"type".into(), &kind.into())?;
+        Reflect::set(&message, &"type".into(), &job.name().into())?;
         Reflect::set(&message, &"id".into(), &JsValue::from(id))?;
         Reflect::set(&message, &"blob".into(), &blob)?;
         let definition = serde_json::to_string(definition).unwrap_or_default();
@@ -957,7 +1103,7 @@ fn start_job(
         }
         worker.post_message(&message)?;
         let doc = app.borrow().doc.clone();
-        if kind == "preview" {
+        if job == Job::Preview {
             set_hidden(&doc, "progress-box", false);
             if let Ok(p) = by_id::<HtmlProgressElement>(&doc, "progress") {
                 p.set_value(0.0);
@@ -971,17 +1117,24 @@ fn start_job(
         }
         Ok(())
     })();
-    result.unwrap_or_else(|e| log_error(&e));
+    result.unwrap_or_else(|e| {
+        let message = e
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_default();
+        job_failed(app, job, &message);
+    });
 }
 
 fn field(data: &JsValue, name: &str) -> JsValue {
     Reflect::get(data, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn on_worker_message(app: &Shared, data: &JsValue) -> JsResult {
+fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
     let doc = app.borrow().doc.clone();
     let id = field(data, "id").as_f64().unwrap_or(-1.0);
-    if id != f64::from(app.borrow().job) {
+    let current = app.borrow().jobs.get(job.index()).copied().unwrap_or(0);
+    if id != f64::from(current) {
         return Ok(()); // A message from a job that was replaced or cancelled.
     }
     let kind = field(data, "type").as_string().unwrap_or_default();
@@ -1019,18 +1172,14 @@ fn on_worker_message(app: &Shared, data: &JsValue) -> JsResult {
             }
         }
         "enriched" => {
-            let text = field(data, "text").as_string().unwrap_or_default();
+            // Saved from the JavaScript string as it came: never copied into wasm memory.
+            let text = field(data, "text");
             let csv = field(data, "format").as_string().as_deref() == Some("csv");
-            save_text(&doc, &text, csv)?;
+            save(&doc, &text, csv)?;
         }
         "error" => {
-            set_hidden(&doc, "progress-box", true);
             let message = field(data, "message").as_string().unwrap_or_default();
-            set_text(
-                &doc,
-                "results-status",
-                &format!("The background reader failed: {message}"),
-            );
+            job_failed(app, job, &message);
         }
         _ => {}
     }
@@ -1150,7 +1299,8 @@ fn render_page(app: &Shared) -> JsResult {
     Ok(())
 }
 
-fn save_text(doc: &Document, text: &str, csv: bool) -> JsResult {
+/// Offers `text` (a JavaScript string) as a file to save.
+fn save(doc: &Document, text: &JsValue, csv: bool) -> JsResult {
     let (mime, name) = if csv {
         ("text/csv", "profiles-enriched.csv")
     } else {
@@ -1158,17 +1308,31 @@ fn save_text(doc: &Document, text: &str, csv: bool) -> JsResult {
     };
     let bag = BlobPropertyBag::new();
     bag.set_type(mime);
-    let blob = Blob::new_with_str_sequence_and_options(&Array::of1(&text.into()), &bag)?;
+    let blob = Blob::new_with_str_sequence_and_options(&Array::of1(text), &bag)?;
     let url = Url::create_object_url_with_blob(&blob)?;
     let link: HtmlAnchorElement = doc.create_element("a")?.dyn_into()?;
     link.set_href(&url);
     link.set_download(name);
+    // In the page while clicked, and the URL kept a while: some browsers start the
+    // download only after the click has returned.
+    if let Some(body) = doc.body() {
+        body.append_child(&link)?;
+    }
     link.click();
-    Url::revoke_object_url(&url)?;
+    link.remove();
+    if let Some(window) = web_sys::window() {
+        let revoke = Closure::once_into_js(move || {
+            Url::revoke_object_url(&url).ok();
+        });
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            revoke.unchecked_ref(),
+            60_000,
+        )?;
+    }
     set_text(
         doc,
         "dl-status",
-        &format!("Saved {name} ({}).", megabytes(text.len() as f64)),
+        &format!("Saved {name} ({}).", megabytes(blob.size())),
     );
     Ok(())
 }
@@ -1185,7 +1349,19 @@ fn download(app: &Shared, out: OutFormat) {
     let options = preview_options(&doc);
     let csv = out == OutFormat::Csv;
     let format = if csv { "csv" } else { "ndjson" };
-    if let Some(file) = file {
+    let text = if file.is_some() {
+        String::new()
+    } else {
+        value_of(&doc, "profiles-text")
+    };
+    // A file, or a paste too large to read on the page's thread: in the background.
+    let blob = match file {
+        Some(file) => Some(Blob::from(file)),
+        None if text.len() > SYNC_LIMIT => text_blob(&text).ok(),
+        None => None,
+    };
+    if let Some(blob) = blob {
+        cancel(app, Job::Enrich);
         set_text(
             &doc,
             "dl-status",
@@ -1193,18 +1369,17 @@ fn download(app: &Shared, out: OutFormat) {
         );
         start_job(
             app,
-            "enrich",
-            file.into(),
+            Job::Enrich,
+            blob,
             &definition,
             &options,
             Some(("format", format.into())),
         );
         return;
     }
-    let text = value_of(&doc, "profiles-text");
     let preview = preview_groups(&definition, text.as_bytes(), &options);
     let enriched = enrich(text.as_bytes(), options.format, &preview, out);
-    save_text(&doc, &enriched, csv).unwrap_or_else(|e| log_error(&e));
+    save(&doc, &JsValue::from_str(&enriched), csv).unwrap_or_else(|e| log_error(&e));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1357,20 +1532,30 @@ fn run_audience(app: &Shared) {
         preview: preview_options(&doc),
         limit: 1000,
     };
-    if let Some(file) = file {
+    let text = if file.is_some() {
+        String::new()
+    } else {
+        value_of(&doc, "profiles-text")
+    };
+    let blob = match file {
+        Some(file) => Some(Blob::from(file)),
+        None if text.len() > SYNC_LIMIT => text_blob(&text).ok(),
+        None => None,
+    };
+    if let Some(blob) = blob {
+        cancel(app, Job::Audience);
         set_text(&doc, "audience-result", "Counting in the background...");
         let json = serde_json::to_string(&conditions).unwrap_or_default();
         start_job(
             app,
-            "audience",
-            file.into(),
+            Job::Audience,
+            blob,
             &definition,
             &options.preview,
             Some(("conditions", json)),
         );
         return;
     }
-    let text = value_of(&doc, "profiles-text");
     match preview_audience(&definition, text.as_bytes(), &conditions, &options) {
         Ok(result) => show_audience(&doc, &result).unwrap_or_else(|e| log_error(&e)),
         Err(e) => set_text(
@@ -1429,12 +1614,9 @@ fn share(app: &Shared) {
         location.search().unwrap_or_default()
     );
     let url = format!("{base}#{fragment}");
+    // Shown and copied, not put in the address bar: there a reload would bring back this
+    // snapshot over later edits.
     set_value(&doc, "share-url", &url);
-    if let Ok(history) = window.history() {
-        history
-            .replace_state_with_url(&JsValue::NULL, "", Some(&url))
-            .ok();
-    }
     let note = if state.profiles.len() > super::share::MAX_SHARED_PROFILES || has_file {
         "Link ready (the profiles are too large to share in a link; only the definition is in it)."
     } else {

@@ -286,12 +286,21 @@ pub fn enrich(input: &[u8], format: Format, preview: &Preview, out: OutFormat) -
 }
 
 /// One RFC 4180 record, CRLF-terminated; cells with `,`, `"` or line breaks are quoted.
+/// A cell a spreadsheet would run as a formula gets a leading `'`, which spreadsheets
+/// show as text: profile data is untrusted, and `=HYPERLINK(...)` must stay a string.
 fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
     let mut line = String::new();
     for (i, cell) in cells.enumerate() {
         if i > 0 {
             line.push(',');
         }
+        let guarded;
+        let cell = if runs_as_formula(cell) {
+            guarded = format!("'{cell}");
+            guarded.as_str()
+        } else {
+            cell
+        };
         if cell.contains([',', '"', '\n', '\r']) {
             line.push('"');
             line.push_str(&cell.replace('"', "\"\""));
@@ -302,6 +311,18 @@ fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
     }
     line.push_str("\r\n");
     line
+}
+
+/// True for a cell starting as a spreadsheet formula does (`=`, `+`, `-`, `@`, a tab or
+/// a carriage return), except a plain negative number.
+fn runs_as_formula(cell: &str) -> bool {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
+        Some(b'-') => !cell.get(1..).is_some_and(|n| {
+            n.starts_with(|c: char| c.is_ascii_digit()) && n.parse::<f64>().is_ok()
+        }),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -448,6 +469,26 @@ mod tests {
         assert_eq!(
             csv_line(["a", "b,c", "d\"e"].into_iter()),
             "a,\"b,c\",\"d\"\"e\"\r\n"
+        );
+    }
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_stay_text() {
+        assert_eq!(
+            csv_line(
+                [
+                    "=HYPERLINK(\"http://x/\",\"y\")",
+                    "+1",
+                    "@SUM(A1)",
+                    "-2+3",
+                    "-5",
+                    "-1.5e3",
+                    "\tx",
+                    "a=b",
+                ]
+                .into_iter()
+            ),
+            "\"'=HYPERLINK(\"\"http://x/\"\",\"\"y\"\")\",'+1,'@SUM(A1),'-2+3,-5,-1.5e3,'\tx,a=b\r\n"
         );
     }
 }

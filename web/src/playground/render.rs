@@ -150,7 +150,10 @@ fn compact(n: u64) -> String {
 pub fn matches(group: &Group, needle: &str) -> bool {
     needle.is_empty()
         || group.key.to_lowercase().contains(needle)
-        || group.members.iter().any(|m| m.to_text().contains(needle))
+        || group
+            .members
+            .iter()
+            .any(|m| m.to_text().to_lowercase().contains(needle))
         || group.attributes.0.iter().any(|(k, v)| {
             k.to_lowercase().contains(needle) || show_value(v).to_lowercase().contains(needle)
         })

@@ -9,6 +9,11 @@ pub const MAX_SHARED_PROFILES: usize = 4096;
 /// Fragment prefix of a share link: `#s=<base64url>`.
 pub const FRAGMENT_KEY: &str = "s=";
 
+/// The longest fragment read back: several times what this page writes (a definition and
+/// at most `MAX_SHARED_PROFILES` of profiles), so a hostile link cannot make the page
+/// decode and lay out megabytes.
+const MAX_FRAGMENT: usize = 32 * 1024;
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SharedState {
@@ -34,12 +39,20 @@ impl SharedState {
         format!("{FRAGMENT_KEY}{}", encode(json.as_bytes()))
     }
 
-    /// Reads a fragment (with or without `#`); anything malformed gives `None`.
+    /// Reads a fragment (with or without `#`); anything malformed or too long gives
+    /// `None`, and profiles over the limit are dropped as when writing.
     pub fn from_fragment(fragment: &str) -> Option<SharedState> {
         let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
         let data = fragment.strip_prefix(FRAGMENT_KEY)?;
+        if data.len() > MAX_FRAGMENT {
+            return None;
+        }
         let bytes = decode(data)?;
-        serde_json::from_slice(&bytes).ok()
+        let mut state: SharedState = serde_json::from_slice(&bytes).ok()?;
+        if state.profiles.len() > MAX_SHARED_PROFILES {
+            state.profiles.clear();
+        }
+        Some(state)
     }
 }
 
@@ -124,5 +137,14 @@ mod tests {
         assert_eq!(back.map(|s| s.profiles), Some(String::new()));
         assert_eq!(SharedState::from_fragment("#other=1"), None);
         assert_eq!(SharedState::from_fragment("#s=!!"), None);
+        // A hostile link: too long to read at all, or with profiles past the limit.
+        let huge = format!("#s={}", "A".repeat(MAX_FRAGMENT + 1));
+        assert_eq!(SharedState::from_fragment(&huge), None);
+        let json = format!(
+            r#"{{"profiles":"{}"}}"#,
+            "x".repeat(MAX_SHARED_PROFILES + 1)
+        );
+        let state = SharedState::from_fragment(&format!("#s={}", encode(json.as_bytes())));
+        assert_eq!(state.map(|s| s.profiles), Some(String::new()));
     }
 }
