@@ -281,6 +281,29 @@ fn csv_quotes_newlines_and_bom() {
     );
 }
 
+#[test]
+fn csv_lines_of_spaces_are_blank_wherever_the_input_is_cut() {
+    // Before the header, between rows and at the end: no header of spaces, no profile
+    // with an mpid of spaces, and the lines of the rows still count.
+    let input = " \n\t\nmpid,$address\n1,12345 Elm\n  \n2,12345 Elm\n \t \n";
+    let preview = every_split(input, Format::Auto);
+    assert_eq!(preview.format, Format::Csv);
+    assert_eq!(preview.stats.profiles, 2);
+    assert_eq!(preview.stats.groups, 1);
+    assert!(preview.diagnostics.is_empty(), "{:?}", preview.diagnostics);
+    let extra = every_split(" \nmpid,$address\n1,12345 Elm,x\n", Format::Csv);
+    let lines: Vec<_> = extra
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line))
+        .collect();
+    assert_eq!(lines, [("extra_cells", Some(3))]);
+    // Only spaces: an empty preview, as for empty input.
+    let empty = every_split("  \n ", Format::Csv);
+    assert_eq!(empty.stats.profiles, 0);
+    assert!(empty.diagnostics.is_empty(), "{:?}", empty.diagnostics);
+}
+
 /// CSV rows go to the engine in batches; what is found on the way (extra cells, a row
 /// that is not UTF-8, a value that cannot be used) still comes in line order, next to
 /// the rows around it, and the rows are read as NDJSON of the same profiles would be.

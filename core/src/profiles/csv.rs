@@ -236,7 +236,19 @@ impl CsvReader {
                         .saturating_sub(inside + u64::from(ended_with_newline))
                         .max(1);
                     self.last_line = line;
-                    if self.header.is_none() {
+                    // A line of nothing but spaces or tabs is blank, as csv-core already
+                    // takes an empty one and as format detection reads it: no header, no
+                    // profile with an mpid of spaces.
+                    let cells_start = self.rows.last().map_or(0, |r| r.ends_end);
+                    let blank = self.ends_len == cells_start + 1
+                        && self
+                            .out
+                            .get(start..self.out_len)
+                            .is_some_and(|row| row.iter().all(|&b| b == b' ' || b == b'\t'));
+                    if blank {
+                        self.out_len = start;
+                        self.ends_len = cells_start;
+                    } else if self.header.is_none() {
                         self.header(line, wanted, sink);
                     } else {
                         self.rows.push(Row {
