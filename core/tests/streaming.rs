@@ -281,6 +281,70 @@ fn csv_quotes_newlines_and_bom() {
     );
 }
 
+/// Pushes `input` in chunks of `size` bytes.
+fn in_chunks(input: &[u8], size: usize, format: Format) -> Preview {
+    let options = PreviewOptions {
+        format,
+        ..PreviewOptions::default()
+    };
+    let mut session = PreviewSession::new(&household(), &options);
+    for chunk in input.chunks(size) {
+        session.push(chunk);
+    }
+    session.finish()
+}
+
+#[test]
+fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
+    use group_identity::profiles::MAX_RECORD_BYTES;
+    let long = "x".repeat(MAX_RECORD_BYTES);
+    // NDJSON: a line past the limit, and one just within it.
+    let ndjson = format!(
+        "{{\"mpid\":1,\"$address\":\"12345 Elm\"}}\n{{\"mpid\":2,\"$address\":\"12345 Elm\",\"pad\":\"{long}\"}}\n{{\"mpid\":3,\"$address\":\"12345 Elm\"}}\n{}\n",
+        &long[..MAX_RECORD_BYTES - 40]
+    );
+    let whole = preview_groups(&household(), ndjson.as_bytes(), &PreviewOptions::default());
+    let found: Vec<_> = whole
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line))
+        .collect();
+    assert_eq!(
+        found,
+        [("record_too_large", Some(2)), ("invalid_json", Some(4))]
+    );
+    assert_eq!(whole.groups[0].members, ["1", "3"]);
+    for size in [1 << 20, 7 << 20, 100 << 20] {
+        assert_eq!(
+            in_chunks(ndjson.as_bytes(), size, Format::Auto),
+            whole,
+            "{size}"
+        );
+    }
+    // CSV: a quote that never closes takes the rest into one cell; past the limit the row
+    // is dropped as it is read, not held.
+    let csv = format!("mpid,$address\n1,12345 Elm\n2,12345 Elm\n3,\"{long}\n4,x\n");
+    let whole = preview_groups(&household(), csv.as_bytes(), &PreviewOptions::default());
+    let found: Vec<_> = whole
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line))
+        .collect();
+    assert_eq!(
+        found,
+        [("record_too_large", Some(4)), ("unclosed_quote", Some(4))]
+    );
+    assert_eq!(whole.stats.grouped_profiles, 2);
+    assert_eq!(whole.stats.skipped, 1);
+    for size in [1 << 20, 5 << 20] {
+        assert_eq!(
+            in_chunks(csv.as_bytes(), size, Format::Csv),
+            whole,
+            "{size}"
+        );
+    }
+}
+
 #[test]
 fn csv_lines_of_spaces_are_blank_wherever_the_input_is_cut() {
     // Before the header, between rows and at the end: no header of spaces, no profile

@@ -6,9 +6,9 @@ use std::borrow::Cow;
 
 use csv_core::ReadRecordResult;
 
-use super::diagnostic;
 use super::reader::{Batch, Outcome, RecordSink, BATCH};
 use super::record::{Scratch, Wanted};
+use super::{diagnostic, too_large, MAX_RECORD_BYTES};
 use crate::coerce::Slot;
 use crate::preview::Level;
 
@@ -48,6 +48,11 @@ pub(super) struct CsvReader {
     /// Nothing read yet: csv-core drops a byte order mark at the very start, and so must
     /// the quote tracking, or a quote opening the header would look like text.
     at_start: bool,
+    /// Input bytes of the row being read, and the line it began on: past
+    /// `MAX_RECORD_BYTES` its cells are dropped as they come (a quote that never closes
+    /// would otherwise hold the rest of the input in memory), and the row is skipped.
+    row_bytes: usize,
+    row_line: u64,
 }
 
 /// Where the input stands with respect to quotes, as csv-core reads them: a quote opens
@@ -159,6 +164,8 @@ impl CsvReader {
             quoting: Quoting::default(),
             last_line: 1,
             at_start: true,
+            row_bytes: 0,
+            row_line: 1,
         }
     }
 
@@ -209,6 +216,16 @@ impl CsvReader {
             input = input.get(nin..).unwrap_or_default();
             self.out_len += nout;
             self.ends_len += nend;
+            if self.row_bytes == 0 {
+                self.row_line = self.last_line_read(read);
+            }
+            self.row_bytes += nin;
+            if self.row_bytes > MAX_RECORD_BYTES {
+                // Too long to be a profile: what the row holds so far goes, and so will
+                // the rest of it.
+                self.out_len = self.rows.last().map_or(0, |r| r.out_end);
+                self.ends_len = self.rows.last().map_or(0, |r| r.ends_end);
+            }
             match result {
                 ReadRecordResult::InputEmpty => {
                     if !at_end {
@@ -223,6 +240,13 @@ impl CsvReader {
                 ReadRecordResult::OutputEndsFull => {
                     let len = self.ends.len().max(16) * 2;
                     self.ends.resize(len, 0);
+                }
+                ReadRecordResult::Record
+                    if std::mem::take(&mut self.row_bytes) > MAX_RECORD_BYTES =>
+                {
+                    self.last_line = self.row_line;
+                    self.hand_on(wanted, sink);
+                    sink.reject(too_large(self.row_line));
                 }
                 ReadRecordResult::Record => {
                     // The record started before its own line breaks (in quoted cells)
@@ -264,6 +288,19 @@ impl CsvReader {
                 ReadRecordResult::End => return self.hand_on(wanted, sink),
             }
         }
+    }
+
+    /// The line a row begins on, when `read` holds its first bytes (after any breaks of
+    /// blank lines before it, which csv-core skips as part of it).
+    fn last_line_read(&self, read: &[u8]) -> u64 {
+        let leading = read
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        let before = LineBreaks::within(read.get(..leading).unwrap_or_default());
+        (self.breaks.count + 1)
+            .saturating_sub(LineBreaks::within(read))
+            .saturating_add(before)
     }
 
     /// The first row: the column names, and what each column means.

@@ -244,6 +244,24 @@ impl Diagnostics {
     }
 }
 
+/// The longest record (an NDJSON line, a CSV row's cells) read: past it the record is
+/// skipped unread, so that memory stays bounded when a line break never comes or a
+/// quote never closes, whatever the input's size.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// The error for a record past [`MAX_RECORD_BYTES`].
+pub(crate) fn too_large(line: u64) -> Diagnostic {
+    diagnostic(
+        Level::Error,
+        "record_too_large",
+        format!(
+            "the record on line {line} is longer than {} MiB; it was skipped",
+            MAX_RECORD_BYTES >> 20
+        ),
+        line,
+    )
+}
+
 pub(crate) fn diagnostic(level: Level, code: &str, message: String, line: u64) -> Diagnostic {
     Diagnostic {
         level,

@@ -9,6 +9,7 @@ use memchr::memchr;
 use super::reader::{Batch, RecordSink};
 use super::record::Wanted;
 use super::scan::Breaks;
+use super::{too_large, MAX_RECORD_BYTES};
 use crate::json_error;
 use crate::preview::{Diagnostic, Level};
 
@@ -16,25 +17,33 @@ use crate::preview::{Diagnostic, Level};
 pub(super) struct NdjsonReader {
     /// The unfinished last line of earlier chunks.
     partial: Vec<u8>,
+    /// The unfinished line is past `MAX_RECORD_BYTES`: its bytes are dropped as they come.
+    overlong: bool,
     line: u64,
 }
 
 impl NdjsonReader {
     pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
         let mut rest = chunk;
-        if !self.partial.is_empty() {
+        if !self.partial.is_empty() || self.overlong {
             let Some(end) = memchr(b'\n', rest) else {
-                self.partial.extend_from_slice(rest);
+                self.hold(rest);
                 return;
             };
-            let mut line = std::mem::take(&mut self.partial);
-            line.extend_from_slice(&rest[..end]);
             self.line += 1;
-            let mut batch = Batch::new();
-            read_line(&line, self.line, wanted, &mut batch, sink, true);
-            batch.flush(sink);
-            line.clear();
-            self.partial = line;
+            if self.overlong || self.partial.len() + end > MAX_RECORD_BYTES {
+                self.overlong = false;
+                self.partial.clear();
+                sink.reject(too_large(self.line));
+            } else {
+                let mut line = std::mem::take(&mut self.partial);
+                line.extend_from_slice(&rest[..end]);
+                let mut batch = Batch::new();
+                read_line(&line, self.line, wanted, &mut batch, sink, true);
+                batch.flush(sink);
+                line.clear();
+                self.partial = line;
+            }
             rest = &rest[end + 1..];
         }
         let mut batch = Batch::new();
@@ -47,7 +56,7 @@ impl NdjsonReader {
                 let line_len = batch
                     .scan_prefix(text, Breaks::End, wanted)
                     .and_then(|len| line_end(text, len));
-                if let Some(line_len) = line_len {
+                if let Some(line_len) = line_len.filter(|&len| len <= MAX_RECORD_BYTES) {
                     self.line += 1;
                     batch.keep(self.line, sink);
                     start += line_len + 1;
@@ -58,17 +67,35 @@ impl NdjsonReader {
                 break;
             };
             self.line += 1;
-            // A line the scanner gave up on goes straight to serde.
-            read_line(&text[..end], self.line, wanted, &mut batch, sink, !tried);
+            if end > MAX_RECORD_BYTES {
+                batch.flush(sink);
+                sink.reject(too_large(self.line));
+            } else {
+                // A line the scanner gave up on goes straight to serde.
+                read_line(&text[..end], self.line, wanted, &mut batch, sink, !tried);
+            }
             start += end + 1;
         }
         batch.flush(sink);
-        self.partial
-            .extend_from_slice(rest.get(start..).unwrap_or_default());
+        self.hold(rest.get(start..).unwrap_or_default());
+    }
+
+    /// Keeps the start of an unfinished line, or only notes it is too long.
+    fn hold(&mut self, bytes: &[u8]) {
+        if self.overlong || self.partial.len() + bytes.len() > MAX_RECORD_BYTES {
+            self.overlong = true;
+            self.partial.clear();
+            self.partial.shrink_to(4096);
+        } else {
+            self.partial.extend_from_slice(bytes);
+        }
     }
 
     pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
-        if !self.partial.is_empty() {
+        if std::mem::take(&mut self.overlong) {
+            self.line += 1;
+            sink.reject(too_large(self.line));
+        } else if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
             self.line += 1;
             let mut batch = Batch::new();
