@@ -3,10 +3,10 @@
 .PHONY: check-fmt clippy test-native build-core-wasm
 TEST_TARGETS += check-fmt clippy test-native build-core-wasm
 
-check-fmt:
+check-fmt: tool-rust-components
 	$(CARGO) fmt --all --check
 
-clippy:
+clippy: tool-rust-components
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 test-native:

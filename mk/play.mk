@@ -14,7 +14,7 @@ build-www: tool-wasm-target tool-wasm-bindgen tool-trunk
 	cd www && trunk build --release --offline
 
 # The driver is behind the `playground` feature, which the workspace-wide checks leave off.
-test-playground: tool-wasm-target
+test-playground: tool-wasm-target tool-rust-components
 	$(CARGO) clippy -p group-identity-web --features playground --all-targets -- -D warnings
 	$(CARGO) clippy -p group-identity-web --features playground --target wasm32-unknown-unknown -- -D warnings
 	$(CARGO) test -p group-identity-web --features playground --lib playground

@@ -13,7 +13,7 @@ TEST_TARGETS += test-sql
 tool-sql-venv:
 	@if [ ! -x $(SQL_VENV)/bin/python ] || ! $(SQL_VENV)/bin/pip freeze 2>/dev/null | sort | diff -q - <(grep -E '^[a-z]' tests/sql/requirements.txt | sort) >/dev/null; then \
 	  python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \
-	    || { $(SUDO) apt-get update -qq; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; }; \
+	    || { $(APT_GET) update -qq; $(APT_GET) install -y -qq python3-venv; }; \
 	  rm -rf $(SQL_VENV); python3 -m venv $(SQL_VENV); \
 	  $(SQL_VENV)/bin/pip install -q -r tests/sql/requirements.txt; \
 	fi

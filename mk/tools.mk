@@ -1,14 +1,26 @@
 # Tools the build needs, installed only when missing, from crates.io, rustup and Debian only.
 
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# Where `cargo install` puts binaries: $CARGO_HOME/bin (Rust's Docker images set it), else
+# ~/.cargo/bin. First on PATH, so an older copy elsewhere is not taken for the pinned one.
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 CARGO ?= cargo
 # The wasm-bindgen CLI must equal the crate version in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 TRUNK_VERSION := 0.21.14
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# apt-get as root or through sudo (which resets the environment, hence `env`), waiting
+# for the dpkg lock rather than failing when another install (make -j) holds it.
+APT_GET := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 
-.PHONY: tools tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
-tools: tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
+.PHONY: tools tool-rust-components tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
+tools: tool-rust-components tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
+
+# rustup's minimal profile (Rust's Docker images) has neither rustfmt nor clippy.
+tool-rust-components:
+	@installed="$$(rustup component list --installed 2>/dev/null)"; \
+	  for c in rustfmt clippy; do \
+	    echo "$$installed" | grep -q "^$$c" || rustup component add $$c; \
+	  done
 
 tool-wasm-target:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
@@ -20,15 +32,21 @@ tool-wasm-bindgen:
 	  $(CARGO) install wasm-bindgen-cli --version "$(WASM_BINDGEN_VERSION)" --locked --force; \
 	fi
 
+# Trunk.toml names the wasm-bindgen trunk runs offline: it must be the pinned one, or trunk
+# fails late, asking to download it. Trunk itself is built without its fat LTO: it is a
+# build tool, and that halves its install time.
 tool-trunk:
+	@grep -q '^wasm_bindgen = "$(WASM_BINDGEN_VERSION)"' www/Trunk.toml \
+	  || { echo "www/Trunk.toml must pin wasm_bindgen = \"$(WASM_BINDGEN_VERSION)\" (Cargo.lock's)"; exit 1; }
 	@if [ "$$(trunk --version 2>/dev/null | awk '{print $$2}')" != "$(TRUNK_VERSION)" ]; then \
-	  echo "installing trunk $(TRUNK_VERSION) (about 9 minutes)"; \
-	  $(CARGO) install trunk --version "$(TRUNK_VERSION)" --locked --force; \
+	  echo "installing trunk $(TRUNK_VERSION) (about 5 minutes)"; \
+	  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+	    $(CARGO) install trunk --version "$(TRUNK_VERSION)" --locked --force; \
 	fi
 
 # Debian's Chromium and its driver, for the browser tests.
 tool-chromium:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
-	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; \
+	  $(APT_GET) update -qq; \
+	  $(APT_GET) install -y -qq chromium chromium-driver; \
 	fi

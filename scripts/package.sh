@@ -10,7 +10,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 cargo="${CARGO:-cargo}"
 pkg="web/pkg"
-wasm="target/wasm32-unknown-unknown/release/group_identity_web.wasm"
+wasm="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/group_identity_web.wasm"
 
 "$cargo" build -p group-identity-web --release --target wasm32-unknown-unknown
 
