@@ -233,6 +233,9 @@ impl CsvReader {
                         return self.hand_on(wanted, sink);
                     }
                 }
+                // A row past the limit was just emptied: the room is there again.
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull
+                    if self.row_bytes > MAX_RECORD_BYTES => {}
                 ReadRecordResult::OutputFull => {
                     let len = self.out.len().max(1024) * 2;
                     self.out.resize(len, 0);
