@@ -321,6 +321,28 @@ fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
             "{size}"
         );
     }
+    // A JSON array: the long element goes, the array reads on.
+    let json = format!(
+        "[{{\"mpid\":1,\"$address\":\"12345 Elm\"}},\n{{\"mpid\":2,\"pad\":\"{long}\"}},\n\"{long}\",\n{{\"mpid\":3,\"$address\":\"12345 Elm\"}}]"
+    );
+    let whole = preview_groups(&household(), json.as_bytes(), &PreviewOptions::default());
+    let found: Vec<_> = whole
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line))
+        .collect();
+    assert_eq!(
+        found,
+        [("record_too_large", Some(2)), ("record_too_large", Some(3))]
+    );
+    assert_eq!(whole.groups[0].members, ["1", "3"]);
+    for size in [1 << 20, 7 << 20, 100 << 20] {
+        assert_eq!(
+            in_chunks(json.as_bytes(), size, Format::Auto),
+            whole,
+            "{size}"
+        );
+    }
     // CSV: a quote that never closes takes the rest into one cell; past the limit the row
     // is dropped as it is read, not held.
     let csv = format!("mpid,$address\n1,12345 Elm\n2,12345 Elm\n3,\"{long}\n4,x\n");

@@ -10,6 +10,7 @@
 use super::reader::{Batch, RecordSink};
 use super::record::Wanted;
 use super::scan::plain_run;
+use super::{too_large, MAX_RECORD_BYTES};
 use crate::json_error;
 use crate::preview::{Diagnostic, Level};
 
@@ -41,6 +42,9 @@ pub(super) struct JsonArrayReader {
     escaped: bool,
     /// The unfinished element's bytes from earlier chunks.
     partial: Vec<u8>,
+    /// How many bytes the unfinished element had in earlier chunks: `partial`'s length,
+    /// or more once past `MAX_RECORD_BYTES`, when they are dropped as they come.
+    held: usize,
     line: u64,
     column: u64,
     element_line: u64,
@@ -67,6 +71,7 @@ impl JsonArrayReader {
             in_string: false,
             escaped: false,
             partial: Vec::new(),
+            held: 0,
             line: 1,
             column: 1,
             element_line: 1,
@@ -119,7 +124,10 @@ impl JsonArrayReader {
                         self.elements += 1;
                         let tried = b == b'{' && !wanted.is_all();
                         if tried {
+                            // No further than a record may go: a longer one is split
+                            // out, as it would be were it cut across chunks.
                             let rest = chunk.get(i..).unwrap_or_default();
+                            let rest = rest.get(..MAX_RECORD_BYTES).unwrap_or(rest);
                             let line = self.record_line(self.line);
                             if let Some(len) = batch.read_json_prefix(rest, line, wanted, sink) {
                                 self.pass_over(rest.get(..len).unwrap_or_default());
@@ -220,7 +228,14 @@ impl JsonArrayReader {
             i += 1;
         }
         if let Some(start) = element_start {
-            self.partial.extend_from_slice(&chunk[start..]);
+            let more = chunk.get(start..).unwrap_or_default();
+            self.held += more.len();
+            if self.held > MAX_RECORD_BYTES {
+                self.partial.clear();
+                self.partial.shrink_to(4096);
+            } else {
+                self.partial.extend_from_slice(more);
+            }
         }
     }
 
@@ -287,6 +302,12 @@ impl JsonArrayReader {
     ) -> bool {
         let line = self.element_line;
         let record = self.record_line(line);
+        if std::mem::take(&mut self.held) + tail.len() > MAX_RECORD_BYTES {
+            batch.flush(sink);
+            self.partial.clear();
+            sink.reject(too_large(record));
+            return true;
+        }
         // An error, with its place in the element's text.
         let failed = if self.partial.is_empty() {
             let read = batch.read_json(tail, record, wanted, sink, !self.element_tried);

@@ -244,7 +244,8 @@ impl Diagnostics {
     }
 }
 
-/// The longest record (an NDJSON line, a CSV row's cells) read: past it the record is
+/// The longest record (an NDJSON line, a CSV row, a JSON array element) read, in input
+/// bytes: past it the record is
 /// skipped unread, so that memory stays bounded when a line break never comes or a
 /// quote never closes, whatever the input's size.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
