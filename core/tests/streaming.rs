@@ -281,6 +281,15 @@ fn csv_quotes_newlines_and_bom() {
     );
 }
 
+/// Each diagnostic's code and line.
+fn codes_and_lines(preview: &Preview) -> Vec<(&str, Option<u64>)> {
+    preview
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line))
+        .collect()
+}
+
 /// Pushes `input` in chunks of `size` bytes.
 fn in_chunks(input: &[u8], size: usize, format: Format) -> Preview {
     let options = PreviewOptions {
@@ -304,11 +313,7 @@ fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
         &long[..MAX_RECORD_BYTES - 40]
     );
     let whole = preview_groups(&household(), ndjson.as_bytes(), &PreviewOptions::default());
-    let found: Vec<_> = whole
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.as_str(), d.line))
-        .collect();
+    let found = codes_and_lines(&whole);
     assert_eq!(
         found,
         [("record_too_large", Some(2)), ("invalid_json", Some(4))]
@@ -326,11 +331,7 @@ fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
         "[{{\"mpid\":1,\"$address\":\"12345 Elm\"}},\n{{\"mpid\":2,\"pad\":\"{long}\"}},\n\"{long}\",\n{{\"mpid\":3,\"$address\":\"12345 Elm\"}}]"
     );
     let whole = preview_groups(&household(), json.as_bytes(), &PreviewOptions::default());
-    let found: Vec<_> = whole
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.as_str(), d.line))
-        .collect();
+    let found = codes_and_lines(&whole);
     assert_eq!(
         found,
         [("record_too_large", Some(2)), ("record_too_large", Some(3))]
@@ -347,11 +348,7 @@ fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
     // is dropped as it is read, not held.
     let csv = format!("mpid,$address\n1,12345 Elm\n2,12345 Elm\n3,\"{long}\n4,x\n");
     let whole = preview_groups(&household(), csv.as_bytes(), &PreviewOptions::default());
-    let found: Vec<_> = whole
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.as_str(), d.line))
-        .collect();
+    let found = codes_and_lines(&whole);
     assert_eq!(
         found,
         [("record_too_large", Some(4)), ("unclosed_quote", Some(4))]

@@ -947,6 +947,21 @@ fn run_preview(app: &Shared) {
     set_preview(app, Some(preview));
 }
 
+/// The profiles for a count or a download: a blob for the worker when they are a file or
+/// a paste too large to read on the page's thread, else the pasted text.
+fn job_input(doc: &Document, file: Option<File>) -> (String, Option<Blob>) {
+    match file {
+        Some(file) => (String::new(), Some(Blob::from(file))),
+        None => {
+            let text = value_of(doc, "profiles-text");
+            let blob = (text.len() > SYNC_LIMIT)
+                .then(|| text_blob(&text).ok())
+                .flatten();
+            (text, blob)
+        }
+    }
+}
+
 fn text_blob(text: &str) -> JsResult<Blob> {
     let parts = Array::of1(&JsValue::from_str(text));
     Blob::new_with_str_sequence(&parts)
@@ -1349,17 +1364,7 @@ fn download(app: &Shared, out: OutFormat) {
     let options = preview_options(&doc);
     let csv = out == OutFormat::Csv;
     let format = if csv { "csv" } else { "ndjson" };
-    let text = if file.is_some() {
-        String::new()
-    } else {
-        value_of(&doc, "profiles-text")
-    };
-    // A file, or a paste too large to read on the page's thread: in the background.
-    let blob = match file {
-        Some(file) => Some(Blob::from(file)),
-        None if text.len() > SYNC_LIMIT => text_blob(&text).ok(),
-        None => None,
-    };
+    let (text, blob) = job_input(&doc, file);
     if let Some(blob) = blob {
         cancel(app, Job::Enrich);
         set_text(
@@ -1532,16 +1537,7 @@ fn run_audience(app: &Shared) {
         preview: preview_options(&doc),
         limit: 1000,
     };
-    let text = if file.is_some() {
-        String::new()
-    } else {
-        value_of(&doc, "profiles-text")
-    };
-    let blob = match file {
-        Some(file) => Some(Blob::from(file)),
-        None if text.len() > SYNC_LIMIT => text_blob(&text).ok(),
-        None => None,
-    };
+    let (text, blob) = job_input(&doc, file);
     if let Some(blob) = blob {
         cancel(app, Job::Audience);
         set_text(&doc, "audience-result", "Counting in the background...");
