@@ -3,8 +3,8 @@
 // in slices, so inputs of any size never sit whole in memory and the page keeps responding.
 // Cancelling terminates this worker; the page starts a fresh one for the next job.
 import init, {
+  PlaygroundAudience,
   PlaygroundSession,
-  playgroundAudience,
   playgroundEnrich,
 } from "./group-identity-web.js";
 
@@ -17,19 +17,19 @@ self.onmessage = async (event) => {
     await ready;
     if (job.type === "preview") {
       const session = new PlaygroundSession(job.definition, job.options);
-      const total = job.blob.size;
-      for (let offset = 0; offset < total; offset += CHUNK) {
-        const end = Math.min(offset + CHUNK, total);
-        const bytes = new Uint8Array(await job.blob.slice(offset, end).arrayBuffer());
-        session.push(bytes);
-        self.postMessage({ type: "progress", id: job.id, done: end, total });
-      }
+      await feed(job, session, (done, total) =>
+        self.postMessage({ type: "progress", id: job.id, done, total }),
+      );
       self.postMessage({ type: "preview", id: job.id, json: session.finish() });
       session.free();
     } else if (job.type === "audience") {
-      const bytes = new Uint8Array(await job.blob.arrayBuffer());
-      const json = playgroundAudience(job.definition, bytes, job.conditions, job.options);
-      self.postMessage({ type: "audience", id: job.id, json });
+      // Two passes over the slices: the groups, then each profile against the conditions.
+      const audience = new PlaygroundAudience(job.definition, job.conditions, job.options);
+      await feed(job, audience);
+      audience.secondPass();
+      await feed(job, audience);
+      self.postMessage({ type: "audience", id: job.id, json: audience.finish() });
+      audience.free();
     } else if (job.type === "enrich") {
       const bytes = new Uint8Array(await job.blob.arrayBuffer());
       const text = playgroundEnrich(job.definition, bytes, job.options, job.format);
@@ -40,3 +40,13 @@ self.onmessage = async (event) => {
     self.postMessage({ type: "error", id: job.id, message });
   }
 };
+
+/** Pushes the job's blob to `session` one slice at a time. */
+async function feed(job, session, progress = () => {}) {
+  const total = job.blob.size;
+  for (let offset = 0; offset < total; offset += CHUNK) {
+    const end = Math.min(offset + CHUNK, total);
+    session.push(new Uint8Array(await job.blob.slice(offset, end).arrayBuffer()));
+    progress(end, total);
+  }
+}

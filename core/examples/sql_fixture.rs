@@ -459,6 +459,10 @@ fn edge_profiles(seed: u64, n: usize, names: &Names) -> Vec<u8> {
                         "[1]",
                         "17",
                         "-250",
+                        // Totals past a double's range on the way, or for good.
+                        "1e308",
+                        "-1.5e308",
+                        "\"1.7e308\"",
                     ],
                 ),
             },
@@ -471,6 +475,7 @@ fn edge_profiles(seed: u64, n: usize, names: &Names) -> Vec<u8> {
                 0..=5 => visits.as_str(),
                 6 => visits_s.as_str(),
                 7 => "\" 7 \"",
+                8 => "1.5e308",
                 _ => "ABSENT",
             },
         );

@@ -151,61 +151,131 @@ pub fn preview_audience(
     conditions: &[Condition],
     options: &AudienceOptions,
 ) -> Result<AudienceResult, ConditionError> {
-    let parsed = checks(conditions)?;
-    let mut session = PreviewSession::new(definition, &options.preview);
+    let mut session = AudienceSession::new(definition, conditions, options)?;
     session.push(input);
-    let (preview, index) = session.finish_indexed();
-
-    let wanted = Wanted::new(
-        std::iter::once(definition.source_user_attribute.clone())
-            .chain(parsed.iter().map(|(a, _, _)| a.clone())),
-    )
-    .with_texts();
-    let checks = parsed
-        .into_iter()
-        .map(|(attribute, operator, value)| Check {
-            slot: wanted.index_of(&attribute).unwrap_or(0),
-            attribute,
-            operator,
-            value,
-        })
-        .collect();
-    let mut sink = Matcher {
-        groups: &preview.groups,
-        index: &index,
-        checks,
-        normalize: options.preview.normalize_keys,
-        limit: options.limit,
-        gate: MpidGate::default(),
-        ignored: Diagnostics::new(0),
-        buffer: String::new(),
-        result: AudienceResult {
-            total: 0,
-            matched: 0,
-            mpids: Vec::new(),
-        },
-    };
-    let mut reader = Reader::new(options.preview.format)
-        .with_element_positions(options.preview.element_positions);
-    reader.push(input, &wanted, &mut sink);
-    reader.finish(&wanted, &mut sink);
-    Ok(sink.result)
+    session.second_pass();
+    session.push(input);
+    Ok(session.finish())
 }
 
-struct Matcher<'p> {
-    groups: &'p [Group],
-    index: &'p GroupIndex,
+/// [`preview_audience`] over an input read in chunks, twice: the first pass forms the
+/// groups, the second matches each profile. Memory is that of a [`PreviewSession`], never
+/// the input's size, so a file of any size can be counted.
+pub struct AudienceSession {
+    pass: Pass,
+    wanted: Wanted,
+    options: AudienceOptions,
+    checks: Vec<(String, Operator, Value)>,
+}
+
+enum Pass {
+    Groups(Box<PreviewSession>),
+    Members(Box<(Reader, Matcher)>),
+    Done,
+}
+
+impl AudienceSession {
+    /// Checks the conditions; the session then takes the input's first pass.
+    pub fn new(
+        definition: &GroupDefinition,
+        conditions: &[Condition],
+        options: &AudienceOptions,
+    ) -> Result<AudienceSession, ConditionError> {
+        let checks = checks(conditions)?;
+        let wanted = Wanted::new(
+            std::iter::once(definition.source_user_attribute.clone())
+                .chain(checks.iter().map(|(a, _, _)| a.clone())),
+        )
+        .with_texts();
+        Ok(AudienceSession {
+            pass: Pass::Groups(Box::new(PreviewSession::new(definition, &options.preview))),
+            wanted,
+            options: options.clone(),
+            checks,
+        })
+    }
+
+    /// Feeds the next chunk of the current pass, split anywhere.
+    pub fn push(&mut self, chunk: &[u8]) {
+        match &mut self.pass {
+            Pass::Groups(session) => session.push(chunk),
+            Pass::Members(second) => {
+                let (reader, matcher) = &mut **second;
+                reader.push(chunk, &self.wanted, matcher);
+            }
+            Pass::Done => {}
+        }
+    }
+
+    /// Ends the first pass: push the same input again from its start. Once only; a later
+    /// call changes nothing.
+    pub fn second_pass(&mut self) {
+        if !matches!(self.pass, Pass::Groups(_)) {
+            return;
+        }
+        let Pass::Groups(session) = std::mem::replace(&mut self.pass, Pass::Done) else {
+            return;
+        };
+        let (preview, index) = (*session).finish_indexed();
+        let checks = std::mem::take(&mut self.checks)
+            .into_iter()
+            .map(|(attribute, operator, value)| Check {
+                slot: self.wanted.index_of(&attribute).unwrap_or(0),
+                attribute,
+                operator,
+                value,
+            })
+            .collect();
+        let matcher = Matcher {
+            groups: preview.groups,
+            index,
+            checks,
+            normalize: self.options.preview.normalize_keys,
+            limit: self.options.limit,
+            gate: MpidGate::default(),
+            ignored: Diagnostics::new(0),
+            buffer: String::new(),
+            result: AudienceResult {
+                total: 0,
+                matched: 0,
+                mpids: Vec::new(),
+            },
+        };
+        let reader = Reader::new(self.options.preview.format)
+            .with_element_positions(self.options.preview.element_positions);
+        self.pass = Pass::Members(Box::new((reader, matcher)));
+    }
+
+    /// The result, after the second pass (before it, as if no profile matched).
+    pub fn finish(mut self) -> AudienceResult {
+        match std::mem::replace(&mut self.pass, Pass::Done) {
+            Pass::Members(second) => {
+                let (mut reader, mut matcher) = *second;
+                reader.finish(&self.wanted, &mut matcher);
+                matcher.result
+            }
+            _ => AudienceResult {
+                total: 0,
+                matched: 0,
+                mpids: Vec::new(),
+            },
+        }
+    }
+}
+
+struct Matcher {
+    groups: Vec<Group>,
+    index: GroupIndex,
     checks: Vec<Check>,
     normalize: bool,
     limit: usize,
     gate: MpidGate,
-    /// The preview pass already reported every problem.
     ignored: Diagnostics,
     buffer: String,
     result: AudienceResult,
 }
 
-impl RecordSink for Matcher<'_> {
+impl RecordSink for Matcher {
     fn record(&mut self, rec: &Scratch<'_>, line: u64) {
         let Some(mpid) = self.gate.admit(rec, line, &mut self.ignored) else {
             return;

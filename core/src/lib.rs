@@ -21,7 +21,9 @@ pub mod session;
 pub mod sql;
 pub mod timestamp;
 
-pub use audience::{preview_audience, AudienceOptions, AudienceResult, Condition, ConditionError};
+pub use audience::{
+    preview_audience, AudienceOptions, AudienceResult, AudienceSession, Condition, ConditionError,
+};
 pub use definition::{
     validate_definition, validate_definition_text, Aggregation, GroupAttribute, GroupDefinition,
     Issue, Mode, Validation,

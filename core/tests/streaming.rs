@@ -281,6 +281,40 @@ fn csv_quotes_newlines_and_bom() {
     );
 }
 
+#[test]
+fn an_audience_read_in_chunks_twice_is_the_one_shot_audience() {
+    use group_identity::{preview_audience, AudienceOptions, AudienceSession, Condition};
+    let input = "mpid,$address,ltv,has_dog\n1,12345 Elm,10,true\n2,12345 Elm,20,\n3,9 Oak Road,5,false\n4,9 Oak Road,,\n5,,7,true\n";
+    let conditions = [
+        Condition {
+            attribute: "household:has_dog".into(),
+            operator: "=".into(),
+            value: Some(serde_json::json!(true)),
+        },
+        Condition {
+            attribute: "ltv".into(),
+            operator: ">".into(),
+            value: Some(serde_json::json!(5)),
+        },
+    ];
+    let options = AudienceOptions::default();
+    let whole = preview_audience(&household(), input.as_bytes(), &conditions, &options)
+        .expect("valid conditions");
+    assert_eq!(whole.mpids, ["1", "2"]);
+    let bytes = input.as_bytes();
+    for cut in 0..=bytes.len() {
+        let mut session =
+            AudienceSession::new(&household(), &conditions, &options).expect("valid conditions");
+        for _pass in 0..2 {
+            session.push(&bytes[..cut]);
+            session.push(&bytes[cut..]);
+            // After the second pass too: a second call changes nothing.
+            session.second_pass();
+        }
+        assert_eq!(session.finish(), whole, "split at byte {cut}");
+    }
+}
+
 /// Each diagnostic's code and line.
 fn codes_and_lines(preview: &Preview) -> Vec<(&str, Option<u64>)> {
     preview

@@ -482,6 +482,18 @@ describe("sharing and layout", () => {
     assert.match(csv, /\r\n1,"'=HYPERLINK\(""http:\/\/x\/""\)",true,true\r\n/);
     await page.waitForFunction(() => /^Saved /.test(document.getElementById("dl-status").textContent));
     await page.waitForFunction(() => /Preview of/.test(document.getElementById("results-status").textContent));
+    // An audience over the file, read twice in slices by its own worker: every profile
+    // is counted, and the groups with a dog match.
+    const expected = lines.length;
+    await page.fill("#cond-attr-0", "household:has_dog");
+    await page.selectOption("#cond-op-0", "=");
+    await page.fill("#cond-value-0", "true");
+    await page.click("#audience-run");
+    await page.waitForFunction(() => /match\.$/.test(document.getElementById("audience-result").textContent));
+    const counted = await page.textContent("#audience-result");
+    const [, matched, total] = counted.match(/^([\d,]+) of ([\d,]+) profiles match\.$/) ?? [];
+    assert.equal(Number(total.replaceAll(",", "")), expected, counted);
+    assert.ok(Number(matched.replaceAll(",", "")) > 0, counted);
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });

@@ -132,6 +132,10 @@ struct Input {
     order: String,
 }
 
+/// The largest finite double, and 2^64, as literals every dialect reads as doubles.
+const DOUBLE_MAX: &str = "1.7976931348623157e308";
+const TWO_64: &str = "1.8446744073709552e19";
+
 /// Rust's `f64` grammar (what `str::parse::<f64>` accepts), without `inf`/`NaN`, which
 /// are not finite. No anchors: [`Builder::full_match`] adds them per dialect.
 const DECIMAL_RE: &str = "[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?";
@@ -487,14 +491,24 @@ impl Builder {
                         "CASE WHEN MAX({x}) OVER ({by_key}) = 1 THEN TRUE ELSE FALSE END AS {name}"
                     ));
                 }
-                Aggregation::Sum => {
+                Aggregation::Sum | Aggregation::Average => {
                     typed.push(format!("{} AS {x}", self.numeric(&v)?));
-                    outputs.push(format!("SUM({x}) OVER ({by_key}) AS {name}"));
-                }
-                Aggregation::Average => {
-                    typed.push(format!("{} AS {x}", self.numeric(&v)?));
+                    let count = format!("COUNT({x}) OVER ({by_key})");
+                    let per = if attribute.aggregation == Aggregation::Average {
+                        format!(" / {count}")
+                    } else {
+                        String::new()
+                    };
+                    // As the engine: the plain total while it stays a double, else the
+                    // total of the values scaled by 2^-64 (a mean of 1e308s is 1e308);
+                    // a result that is not finite is not set.
+                    let sum = format!("SUM({x}) OVER ({by_key})");
+                    let scaled = format!("SUM({x} / {TWO_64}) OVER ({by_key})");
+                    let result = format!(
+                        "CASE WHEN ABS({sum}) <= {DOUBLE_MAX} THEN {sum}{per} ELSE {scaled}{per} * {TWO_64} END"
+                    );
                     outputs.push(format!(
-                        "CASE WHEN COUNT({x}) OVER ({by_key}) > 0 THEN SUM({x}) OVER ({by_key}) / COUNT({x}) OVER ({by_key}) END AS {name}"
+                        "CASE WHEN {count} > 0 AND ABS({result}) <= {DOUBLE_MAX} THEN {result} END AS {name}"
                     ));
                 }
                 Aggregation::Latest => {

@@ -1,9 +1,9 @@
-//! What the playground's background worker (`www/worker.js`) calls: a chunked preview that
-//! hands back one JSON text (cheap to post to the page), and whole-input audience and
-//! enrichment runs for inputs that only live in a file.
+//! What the playground's background worker (`www/worker.js`) calls: a chunked preview and
+//! a chunked audience count (two passes) that hand back one JSON text (cheap to post to
+//! the page), and a whole-input enrichment for inputs that only live in a file.
 
 use group_identity::{
-    preview_audience, AudienceOptions, Condition, GroupDefinition, PreviewOptions, PreviewSession,
+    AudienceOptions, AudienceSession, Condition, GroupDefinition, PreviewOptions, PreviewSession,
 };
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -67,21 +67,53 @@ impl PlaygroundSession {
     }
 }
 
-/// `preview_audience` over a whole input; returns the result as JSON text.
-#[wasm_bindgen(js_name = playgroundAudience)]
-pub fn playground_audience(
-    definition_json: &str,
-    input: &[u8],
-    conditions_json: &str,
-    options_json: &str,
-) -> Result<String, JsValue> {
-    let definition = definition(definition_json)?;
-    let conditions: Vec<Condition> = serde_json::from_str(conditions_json)
-        .map_err(|e| JsValue::from_str(&format!("conditions: {e}")))?;
-    let options: AudienceOptions = options(options_json)?;
-    let result = preview_audience(&definition, input, &conditions, &options)
-        .map_err(|e| JsValue::from_str(&format!("condition {}: {}", e.index + 1, e.message)))?;
-    serde_json::to_string(&result).map_err(|e| JsValue::from_str(&e.to_string()))
+/// An [`AudienceSession`] fed by the worker one file slice at a time, over two passes.
+#[wasm_bindgen(js_name = PlaygroundAudience)]
+pub struct PlaygroundAudience {
+    inner: Option<AudienceSession>,
+}
+
+#[wasm_bindgen(js_class = PlaygroundAudience)]
+impl PlaygroundAudience {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        definition_json: &str,
+        conditions_json: &str,
+        options_json: &str,
+    ) -> Result<PlaygroundAudience, JsValue> {
+        let definition = definition(definition_json)?;
+        let conditions: Vec<Condition> = serde_json::from_str(conditions_json)
+            .map_err(|e| JsValue::from_str(&format!("conditions: {e}")))?;
+        let options: AudienceOptions = options(options_json)?;
+        let session = AudienceSession::new(&definition, &conditions, &options)
+            .map_err(|e| JsValue::from_str(&format!("condition {}: {}", e.index + 1, e.message)))?;
+        Ok(PlaygroundAudience {
+            inner: Some(session),
+        })
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) {
+        if let Some(session) = self.inner.as_mut() {
+            session.push(chunk);
+        }
+    }
+
+    /// After the whole input once: push it again from the start.
+    #[wasm_bindgen(js_name = secondPass)]
+    pub fn second_pass(&mut self) {
+        if let Some(session) = self.inner.as_mut() {
+            session.second_pass();
+        }
+    }
+
+    /// The result as JSON text; once.
+    pub fn finish(&mut self) -> Result<String, JsValue> {
+        let session = self
+            .inner
+            .take()
+            .ok_or_else(|| JsValue::from_str("this audience has already finished"))?;
+        serde_json::to_string(&session.finish()).map_err(|e| JsValue::from_str(&e.to_string()))
+    }
 }
 
 /// Every profile of a whole input with its inherited attributes, as NDJSON or CSV text.
