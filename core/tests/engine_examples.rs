@@ -940,6 +940,26 @@ fn read_all_skips_records_as_a_preview_does() {
 }
 
 #[test]
+fn a_csv_column_named_twice_is_said_once() {
+    let def = household(&[]);
+    let input = "mpid,mpid,$address,x,x,x\n1,2,12345\n3,,12345\n";
+    let p = run(&def, input);
+    let said: Vec<_> = diagnostics_with(&p, "duplicate_column")
+        .iter()
+        .map(|d| (d.attribute.clone(), d.line, d.message.contains("3 times")))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (Some("mpid".to_string()), Some(1), false),
+            (Some("x".to_string()), Some(1), true)
+        ]
+    );
+    // The last cell that is not empty counts.
+    assert_eq!(p.groups[0].members, ["2", "3"]);
+}
+
+#[test]
 fn read_all_keeps_a_csv_row_whose_bad_cell_a_preview_would_not_read() {
     // The preview does not use `other`, so it keeps row 1: so does a whole read, without
     // that cell. A used column that is not UTF-8 still costs the preview its row.

@@ -10,7 +10,7 @@ use super::reader::{Batch, Outcome, RecordSink, BATCH};
 use super::record::{Scratch, Wanted};
 use super::{diagnostic, too_large, MAX_RECORD_BYTES};
 use crate::coerce::Slot;
-use crate::preview::Level;
+use crate::preview::{Diagnostic, Level};
 
 #[derive(Clone, Debug)]
 enum Role {
@@ -321,6 +321,28 @@ impl CsvReader {
                 "the CSV header has no mpid column; every row lacks an mpid".into(),
                 line,
             ));
+        }
+        // A name twice is easy to miss in a wide export, and only one cell can count.
+        let mut counts: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
+        for (_, name) in &header {
+            *counts.entry(name.as_str()).or_default() += 1;
+        }
+        for (_, name) in &header {
+            // Said once, at the name's first place (its count then goes to zero).
+            let times = counts.insert(name.as_str(), 0).unwrap_or(0);
+            if times > 1 {
+                sink.report(Diagnostic {
+                    attribute: Some(name.clone()),
+                    ..diagnostic(
+                        Level::Warning,
+                        "duplicate_column",
+                        format!(
+                            "the CSV header names the column \"{name}\" {times} times; in each row the last of its cells that is not empty is used"
+                        ),
+                        line,
+                    )
+                });
+            }
         }
         self.header = Some(header);
         self.out_len = 0;
