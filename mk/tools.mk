@@ -15,12 +15,11 @@ APT_GET := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Tim
 .PHONY: tools tool-rust-components tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
 tools: tool-rust-components tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
 
-# rustup's minimal profile (Rust's Docker images) has neither rustfmt nor clippy.
+# rustup's minimal profile (Rust's Docker images) has neither rustfmt nor clippy; a
+# cargo that has them (rustup's default profile, a distribution's) needs nothing.
 tool-rust-components:
-	@installed="$$(rustup component list --installed 2>/dev/null)"; \
-	  for c in rustfmt clippy; do \
-	    echo "$$installed" | grep -q "^$$c" || rustup component add $$c; \
-	  done
+	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
 
 tool-wasm-target:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \

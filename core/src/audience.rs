@@ -287,7 +287,10 @@ impl RecordSink for Matcher {
         };
         let matched = self.checks.iter().all(|check| {
             let attribute = match group.and_then(|g| g.attributes.get(&check.attribute)) {
-                Some(inherited) => Some(Attribute::of(Cow::Owned(inherited.to_string()))),
+                Some(inherited) => Some(Attribute {
+                    text: Cow::Owned(inherited.to_string()),
+                    value: inherited.clone(),
+                }),
                 None => rec
                     .value(check.slot)
                     .filter(|s| !s.is_null())
@@ -313,8 +316,6 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
-/// `=`: booleans by the boolean coercion, numbers numerically, strings exactly (a number
-/// or boolean attribute compares by its JSON text), arrays and objects structurally.
 /// An attribute as a condition sees it: its JSON text as the input wrote it (inherited
 /// values as the preview prints them), and the value that text holds (null for a number
 /// beyond a double's range, which only its text can match).
@@ -338,6 +339,8 @@ impl<'t> Attribute<'t> {
     }
 }
 
+/// `=`: booleans by the boolean coercion, numbers numerically, strings exactly (a number
+/// or boolean attribute compares by its JSON text), arrays and objects structurally.
 fn equals(attribute: &Attribute<'_>, wanted: &Value) -> bool {
     match wanted {
         Value::Bool(b) => {

@@ -396,6 +396,36 @@ fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
             "{size}"
         );
     }
+    // The row's line and size count from its first byte, after the blank lines before it,
+    // with any line ends, wherever the input is cut (here also right after a blank line).
+    let crlf = format!("mpid,$address\r\n1,12345 Elm\r\n2,12345 Elm\r\n\r\n\r\n3,\"{long}\r\n");
+    let whole = preview_groups(&household(), crlf.as_bytes(), &PreviewOptions::default());
+    let found = codes_and_lines(&whole);
+    assert_eq!(
+        found,
+        [("record_too_large", Some(6)), ("unclosed_quote", Some(6))]
+    );
+    let blank_end = crlf.find("\r\n\r\n3").map_or(0, |at| at + 4);
+    for cut in [blank_end - 1, blank_end, blank_end + 1] {
+        let options = PreviewOptions::default();
+        let mut session = PreviewSession::new(&household(), &options);
+        session.push(&crlf.as_bytes()[..cut]);
+        session.push(&crlf.as_bytes()[cut..]);
+        assert_eq!(session.finish(), whole, "cut at {cut}");
+    }
+    // A header past the limit: no column is known, and the next row is no header.
+    let header = format!("{long}x\n1,12345 Elm\n");
+    let p = preview_groups(&household(), header.as_bytes(), &PreviewOptions::default());
+    let found = codes_and_lines(&p);
+    assert_eq!(
+        found,
+        [
+            ("record_too_large", Some(1)),
+            ("missing_mpid_column", Some(1)),
+            ("extra_cells", Some(2)),
+            ("missing_mpid", Some(2))
+        ]
+    );
 }
 
 #[test]

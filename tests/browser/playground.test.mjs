@@ -439,10 +439,11 @@ describe("sharing and layout", () => {
     assert.ok(await fresh.isChecked("#normalize"));
     assert.match(await fresh.textContent("#groups-body"), /shared-home:has_dog = true/);
     await shot(fresh, "10-shared");
-    // The link leaves the address bar once read: a reload keeps later edits.
-    assert.doesNotMatch(fresh.url(), /#s=/);
+    // The link stays in the address bar until the first edit: a reload then keeps the edits.
+    assert.match(fresh.url(), /#s=/);
     await fresh.fill("#f-id", "edited-home");
     await fresh.waitForFunction(() => /edited-home/.test(document.getElementById("def-json").value));
+    assert.doesNotMatch(fresh.url(), /#s=/);
     await fresh.reload();
     await fresh.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
     assert.equal(await fresh.inputValue("#f-id"), "edited-home");

@@ -205,7 +205,21 @@ impl CsvReader {
             let (result, nin, nout, nend) = self.core.read_record(input, out, ends);
             let ended_with_newline = nin > 0 && input.get(nin - 1) == Some(&b'\n');
             let read = input.get(..nin).unwrap_or_default();
-            self.breaks.read(read);
+            // A row begins at its first byte that is no line break (csv-core takes the
+            // blank lines before it as part of it): its line and size count from there.
+            let lead = if self.row_bytes == 0 {
+                read.iter()
+                    .take_while(|&&b| b == b'\n' || b == b'\r')
+                    .count()
+            } else {
+                0
+            };
+            let (blank, row) = read.split_at(lead.min(read.len()));
+            self.breaks.read(blank);
+            if self.row_bytes == 0 && !row.is_empty() {
+                self.row_line = self.breaks.count + u64::from(self.breaks.pending_cr) + 1;
+            }
+            self.breaks.read(row);
             let unmarked = if self.at_start && nin > 0 {
                 self.at_start = false;
                 read.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(read)
@@ -216,10 +230,7 @@ impl CsvReader {
             input = input.get(nin..).unwrap_or_default();
             self.out_len += nout;
             self.ends_len += nend;
-            if self.row_bytes == 0 {
-                self.row_line = self.last_line_read(read);
-            }
-            self.row_bytes += nin;
+            self.row_bytes += row.len();
             if self.row_bytes > MAX_RECORD_BYTES {
                 // Too long to be a profile: what the row holds so far goes, and so will
                 // the rest of it.
@@ -248,8 +259,15 @@ impl CsvReader {
                     if std::mem::take(&mut self.row_bytes) > MAX_RECORD_BYTES =>
                 {
                     self.last_line = self.row_line;
-                    self.hand_on(wanted, sink);
-                    sink.reject(too_large(self.row_line));
+                    if self.header.is_none() {
+                        // The header itself: with no column known no row can be read, and
+                        // the header of no column says so (the next row is no header).
+                        sink.report(too_large(self.row_line));
+                        self.header(self.row_line, wanted, sink);
+                    } else {
+                        self.hand_on(wanted, sink);
+                        sink.reject(too_large(self.row_line));
+                    }
                 }
                 ReadRecordResult::Record => {
                     // The record started before its own line breaks (in quoted cells)
@@ -291,19 +309,6 @@ impl CsvReader {
                 ReadRecordResult::End => return self.hand_on(wanted, sink),
             }
         }
-    }
-
-    /// The line a row begins on, when `read` holds its first bytes (after any breaks of
-    /// blank lines before it, which csv-core skips as part of it).
-    fn last_line_read(&self, read: &[u8]) -> u64 {
-        let leading = read
-            .iter()
-            .take_while(|&&b| b == b'\n' || b == b'\r')
-            .count();
-        let before = LineBreaks::within(read.get(..leading).unwrap_or_default());
-        (self.breaks.count + 1)
-            .saturating_sub(LineBreaks::within(read))
-            .saturating_add(before)
     }
 
     /// The first row: the column names, and what each column means.

@@ -355,15 +355,17 @@ impl Inner {
                 refreshed = true;
                 continue;
             }
+            // Only what goes into an error is scrubbed: a successful body is the caller's
+            // data, and a short secret must not rewrite it.
             let secrets = self.tokens.secrets();
             let mut shown: Vec<&str> = secrets.iter().map(String::as_str).collect();
             shown.push(token.expose());
-            let text = scrub(reply.text, &shown);
+            let text = reply.text;
             if !(200..=299).contains(&reply.status) {
                 return Err(ApiFailure::from_response(
                     reply.status,
                     &reply.status_text,
-                    text,
+                    scrub(text, &shown),
                 ));
             }
             // DELETE resolves to nothing: whatever a proxy writes in a success body (the
@@ -379,7 +381,7 @@ impl Inner {
                         method.as_str(),
                         reply.status
                     ),
-                    text,
+                    scrub(text.clone(), &shown),
                 )
             });
         }

@@ -258,7 +258,13 @@ pub(crate) fn retry_after_ms(value: &str) -> Option<f64> {
     if !is_http_date(value) {
         return None;
     }
-    let at = js_sys::Date::parse(value);
+    // The asctime form names no zone, and Date.parse would read it as local time: HTTP
+    // dates are GMT.
+    let at = if value.ends_with(" GMT") {
+        js_sys::Date::parse(value)
+    } else {
+        js_sys::Date::parse(&format!("{value} GMT"))
+    };
     at.is_finite().then(|| (at - js_sys::Date::now()).max(0.0))
 }
 

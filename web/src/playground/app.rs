@@ -242,9 +242,6 @@ fn restore(app: &Shared) -> JsResult {
     if let Some(state) = SharedState::from_fragment(&hash) {
         set_value(&doc, "def-json", &state.definition);
         set_mode(&doc, ModeKind::parse(&state.mode));
-        if let Some(s) = storage() {
-            s.set_item(STORE_MODE, mode_kind(&doc).name()).ok();
-        }
         set_value(&doc, "path-group-id", &state.group_id);
         set_value(&doc, "profiles-text", &state.profiles);
         set_value(&doc, "format", format_name(parse_format(&state.format)));
@@ -252,23 +249,14 @@ fn restore(app: &Shared) -> JsResult {
             el.set_checked(state.normalize_keys);
         }
         set_text(&doc, "share-status", "Restored from the share link.");
-        // Off the address bar: a reload keeps the edits made since (saved in this browser)
-        // instead of going back to the link's snapshot.
-        if let Some(window) = web_sys::window() {
-            let location = window.location();
-            let plain = format!(
-                "{}{}",
-                location.pathname().unwrap_or_default(),
-                location.search().unwrap_or_default()
-            );
-            if let Ok(history) = window.history() {
-                history
-                    .replace_state_with_url(&JsValue::NULL, "", Some(&plain))
-                    .ok();
-            }
-        }
-        persist(&doc);
         return Ok(());
+    }
+    if hash.starts_with(&format!("#{}", super::share::FRAGMENT_KEY)) {
+        set_text(
+            &doc,
+            "share-status",
+            "The share link could not be read (damaged, or longer than a link may be); this is your last definition.",
+        );
     }
     let saved = storage().and_then(|s| s.get_item(STORE_DEFINITION).ok().flatten());
     let mode = storage().and_then(|s| s.get_item(STORE_MODE).ok().flatten());
@@ -639,10 +627,32 @@ fn definition_from_json(app: &Shared, typed: bool) {
     schedule(app);
 }
 
+/// Saves the definition in this browser. A share link in the address bar goes at the
+/// first edit: a reload then keeps the edits instead of going back to the link.
 fn persist(doc: &Document) {
     if let Some(s) = storage() {
         s.set_item(STORE_DEFINITION, &value_of(doc, "def-json"))
             .ok();
+        s.set_item(STORE_MODE, mode_kind(doc).name()).ok();
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    let shared = location
+        .hash()
+        .is_ok_and(|h| h.starts_with(&format!("#{}", super::share::FRAGMENT_KEY)));
+    if shared {
+        let plain = format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        );
+        if let Ok(history) = window.history() {
+            history
+                .replace_state_with_url(&JsValue::NULL, "", Some(&plain))
+                .ok();
+        }
     }
 }
 
@@ -1018,7 +1028,15 @@ impl Drop for Background {
 }
 
 /// Profiles changed: the new input's number.
+/// A count or download over the old profiles stops (its answer would be for them); a
+/// preview follows the new ones by itself.
 fn new_input(app: &Shared) -> u32 {
+    for job in [Job::Audience, Job::Enrich] {
+        if cancel(app, job) {
+            let doc = app.borrow().doc.clone();
+            set_text(&doc, job.status(), "Stopped: the profiles changed.");
+        }
+    }
     let mut a = app.borrow_mut();
     a.inputs = a.inputs.wrapping_add(1);
     a.inputs
@@ -1026,7 +1044,8 @@ fn new_input(app: &Shared) -> u32 {
 
 /// Stops a kind's job, if one runs. Never called from that kind's own handlers, which run
 /// inside the worker's closures.
-fn cancel(app: &Shared, job: Job) {
+/// True when one was running.
+fn cancel(app: &Shared, job: Job) -> bool {
     let stopped = {
         let mut a = app.borrow_mut();
         if let Some(id) = a.jobs.get_mut(job.index()) {
@@ -1034,13 +1053,25 @@ fn cancel(app: &Shared, job: Job) {
         }
         a.background.get_mut(job.index()).and_then(Option::take)
     };
-    drop(stopped);
+    stopped.is_some()
 }
 
+/// A job's last message came: its worker goes, and with it the memory it grew. Not from
+/// inside the worker's own handler, which is running: just after it.
+fn finished(app: &Shared, job: Job) {
+    let a = app.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let done = a
+            .borrow_mut()
+            .background
+            .get_mut(job.index())
+            .and_then(Option::take);
+        drop(done);
+    });
+}
+
+/// A fresh worker for a job of this kind (the caller has cancelled the last one).
 fn worker(app: &Shared, job: Job) -> JsResult<Worker> {
-    if let Some(Some(running)) = app.borrow().background.get(job.index()) {
-        return Ok(running.worker.clone());
-    }
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
     let worker = Worker::new_with_options("worker.js", &options)?;
@@ -1169,6 +1200,7 @@ fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
             set_text(&doc, "progress-text", &text);
         }
         "preview" => {
+            finished(app, job);
             set_hidden(&doc, "progress-box", true);
             let json = field(data, "json").as_string().unwrap_or_default();
             match serde_json::from_str::<Preview>(&json) {
@@ -1180,6 +1212,7 @@ fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
             }
         }
         "audience" => {
+            finished(app, job);
             let json = field(data, "json").as_string().unwrap_or_default();
             match serde_json::from_str::<AudienceResult>(&json) {
                 Ok(result) => show_audience(&doc, &result)?,
@@ -1187,12 +1220,14 @@ fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
             }
         }
         "enriched" => {
+            finished(app, job);
             // Saved from the JavaScript string as it came: never copied into wasm memory.
             let text = field(data, "text");
             let csv = field(data, "format").as_string().as_deref() == Some("csv");
             save(&doc, &text, csv)?;
         }
         "error" => {
+            finished(app, job);
             let message = field(data, "message").as_string().unwrap_or_default();
             job_failed(app, job, &message);
         }
@@ -1364,9 +1399,10 @@ fn download(app: &Shared, out: OutFormat) {
     let options = preview_options(&doc);
     let csv = out == OutFormat::Csv;
     let format = if csv { "csv" } else { "ndjson" };
+    // A download still running is replaced, whichever way this one goes.
+    cancel(app, Job::Enrich);
     let (text, blob) = job_input(&doc, file);
     if let Some(blob) = blob {
-        cancel(app, Job::Enrich);
         set_text(
             &doc,
             "dl-status",
@@ -1537,9 +1573,10 @@ fn run_audience(app: &Shared) {
         preview: preview_options(&doc),
         limit: 1000,
     };
+    // A count still running is replaced, whichever way this one goes.
+    cancel(app, Job::Audience);
     let (text, blob) = job_input(&doc, file);
     if let Some(blob) = blob {
-        cancel(app, Job::Audience);
         set_text(&doc, "audience-result", "Counting in the background...");
         let json = serde_json::to_string(&conditions).unwrap_or_default();
         start_job(
@@ -1599,6 +1636,15 @@ fn share(app: &Shared) {
         normalize_keys: checked(&doc, "normalize"),
     };
     let fragment = state.to_fragment();
+    if fragment.len() > super::share::MAX_FRAGMENT {
+        set_value(&doc, "share-url", "");
+        set_text(
+            &doc,
+            "share-status",
+            "The definition is too long for a share link.",
+        );
+        return;
+    }
     let Some(window) = web_sys::window() else {
         return;
     };

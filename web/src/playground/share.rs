@@ -12,7 +12,7 @@ pub const FRAGMENT_KEY: &str = "s=";
 /// The longest fragment read back: several times what this page writes (a definition and
 /// at most `MAX_SHARED_PROFILES` of profiles), so a hostile link cannot make the page
 /// decode and lay out megabytes.
-const MAX_FRAGMENT: usize = 32 * 1024;
+pub const MAX_FRAGMENT: usize = 32 * 1024;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]

@@ -1,6 +1,6 @@
 //! What the playground's background worker (`www/worker.js`) calls: a chunked preview and
 //! a chunked audience count (two passes) that hand back one JSON text (cheap to post to
-//! the page), and a whole-input enrichment for inputs that only live in a file.
+//! the page), and a whole-input enrichment for files and large pastes.
 
 use group_identity::{
     AudienceOptions, AudienceSession, Condition, GroupDefinition, PreviewOptions, PreviewSession,
