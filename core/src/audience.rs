@@ -210,11 +210,12 @@ impl AudienceSession {
     /// Ends the first pass: push the same input again from its start. Once only; a later
     /// call changes nothing.
     pub fn second_pass(&mut self) {
-        if !matches!(self.pass, Pass::Groups(_)) {
-            return;
-        }
-        let Pass::Groups(session) = std::mem::replace(&mut self.pass, Pass::Done) else {
-            return;
+        let session = match std::mem::replace(&mut self.pass, Pass::Done) {
+            Pass::Groups(session) => session,
+            other => {
+                self.pass = other;
+                return;
+            }
         };
         let (preview, index) = (*session).finish_indexed();
         let checks = std::mem::take(&mut self.checks)

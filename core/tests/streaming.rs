@@ -324,6 +324,20 @@ fn codes_and_lines(preview: &Preview) -> Vec<(&str, Option<u64>)> {
         .collect()
 }
 
+/// The one-shot preview of `input`, checked to equal the same input pushed in chunks of
+/// each of `sizes` bytes.
+fn whole_and_in_chunks(input: &str, format: Format, sizes: &[usize]) -> Preview {
+    let options = PreviewOptions {
+        format,
+        ..PreviewOptions::default()
+    };
+    let whole = preview_groups(&household(), input.as_bytes(), &options);
+    for &size in sizes {
+        assert_eq!(in_chunks(input.as_bytes(), size, format), whole, "{size}");
+    }
+    whole
+}
+
 /// Pushes `input` in chunks of `size` bytes.
 fn in_chunks(input: &[u8], size: usize, format: Format) -> Preview {
     let options = PreviewOptions {
@@ -346,42 +360,28 @@ fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
         "{{\"mpid\":1,\"$address\":\"12345 Elm\"}}\n{{\"mpid\":2,\"$address\":\"12345 Elm\",\"pad\":\"{long}\"}}\n{{\"mpid\":3,\"$address\":\"12345 Elm\"}}\n{}\n",
         &long[..MAX_RECORD_BYTES - 40]
     );
-    let whole = preview_groups(&household(), ndjson.as_bytes(), &PreviewOptions::default());
+    let whole = whole_and_in_chunks(&ndjson, Format::Auto, &[1 << 20, 7 << 20, 100 << 20]);
     let found = codes_and_lines(&whole);
     assert_eq!(
         found,
         [("record_too_large", Some(2)), ("invalid_json", Some(4))]
     );
     assert_eq!(whole.groups[0].members, ["1", "3"]);
-    for size in [1 << 20, 7 << 20, 100 << 20] {
-        assert_eq!(
-            in_chunks(ndjson.as_bytes(), size, Format::Auto),
-            whole,
-            "{size}"
-        );
-    }
     // A JSON array: the long element goes, the array reads on.
     let json = format!(
         "[{{\"mpid\":1,\"$address\":\"12345 Elm\"}},\n{{\"mpid\":2,\"pad\":\"{long}\"}},\n\"{long}\",\n{{\"mpid\":3,\"$address\":\"12345 Elm\"}}]"
     );
-    let whole = preview_groups(&household(), json.as_bytes(), &PreviewOptions::default());
+    let whole = whole_and_in_chunks(&json, Format::Auto, &[1 << 20, 7 << 20, 100 << 20]);
     let found = codes_and_lines(&whole);
     assert_eq!(
         found,
         [("record_too_large", Some(2)), ("record_too_large", Some(3))]
     );
     assert_eq!(whole.groups[0].members, ["1", "3"]);
-    for size in [1 << 20, 7 << 20, 100 << 20] {
-        assert_eq!(
-            in_chunks(json.as_bytes(), size, Format::Auto),
-            whole,
-            "{size}"
-        );
-    }
     // CSV: a quote that never closes takes the rest into one cell; past the limit the row
     // is dropped as it is read, not held.
     let csv = format!("mpid,$address\n1,12345 Elm\n2,12345 Elm\n3,\"{long}\n4,x\n");
-    let whole = preview_groups(&household(), csv.as_bytes(), &PreviewOptions::default());
+    let whole = whole_and_in_chunks(&csv, Format::Csv, &[1 << 20, 5 << 20]);
     let found = codes_and_lines(&whole);
     assert_eq!(
         found,
@@ -389,13 +389,6 @@ fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
     );
     assert_eq!(whole.stats.grouped_profiles, 2);
     assert_eq!(whole.stats.skipped, 1);
-    for size in [1 << 20, 5 << 20] {
-        assert_eq!(
-            in_chunks(csv.as_bytes(), size, Format::Csv),
-            whole,
-            "{size}"
-        );
-    }
     // The row's line and size count from its first byte, after the blank lines before it,
     // with any line ends, wherever the input is cut (here also right after a blank line).
     let crlf = format!("mpid,$address\r\n1,12345 Elm\r\n2,12345 Elm\r\n\r\n\r\n3,\"{long}\r\n");

@@ -29,6 +29,17 @@ fn options<T: serde::de::DeserializeOwned + Default>(json: &str) -> Result<T, Js
     serde_json::from_str(json).map_err(|e| JsValue::from_str(&format!("options: {e}")))
 }
 
+/// A session's result as JSON text (cheap to post to the page); a session finishes once.
+fn finish_once<S, T: serde::Serialize>(
+    session: &mut Option<S>,
+    finish: impl FnOnce(S) -> T,
+) -> Result<String, JsValue> {
+    let session = session
+        .take()
+        .ok_or_else(|| JsValue::from_str("this session has already finished"))?;
+    serde_json::to_string(&finish(session)).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
 /// A [`PreviewSession`] fed by the worker one file slice at a time.
 #[wasm_bindgen(js_name = PlaygroundSession)]
 pub struct PlaygroundSession {
@@ -59,11 +70,7 @@ impl PlaygroundSession {
 
     /// The preview as JSON text; a session finishes once.
     pub fn finish(&mut self) -> Result<String, JsValue> {
-        let session = self
-            .inner
-            .take()
-            .ok_or_else(|| JsValue::from_str("this session has already finished"))?;
-        serde_json::to_string(&session.finish()).map_err(|e| JsValue::from_str(&e.to_string()))
+        finish_once(&mut self.inner, PreviewSession::finish)
     }
 }
 
@@ -108,11 +115,7 @@ impl PlaygroundAudience {
 
     /// The result as JSON text; once.
     pub fn finish(&mut self) -> Result<String, JsValue> {
-        let session = self
-            .inner
-            .take()
-            .ok_or_else(|| JsValue::from_str("this audience has already finished"))?;
-        serde_json::to_string(&session.finish()).map_err(|e| JsValue::from_str(&e.to_string()))
+        finish_once(&mut self.inner, AudienceSession::finish)
     }
 }
 
