@@ -963,22 +963,30 @@ fn a_csv_column_named_twice_is_said_once() {
 fn read_all_keeps_a_csv_row_whose_bad_cell_a_preview_would_not_read() {
     // The preview does not use `other`, so it keeps row 1: so does a whole read, without
     // that cell. A used column that is not UTF-8 still costs the preview its row.
-    let input = b"mpid,$address,other\n1,12345,\xff\n2,12345,x\n";
+    let input = b"mpid,$address,other\n1,12345,\xff\n2,12345,x\n3,12345,\xfe,extra\n";
     let (profiles, diagnostics) = read_all(input, Format::Csv);
     let mpids: Vec<&str> = profiles.iter().map(|p| p.mpid.as_str()).collect();
-    assert_eq!(mpids, ["1", "2"]);
+    assert_eq!(mpids, ["1", "2", "3"]);
     assert_eq!(profiles[0].attributes.get("other"), None);
     assert_eq!(profiles[1].attributes["other"], json!("x"));
+    // A row with both a bad cell and extra cells is told both.
     let found: Vec<_> = diagnostics
         .iter()
         .map(|d| (d.code.as_str(), d.level, d.line))
         .collect();
-    assert_eq!(found, [("invalid_utf8", Level::Warning, Some(2))]);
+    assert_eq!(
+        found,
+        [
+            ("invalid_utf8", Level::Warning, Some(2)),
+            ("invalid_utf8", Level::Warning, Some(4)),
+            ("extra_cells", Level::Warning, Some(4)),
+        ]
+    );
     let preview = preview_groups(&household(&[]), input, &PreviewOptions::default());
-    assert_eq!(preview.stats.grouped_profiles, 2);
+    assert_eq!(preview.stats.grouped_profiles, 3);
     let uses_it = household(&[("other", Aggregation::Latest)]);
     let preview = preview_groups(&uses_it, input, &PreviewOptions::default());
-    assert_eq!((preview.stats.profiles, preview.stats.skipped), (1, 1));
+    assert_eq!((preview.stats.profiles, preview.stats.skipped), (1, 2));
 }
 
 #[test]
@@ -1007,6 +1015,45 @@ fn format_is_detected_from_the_first_non_blank_character() {
     let p = run(&def, "");
     assert_eq!(p.stats, Default::default());
     assert!(p.diagnostics.is_empty());
+}
+
+#[test]
+fn a_blank_start_keeps_every_line_number_in_every_format() {
+    let def = household(&[]);
+    // Blank lines of each kind (`\r\n`, a lone `\r`, spaces, tabs, a form feed): NDJSON
+    // and JSON count `\n`, CSV counts each of `\n`, `\r\n` and a lone `\r`. JSON
+    // allows blanks before the first line's content too (in CSV they would be its text).
+    let blank = "\n  \r\n\t\n\x0c\n \r \n".repeat(20);
+    let (newlines, csv_breaks) = (5 * 20, 6 * 20);
+    for bom in ["", "\u{feff}"] {
+        let cases = [
+            (
+                format!("{bom}{blank}  {{\"mpid\":1}}\nx\n"),
+                Format::Ndjson,
+                newlines + 2,
+            ),
+            (
+                format!("{bom}{blank}\t[{{\"mpid\":1}},\n{{\"mpid\":x}}]"),
+                Format::Json,
+                newlines + 2,
+            ),
+            (
+                format!("{bom}{blank}mpid,$address\n1,a\n2,b,c\n"),
+                Format::Csv,
+                csv_breaks + 3,
+            ),
+        ];
+        for (input, format, line) in cases {
+            let p = run(&def, &input);
+            assert_eq!(p.format, format, "{input:?}");
+            assert_eq!(p.stats.profiles, 1 + u64::from(format == Format::Csv));
+            let found: Vec<_> = p.diagnostics.iter().map(|d| d.line).collect();
+            assert_eq!(found, [Some(line)], "{format:?} {bom:?}: {p:#?}");
+        }
+    }
+    // Blanks alone are an empty NDJSON input, however long.
+    let p = run(&def, &blank);
+    assert_eq!((p.format, p.stats), (Format::Ndjson, Default::default()));
 }
 
 #[test]
@@ -1651,7 +1698,9 @@ fn csv_lines_are_counted_at_every_kind_of_line_end() {
     let cr_only = "mpid,$address,visits\r1,123 Main St,x\r2,123 Main St,y\r";
     // A quoted cell holding a lone CR and a CRLF, then a CRLF-ended row.
     let mixed = "mpid,$address,visits\r\n1,\"12\r3\r\nMain\",x\r\n2,123 Main St,y\r\n";
-    for (input, lines) in [(cr_only, [2, 3]), (mixed, [2, 5])] {
+    // A cell ending in a CR next to one starting with an LF: two breaks, not one CRLF.
+    let split = "mpid,$address,visits\n1,\"123 Main St\r\",\"\nx\"\n2,123 Main St,y\n";
+    for (input, lines) in [(cr_only, [2, 3]), (mixed, [2, 5]), (split, [2, 5])] {
         let p = run(&def, input);
         let found: Vec<_> = diagnostics_with(&p, "uncoercible_value")
             .iter()

@@ -101,7 +101,7 @@ impl Quoting {
 
 /// Counts `\n`, `\r\n` and a lone `\r` once each, over input in chunks split anywhere.
 #[derive(Default)]
-struct LineBreaks {
+pub(super) struct LineBreaks {
     count: u64,
     /// The last byte read was `\r`: a break, counted once the next byte shows it is not
     /// the first half of `\r\n`.
@@ -109,7 +109,12 @@ struct LineBreaks {
 }
 
 impl LineBreaks {
-    fn read(&mut self, bytes: &[u8]) {
+    /// The breaks read so far, but for a `\r` at the end.
+    pub(super) fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub(super) fn read(&mut self, bytes: &[u8]) {
         let Some(&first) = bytes.first() else {
             return;
         };
@@ -128,13 +133,6 @@ impl LineBreaks {
                 None => self.pending_cr = true,
             }
         }
-    }
-
-    /// The breaks in `bytes` on their own (a `\r` at the end counts).
-    fn within(bytes: &[u8]) -> u64 {
-        let mut breaks = LineBreaks::default();
-        breaks.read(bytes);
-        breaks.count + u64::from(breaks.pending_cr)
     }
 }
 
@@ -167,6 +165,15 @@ impl CsvReader {
             row_bytes: 0,
             row_line: 1,
         }
+    }
+
+    /// A reader whose input starts after `breaks` blank lines (dropped before the format
+    /// was known).
+    pub fn after_lines(mut self, breaks: u64) -> Self {
+        self.breaks.count = breaks;
+        self.last_line = breaks + 1;
+        self.row_line = breaks + 1;
+        self
     }
 
     pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
@@ -203,7 +210,6 @@ impl CsvReader {
             let out = self.out.get_mut(self.out_len..).unwrap_or_default();
             let ends = self.ends.get_mut(self.ends_len..).unwrap_or_default();
             let (result, nin, nout, nend) = self.core.read_record(input, out, ends);
-            let ended_with_newline = nin > 0 && input.get(nin - 1) == Some(&b'\n');
             let read = input.get(..nin).unwrap_or_default();
             // A row begins at its first byte that is no line break (csv-core takes the
             // blank lines before it as part of it): its line and size count from there.
@@ -270,26 +276,17 @@ impl CsvReader {
                     }
                 }
                 ReadRecordResult::Record => {
-                    // The record started before its own line breaks (in quoted cells)
-                    // and its terminator: a `\n` read now, or a `\r` not counted yet.
                     let start = self.rows.last().map_or(0, |r| r.out_end);
-                    let inside = self
-                        .out
-                        .get(start..self.out_len)
-                        .map_or(0, LineBreaks::within);
-                    let line = (self.breaks.count + 1)
-                        .saturating_sub(inside + u64::from(ended_with_newline))
-                        .max(1);
+                    let line = self.row_line;
                     self.last_line = line;
-                    // A line of nothing but spaces or tabs is blank, as csv-core already
-                    // takes an empty one and as format detection reads it: no header, no
-                    // profile with an mpid of spaces.
+                    // A line of nothing but spaces, tabs or form feeds is blank, as
+                    // csv-core already takes an empty one and as format detection reads
+                    // it: no header, no profile with an mpid of spaces.
                     let cells_start = self.rows.last().map_or(0, |r| r.ends_end);
                     let blank = self.ends_len == cells_start + 1
-                        && self
-                            .out
-                            .get(start..self.out_len)
-                            .is_some_and(|row| row.iter().all(|&b| b == b' ' || b == b'\t'));
+                        && self.out.get(start..self.out_len).is_some_and(|row| {
+                            row.iter().all(|&b| matches!(b, b' ' | b'\t' | b'\x0c'))
+                        });
                     if blank {
                         self.out_len = start;
                         self.ends_len = cells_start;
@@ -446,8 +443,8 @@ fn fill<'a>(
             Role::Other => {}
         }
     }
-    if cells.next().is_some() {
-        return Outcome::Noted(diagnostic(
+    let extra = cells.next().is_some().then(|| {
+        diagnostic(
             Level::Warning,
             "extra_cells",
             format!(
@@ -455,11 +452,11 @@ fn fill<'a>(
                 header.len()
             ),
             line,
-        ));
-    }
-    match note {
-        Some(note) => Outcome::Noted(note),
-        None => Outcome::Read,
+        )
+    });
+    match (note, extra) {
+        (None, None) => Outcome::Read,
+        (note, extra) => Outcome::Noted(note.into_iter().chain(extra).collect()),
     }
 }
 

@@ -82,6 +82,14 @@ impl JsonArrayReader {
         }
     }
 
+    /// A reader whose input starts after `newlines` blank lines (dropped before the
+    /// format was known).
+    pub fn after_lines(mut self, newlines: u64) -> Self {
+        self.line += newlines;
+        self.element_line = self.line;
+        self
+    }
+
     /// The line the latest element's record is reported on: `line`, where it starts, or
     /// its position in the array.
     fn record_line(&self, line: u64) -> u64 {

@@ -23,6 +23,13 @@ pub(super) struct NdjsonReader {
 }
 
 impl NdjsonReader {
+    /// A reader whose input starts after `newlines` blank lines (dropped before the
+    /// format was known).
+    pub fn after_lines(mut self, newlines: u64) -> Self {
+        self.line = newlines;
+        self
+    }
+
     pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
         let mut rest = chunk;
         if !self.partial.is_empty() || self.overlong {

@@ -3,7 +3,7 @@
 
 use serde::de::IgnoredAny;
 
-use super::csv::CsvReader;
+use super::csv::{CsvReader, LineBreaks};
 use super::json_array::JsonArrayReader;
 use super::ndjson::NdjsonReader;
 use super::record::{parse_json_record, Scratch, Wanted};
@@ -34,7 +34,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 enum Kind {
     /// Nothing but white space (or part of a BOM) seen yet.
-    Detecting(Vec<u8>),
+    Detecting(Leading),
     Ndjson(NdjsonReader),
     Json(JsonArrayReader),
     Csv(Box<CsvReader>),
@@ -51,7 +51,7 @@ impl Reader {
     pub fn new(format: Format) -> Self {
         Reader {
             requested: format,
-            kind: Kind::Detecting(Vec::new()),
+            kind: Kind::Detecting(Leading::default()),
             element_positions: false,
         }
     }
@@ -77,31 +77,22 @@ impl Reader {
             Kind::Ndjson(r) => r.push(chunk, wanted, sink),
             Kind::Json(r) => r.push(chunk, wanted, sink),
             Kind::Csv(r) => r.push(chunk, wanted, sink),
-            Kind::Detecting(pending) => {
-                if pending.is_empty() {
-                    if let Some(format) = decide(chunk, self.requested, false) {
-                        self.start(format, chunk, wanted, sink);
-                    } else {
-                        pending.extend_from_slice(chunk);
-                    }
-                } else {
-                    let mut data = std::mem::take(pending);
-                    data.extend_from_slice(chunk);
-                    if let Some(format) = decide(&data, self.requested, false) {
-                        self.start(format, &data, wanted, sink);
-                    } else {
-                        self.kind = Kind::Detecting(data);
-                    }
+            Kind::Detecting(leading) => {
+                if let Some((format, rest)) = leading.take(chunk, self.requested) {
+                    let leading = std::mem::take(leading);
+                    self.start(format, leading, wanted, sink);
+                    self.push(rest, wanted, sink);
                 }
             }
         }
     }
 
     pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
-        if let Kind::Detecting(pending) = &mut self.kind {
-            let data = std::mem::take(pending);
-            let format = decide(&data, self.requested, true).unwrap_or(Format::Ndjson);
-            self.start(format, &data, wanted, sink);
+        if let Kind::Detecting(leading) = &mut self.kind {
+            let leading = std::mem::take(leading);
+            // All blank, or the start of a BOM that never completed (content then).
+            let format = decide(&leading.held, self.requested, true).unwrap_or(Format::Ndjson);
+            self.start(format, leading, wanted, sink);
         }
         match &mut self.kind {
             Kind::Ndjson(r) => r.finish(wanted, sink),
@@ -111,19 +102,127 @@ impl Reader {
         }
     }
 
-    fn start<S: RecordSink>(&mut self, format: Format, data: &[u8], wanted: &Wanted, sink: &mut S) {
+    /// Starts the format's reader after the blank lines `leading` counted, with what it
+    /// held.
+    fn start<S: RecordSink>(
+        &mut self,
+        format: Format,
+        leading: Leading,
+        wanted: &Wanted,
+        sink: &mut S,
+    ) {
+        let Leading { held, lines, .. } = leading;
         // csv-core strips a BOM itself (its first read holds at least the BOM's 3 bytes:
-        // `decide` waits for them); the JSON readers get the data without it.
+        // `Leading` waits for them); the JSON readers get the data without it.
         let data = match format {
-            Format::Csv => data,
-            _ => data.strip_prefix(BOM).unwrap_or(data),
+            Format::Csv => &held[..],
+            _ => held.strip_prefix(BOM).unwrap_or(&held),
         };
         self.kind = match format {
-            Format::Json => Kind::Json(JsonArrayReader::new(self.element_positions)),
-            Format::Csv => Kind::Csv(Box::new(CsvReader::new(wanted))),
-            Format::Ndjson | Format::Auto => Kind::Ndjson(NdjsonReader::default()),
+            Format::Json => {
+                Kind::Json(JsonArrayReader::new(self.element_positions).after_lines(lines.newlines))
+            }
+            Format::Csv => Kind::Csv(Box::new(
+                CsvReader::new(wanted).after_lines(lines.csv_breaks),
+            )),
+            Format::Ndjson | Format::Auto => {
+                Kind::Ndjson(NdjsonReader::default().after_lines(lines.newlines))
+            }
         };
         self.push(data, wanted, sink);
+    }
+}
+
+/// The blank start of an input whose format is not known yet. Whole blank lines are
+/// counted, not kept, so a long blank start holds no memory: the format's reader starts
+/// at the line after them, with the BOM and the current line's blanks.
+#[derive(Default)]
+struct Leading {
+    /// A byte order mark (or as much of one as came), then the current line's blanks.
+    held: Vec<u8>,
+    /// The first three bytes came: whether they are a BOM is known.
+    bom_known: bool,
+    lines: LinesBefore,
+}
+
+/// Line breaks in the blank lines dropped, as each format counts them.
+#[derive(Default, Clone, Copy)]
+struct LinesBefore {
+    /// `\n`, for JSON and NDJSON.
+    newlines: u64,
+    /// `\n`, `\r\n` and a lone `\r`, for CSV.
+    csv_breaks: u64,
+}
+
+impl Leading {
+    /// Takes the next chunk; once the format shows, it and the part of the chunk not
+    /// taken (to be read by the format's reader after `held`).
+    fn take<'c>(&mut self, chunk: &'c [u8], requested: Format) -> Option<(Format, &'c [u8])> {
+        let mut rest = chunk;
+        if !self.bom_known {
+            // Most inputs show their format in their first chunk: nothing is copied
+            // (but a BOM, which the JSON readers must not see).
+            if self.held.is_empty() && chunk.first() != BOM.first() {
+                if let Some(format) = decide(chunk, requested, false) {
+                    return Some((format, chunk));
+                }
+            }
+            // Until the first three bytes came, a BOM may be forming: hold them whole.
+            let (head, tail) =
+                rest.split_at(rest.len().min(BOM.len().saturating_sub(self.held.len())));
+            self.held.extend_from_slice(head);
+            rest = tail;
+            if let Some(format) = decide(&self.held, requested, false) {
+                return Some((format, rest));
+            }
+            if self.held.len() < BOM.len() && BOM.starts_with(&self.held) {
+                return None;
+            }
+            self.bom_known = true;
+            // Blank bytes past the BOM, if any: counted as the rest are.
+            let skip = self.bom_len();
+            let blanks = self.held.split_off(skip);
+            self.keep_blanks(&blanks);
+        }
+        // A named format is known at once (`decide` above); from here on it is `Auto`,
+        // and `held` past the BOM is blank.
+        let first = rest.iter().position(|b| !b.is_ascii_whitespace());
+        let (blanks, tail) = rest.split_at(first.unwrap_or(rest.len()));
+        self.keep_blanks(blanks);
+        let format = match tail.first()? {
+            b'[' => Format::Json,
+            b'{' => Format::Ndjson,
+            _ => Format::Csv,
+        };
+        Some((format, tail))
+    }
+
+    fn bom_len(&self) -> usize {
+        if self.held.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        }
+    }
+
+    /// Adds blank bytes: the lines they end are counted and dropped, the blanks after the
+    /// last line break are held.
+    fn keep_blanks(&mut self, blanks: &[u8]) {
+        let Some(last) = memchr::memrchr(b'\n', blanks) else {
+            self.held.extend_from_slice(blanks);
+            return;
+        };
+        let (ended, open) = blanks.split_at(last + 1);
+        let skip = self.bom_len();
+        let mut breaks = LineBreaks::default();
+        for part in [self.held.get(skip..).unwrap_or_default(), ended] {
+            breaks.read(part);
+            self.lines.newlines += memchr::memchr_iter(b'\n', part).count() as u64;
+        }
+        // The part read ends in `\n`: no `\r` waits to be counted.
+        self.lines.csv_breaks += breaks.count();
+        self.held.truncate(skip);
+        self.held.extend_from_slice(open);
     }
 }
 
@@ -196,8 +295,8 @@ fn json_record<'a>(
 /// How reading one record into the batch went.
 pub(super) enum Outcome {
     Read,
-    /// Read, with a finding to report before it.
-    Noted(Diagnostic),
+    /// Read, with findings to report before it.
+    Noted(Vec<Diagnostic>),
     /// Not usable, with the reason.
     Rejected(Diagnostic),
 }
@@ -308,7 +407,7 @@ impl<'a> Batch<'a> {
     fn settle<S: RecordSink>(&mut self, outcome: Outcome, line: u64, sink: &mut S) {
         match outcome {
             Outcome::Read => self.keep(line, sink),
-            Outcome::Noted(diagnostic) => {
+            Outcome::Noted(diagnostics) => {
                 // The records before go first; the record, read into the next place,
                 // moves to the front of the emptied batch.
                 let place = self.len;
@@ -318,7 +417,9 @@ impl<'a> Batch<'a> {
                 if place < self.scratches.len() {
                     self.scratches.swap(0, place);
                 }
-                sink.report(diagnostic);
+                for diagnostic in diagnostics {
+                    sink.report(diagnostic);
+                }
                 self.keep(line, sink);
             }
             Outcome::Rejected(diagnostic) => {
@@ -334,5 +435,43 @@ impl<'a> Batch<'a> {
             sink.records(recs, self.lines.get(..self.len).unwrap_or_default());
             self.len = 0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Kind, Reader, RecordSink};
+    use crate::preview::Diagnostic;
+    use crate::profiles::record::{Scratch, Wanted};
+    use crate::profiles::Format;
+
+    #[derive(Default)]
+    struct Lines(Vec<u64>);
+
+    impl RecordSink for Lines {
+        fn record(&mut self, _: &Scratch<'_>, line: u64) {
+            self.0.push(line);
+        }
+        fn reject(&mut self, _: Diagnostic) {}
+    }
+
+    #[test]
+    fn a_blank_start_is_counted_not_held() {
+        let wanted = Wanted::new(["$address".to_string()]);
+        let mut reader = Reader::new(Format::Auto);
+        let mut sink = Lines::default();
+        let chunk = "\r\n \t\n".repeat(16 << 10);
+        for _ in 0..64 {
+            reader.push(chunk.as_bytes(), &wanted, &mut sink);
+            let Kind::Detecting(leading) = &reader.kind else {
+                panic!("decided on blanks");
+            };
+            // The blanks of the current line only, never the lines before.
+            assert!(leading.held.capacity() <= 16, "{}", leading.held.capacity());
+        }
+        reader.push(b"{\"mpid\":1}\n", &wanted, &mut sink);
+        reader.finish(&wanted, &mut sink);
+        assert_eq!(reader.format(), Format::Ndjson);
+        assert_eq!(sink.0, [64 * 2 * (16 << 10) + 1]);
     }
 }
