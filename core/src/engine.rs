@@ -235,6 +235,10 @@ impl Engine {
                 key: key.to_string(),
                 count: 1,
             });
+        } else {
+            // Past the list, a key is still remembered (a few bytes: it is short), so
+            // that the distinct keys are counted exactly.
+            self.short_keys.insert(key.into(), usize::MAX);
         }
     }
 
@@ -461,6 +465,7 @@ impl Engine {
             oversized,
             singletons,
             short_keys: self.short_list,
+            distinct_short_keys: self.short_keys.len() as u64,
             diagnostics: summary,
             diagnostics_suppressed: diagnostics.suppressed,
         };

@@ -49,6 +49,8 @@ pub struct Preview {
     pub singletons: Vec<Singleton>,
     /// Keys under 5 characters, in input order (at most `maxListed`).
     pub short_keys: Vec<KeyCount>,
+    /// How many distinct keys under 5 characters there were, listed or not.
+    pub distinct_short_keys: u64,
     pub diagnostics: Vec<Diagnostic>,
     pub diagnostics_suppressed: u64,
 }

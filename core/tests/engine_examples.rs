@@ -43,7 +43,7 @@ fn run_with(def: &GroupDefinition, input: &str, options: &PreviewOptions) -> Pre
         session.push(std::slice::from_ref(b));
     }
     assert_eq!(session.finish(), preview, "streamed byte by byte");
-    check_stats(&preview);
+    check_stats(&preview, options.max_listed);
     preview
 }
 
@@ -481,6 +481,32 @@ fn numbers_and_booleans_are_keys_by_their_json_text() {
         .map(|k| (k.key.as_str(), k.count))
         .collect();
     assert_eq!(short, [("true", 1), ("1.50", 2)]);
+}
+
+#[test]
+fn lists_stop_at_max_listed_and_the_totals_count_the_rest() {
+    let def = household(&[]);
+    // Short keys k0..k4 (k0 twice), and singletons s0..s4 (over 5 characters).
+    let records: Vec<Value> = (0..5)
+        .flat_map(|i| [format!("k{i}"), format!("single {i}")])
+        .chain(["k0".to_string()])
+        .enumerate()
+        .map(|(mpid, key)| json!({"mpid": mpid, "$address": key}))
+        .collect();
+    let options = PreviewOptions {
+        max_listed: 2,
+        ..PreviewOptions::default()
+    };
+    let p = run_with(&def, &ndjson(&records), &options);
+    let short: Vec<(&str, u64)> = p
+        .short_keys
+        .iter()
+        .map(|k| (k.key.as_str(), k.count))
+        .collect();
+    assert_eq!(short, [("k0", 2), ("k1", 1)]);
+    assert_eq!((p.distinct_short_keys, p.stats.short_key), (5, 6));
+    assert_eq!(p.singletons.len(), 2);
+    assert_eq!(p.stats.singletons, 5);
 }
 
 #[test]

@@ -302,6 +302,7 @@ for (const flavour of ["import", "require"]) {
       assert.deepEqual(Object.keys(preview).sort(), [
         "diagnostics",
         "diagnosticsSuppressed",
+        "distinctShortKeys",
         "format",
         "groupId",
         "groups",
@@ -344,6 +345,7 @@ for (const flavour of ["import", "require"]) {
       });
       assert.deepEqual(preview.singletons, [{ key: "🏠🏡 Emoji Lane 7", mpid: "9223372036854775807" }]);
       assert.deepEqual(preview.shortKeys, [{ key: "abc", count: 1 }]);
+      assert.equal(preview.distinctShortKeys, 1);
       const codes = preview.diagnostics.map((d) => [d.level, d.code, d.line]);
       assert.ok(codes.some(([level, , line]) => level === "error" && line === 6), JSON.stringify(codes));
       assert.ok(codes.some(([level, code, line]) => level === "warning" && code === "duplicate_mpid" && line === 7));

@@ -136,6 +136,8 @@ export interface Preview {
   singletons: Singleton[];
   /** Keys under 5 characters, in input order (at most `maxListed`). */
   shortKeys: KeyCount[];
+  /** How many distinct keys under 5 characters there were, listed or not. */
+  distinctShortKeys: number;
   diagnostics: Diagnostic[];
   diagnosticsSuppressed: number;
 }

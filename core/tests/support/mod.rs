@@ -2,8 +2,9 @@
 
 use group_identity::Preview;
 
-/// The invariants every preview keeps: the stats add up and agree with the lists.
-pub fn check_stats(p: &Preview) {
+/// The invariants every preview keeps: the stats add up and agree with the lists, which
+/// stop at `max_listed`.
+pub fn check_stats(p: &Preview, max_listed: usize) {
     let s = &p.stats;
     assert_eq!(
         s.profiles,
@@ -20,6 +21,15 @@ pub fn check_stats(p: &Preview) {
     let oversized: u64 = p.oversized.iter().map(|o| o.size).sum();
     assert_eq!(s.oversized_profiles, oversized);
     assert!(p.oversized.iter().all(|o| o.size > 10));
-    // Listed up to `maxListed` (1000 by default).
-    assert_eq!(p.singletons.len() as u64, s.singletons.min(1000));
+    // Listed up to `maxListed`, and counted in full.
+    let max = max_listed as u64;
+    assert_eq!(p.singletons.len() as u64, s.singletons.min(max));
+    let listed = p.short_keys.len() as u64;
+    assert_eq!(listed, p.distinct_short_keys.min(max));
+    assert!(listed <= p.distinct_short_keys && p.distinct_short_keys <= s.short_key);
+    let short: u64 = p.short_keys.iter().map(|k| k.count).sum();
+    assert!(short <= s.short_key);
+    if listed == p.distinct_short_keys {
+        assert_eq!(short, s.short_key);
+    }
 }

@@ -234,8 +234,7 @@ pub fn lists(
         .iter()
         .map(|k| format!("{} ({} profiles)", k.key, thousands(k.count)))
         .collect();
-    let total = p.short_keys.len() as u64;
-    text_list(doc, short, &items, total)?;
+    text_list(doc, short, &items, p.distinct_short_keys)?;
     let items: Vec<String> = p
         .singletons
         .iter()
