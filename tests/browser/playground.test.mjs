@@ -298,6 +298,21 @@ describe("live API", () => {
     await call("#api-patch", /^PATCH .*\nsucceeded[\s\S]*"country"/);
     await call("#api-get", /^GET .*\/groups\/household\nsucceeded[\s\S]*"last_modified_on"/);
     await shot(page, "09-live-api");
+    // Answers can come back in any order: a slow older call does not overwrite a newer one.
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route(/\/groups$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.click("#api-list");
+    await call("#api-get", /^GET .*\/groups\/household\nsucceeded/);
+    const listed = page.waitForResponse(/\/groups$/);
+    release();
+    await listed;
+    await page.waitForTimeout(300);
+    assert.match(await page.textContent("#api-output"), /^GET .*\/groups\/household\n/);
+    await page.unroute(/\/groups$/);
     // A second create is refused by the API (one definition per workspace), shown in full.
     await call("#api-create", /failed: status 422[\s\S]*body:/);
     await call("#api-delete", /^DELETE .*\nsucceeded \(no content\)/);

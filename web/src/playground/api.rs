@@ -5,7 +5,7 @@
 //! Credentials and tokens live in this module's memory only (the cached client): never in
 //! storage, a URL, the share link or the output.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use js_sys::{Object, Promise, Reflect, JSON};
 use serde_json::Value;
@@ -39,6 +39,8 @@ struct Settings {
 thread_local! {
     /// One client per set of settings, so its token cache is reused across clicks.
     static CLIENT: RefCell<Option<(Settings, GroupsClient)>> = const { RefCell::new(None) };
+    /// Calls started so far: the output box belongs to the latest one.
+    static CALLS: Cell<u64> = const { Cell::new(0) };
 }
 
 fn value_of(doc: &Document, id: &str) -> String {
@@ -106,13 +108,21 @@ fn error_message(error: &JsValue) -> String {
         .unwrap_or_else(|| "failed".into())
 }
 
-/// Runs one operation in the background and shows its outcome in the output box.
+/// Runs one operation in the background and shows its outcome in the output box, unless
+/// a later call has started since (answers can come back in any order, and an older one
+/// must not overwrite the newer call's).
 pub fn run(doc: Document, op: Op, body: Value, group_id: String) {
     let settings = settings(&doc);
+    let call = CALLS.with(|calls| {
+        calls.set(calls.get() + 1);
+        calls.get()
+    });
     show(&doc, "Sending...");
     wasm_bindgen_futures::spawn_local(async move {
         let text = perform(&settings, op, &body, &group_id).await;
-        show(&doc, &text);
+        if CALLS.with(Cell::get) == call {
+            show(&doc, &text);
+        }
     });
 }
 
