@@ -1497,7 +1497,7 @@ fn read_all_returns_the_times_latest_uses() {
 
 /// Profiles whose numbers are beyond a double's range (valid JSON, which serde_json alone
 /// refuses to type), in NDJSON and in a JSON array: `(line, record)` pairs.
-const HUGE_NUMBERS: [(u64, &str); 6] = [
+const HUGE_NUMBERS: [(u64, &str); 7] = [
     (
         1,
         r#"{"mpid":1,"user_attributes":{"$address":"123 Main St","ltv":1,"country":"US"}}"#,
@@ -1519,6 +1519,10 @@ const HUGE_NUMBERS: [(u64, &str); 6] = [
         r#"{"mpid":5,"user_attributes":{"$address":1e400,"ltv":-2e308}}"#,
     ),
     (6, r#"{"mpid":6,"$address":1e400,"ltv":"1e400","visits":7}"#),
+    (
+        7,
+        r#"{"mpid":7,"user_attributes":{"$address":"9 Elm Road"},"user_attribute_timestamps":-1e400}"#,
+    ),
 ];
 
 #[test]
@@ -1532,7 +1536,7 @@ fn a_number_beyond_a_double_leaves_out_the_value_not_the_record() {
         let p = run(&def, &input);
         assert_eq!(p.format, format);
         // Every record was read: only the one whose mpid is not an integer is skipped.
-        assert_eq!(p.stats.profiles, 5, "{format:?}: {:?}", p.diagnostics);
+        assert_eq!(p.stats.profiles, 6, "{format:?}: {:?}", p.diagnostics);
         assert_eq!(p.stats.skipped, 1);
         assert_eq!(members(&p, HOME), ["1", "2", "3"]);
         // The key is the number's JSON text, as for any number.
@@ -1568,14 +1572,47 @@ fn a_number_beyond_a_double_leaves_out_the_value_not_the_record() {
             );
         }
         assert_eq!(uncoercible.len(), 4, "{uncoercible:?}");
+        // Times that are a bare number, even one no double holds, are only not an
+        // object of times.
         assert_eq!(
             found("invalid_timestamp"),
-            [(3, "3".to_string(), "country".to_string())]
+            [
+                (3, "3".to_string(), "country".to_string()),
+                (7, "7".to_string(), "user_attribute_timestamps".to_string())
+            ]
         );
         assert_eq!(found("invalid_mpid").len(), 1);
         assert_eq!(diagnostics_with(&p, "invalid_mpid")[0].line, Some(4));
         assert!(!codes(&p).contains(&"invalid_json"), "{:?}", p.diagnostics);
     }
+}
+
+#[test]
+fn whole_reads_keep_a_profile_whose_times_are_a_number_beyond_a_double() {
+    let input = concat!(
+        r#"{"mpid":1,"user_attributes":{"a":"x"},"user_attribute_timestamps":1e400}"#,
+        "\n",
+        r#"{"mpid":2,"user_attributes":{"a":"y"},"user_attribute_timestamps":{"a":1e400}}"#,
+        "\n",
+        // Still not JSON: the first error, with its column, is what is said.
+        r#"{"mpid":3,"user_attribute_timestamps":1e400,"user_attributes":{"a":x}}"#,
+        "\n",
+    );
+    let (profiles, diagnostics) = read_all(input.as_bytes(), Format::Ndjson);
+    let mpids: Vec<&str> = profiles.iter().map(|p| p.mpid.as_str()).collect();
+    assert_eq!(mpids, ["1", "2"]);
+    let found: Vec<_> = diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.line, d.column))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("invalid_timestamp", Some(1), None),
+            ("invalid_json", Some(3), Some(43))
+        ],
+        "{diagnostics:?}"
+    );
 }
 
 #[test]

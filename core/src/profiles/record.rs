@@ -345,10 +345,26 @@ pub(crate) fn parse_json_record<'a>(
     wanted: &Wanted,
     out: &mut Scratch<'a>,
 ) -> Result<(), serde_json::Error> {
-    out.reset();
-    let mut de = serde_json::Deserializer::from_slice(text);
-    de.deserialize_map(RecordVisitor { wanted, out })?;
-    de.end()
+    let read = |raw_times: bool, out: &mut Scratch<'a>| {
+        out.reset();
+        let mut de = serde_json::Deserializer::from_slice(text);
+        de.deserialize_map(RecordVisitor {
+            wanted,
+            out,
+            raw_times,
+        })?;
+        de.end()
+    };
+    match read(false, out) {
+        // A bare number past a double's range as the times (`1e400`) is still JSON, and
+        // only not an object of times; serde refuses to type it. Read again with the times
+        // taken as text first, which validates their UTF-8, so not the first try. Any
+        // other failure keeps the first error and its position.
+        Err(error) if error.to_string().starts_with("number out of range") => {
+            read(true, out).map_err(|_| error)
+        }
+        result => result,
+    }
 }
 
 /// The top-level keys a record's shape is made of, with their meaning.
@@ -623,6 +639,9 @@ fn typed(val: Val<'_>) -> Slot<'_> {
 struct RecordVisitor<'s, 'a> {
     wanted: &'s Wanted,
     out: &'s mut Scratch<'a>,
+    /// Take `user_attribute_timestamps` as text before reading it (see
+    /// [`parse_json_record`]).
+    raw_times: bool,
 }
 
 impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
@@ -646,11 +665,23 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                 }
                 Key::Is(Kind::Timestamps) if wanted.wants_times() => {
                     self.out.restart_times();
-                    let shaped = map.next_value_seed(TimesSeed {
+                    let seed = TimesSeed {
                         wanted,
                         out: &mut self.out.times,
                         all: &mut self.out.times_all,
-                    })?;
+                    };
+                    let shaped = if self.raw_times {
+                        let raw: &'de RawValue = map.next_value()?;
+                        match raw.get().as_bytes().first() {
+                            Some(b'{' | b'n') => {
+                                let mut de = serde_json::Deserializer::from_str(raw.get());
+                                seed.deserialize(&mut de).map_err(de::Error::custom)?
+                            }
+                            _ => false,
+                        }
+                    } else {
+                        map.next_value_seed(seed)?
+                    };
                     self.out.times_not_an_object = !shaped;
                 }
                 Key::Is(Kind::Wanted(i)) => {
