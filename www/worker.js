@@ -4,11 +4,12 @@
 // Cancelling terminates this worker; the page starts a fresh one for the next job.
 import init, {
   PlaygroundAudience,
+  PlaygroundEnrich,
   PlaygroundSession,
-  playgroundEnrich,
 } from "./group-identity-web.js";
 
 const CHUNK = 4 << 20; // 4 MiB slices: big enough to be fast, small enough for steady progress.
+const PART = 32 << 20; // Download text gathered into a Blob every 32 Mi characters.
 const ready = init();
 
 self.onmessage = async (event) => {
@@ -31,9 +32,28 @@ self.onmessage = async (event) => {
       self.postMessage({ type: "audience", id: job.id, json: audience.finish() });
       audience.free();
     } else if (job.type === "enrich") {
-      const bytes = new Uint8Array(await job.blob.arrayBuffer());
-      const text = playgroundEnrich(job.definition, bytes, job.options, job.format);
-      self.postMessage({ type: "enriched", id: job.id, text, format: job.format });
+      // Two passes: the groups (and a CSV's columns), then each slice's profiles as text,
+      // gathered into Blobs so the download never sits whole in this worker's memory.
+      const enrich = new PlaygroundEnrich(job.definition, job.options, job.format);
+      await feed(job, enrich);
+      enrich.secondPass();
+      const blobs = [];
+      let texts = [];
+      let held = 0;
+      const keep = (text) => {
+        texts.push(text);
+        held += text.length;
+        if (held >= PART) {
+          blobs.push(new Blob(texts));
+          texts = [];
+          held = 0;
+        }
+      };
+      await feed(job, enrich, () => {}, keep);
+      keep(enrich.finish());
+      enrich.free();
+      const blob = new Blob([...blobs, new Blob(texts)]);
+      self.postMessage({ type: "enriched", id: job.id, blob, format: job.format });
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -41,12 +61,13 @@ self.onmessage = async (event) => {
   }
 };
 
-/** Pushes the job's blob to `session` one slice at a time. */
-async function feed(job, session, progress = () => {}) {
+/** Pushes the job's blob to `session` one slice at a time; `output` gets what each push
+ * gives back. */
+async function feed(job, session, progress = () => {}, output = () => {}) {
   const total = job.blob.size;
   for (let offset = 0; offset < total; offset += CHUNK) {
     const end = Math.min(offset + CHUNK, total);
-    session.push(new Uint8Array(await job.blob.slice(offset, end).arrayBuffer()));
+    output(session.push(new Uint8Array(await job.blob.slice(offset, end).arrayBuffer())));
     progress(end, total);
   }
 }

@@ -565,3 +565,35 @@ fn byte_order_marks_split_anywhere() {
     );
     assert_eq!(preview.stats.groups, 1);
 }
+
+#[test]
+fn whole_profiles_read_in_chunks_are_the_one_shot_read() {
+    use group_identity::profiles::{read_all, ProfileStream};
+    let ndjson = "\n{\"mpid\":1,\"user_attributes\":{\"a\":\"x\",\"b\":null},\"user_attribute_timestamps\":{\"a\":5}}\n\
+                  {\"mpid\":1,\"a\":2}\nnot json\n{\"mpid\":\"2\",\"a\":\"é\",\"updated_at\":\"2024-01-01T00:00:00Z\"}";
+    let json = "[{\"mpid\":1,\"a\":[1,{\"b\":2}]},\n{\"a\":1},\n{\"mpid\":3,\"c\":\"\\u00e9\"}]";
+    let csv = "\u{feff}mpid,a,b\n1,\"x\ny\",\n2,,z,extra\n,1,2\n3,4,5";
+    for (input, format) in [
+        (ndjson, Format::Ndjson),
+        (json, Format::Json),
+        (csv, Format::Csv),
+    ] {
+        let bytes = input.as_bytes();
+        let whole = read_all(bytes, Format::Auto);
+        assert!(whole.0.len() >= 2, "{format:?}: {whole:?}");
+        for size in 1..=bytes.len() {
+            let mut stream = ProfileStream::new(Format::Auto, usize::MAX);
+            let mut profiles = Vec::new();
+            for chunk in bytes.chunks(size) {
+                profiles.extend(stream.push(chunk));
+            }
+            let (rest, diagnostics) = stream.finish();
+            profiles.extend(rest);
+            assert_eq!(
+                (profiles, diagnostics),
+                whole,
+                "{format:?} in chunks of {size}"
+            );
+        }
+    }
+}

@@ -149,54 +149,87 @@ pub struct FullProfile {
 /// UTF-8 only loses that cell (warning `invalid_utf8`): a preview skips its row only when
 /// it uses the column, and here every column is used.
 pub fn read_all(input: &[u8], format: Format) -> (Vec<FullProfile>, Vec<Diagnostic>) {
-    struct Collect {
-        gate: MpidGate,
-        diagnostics: Diagnostics,
-        profiles: Vec<FullProfile>,
-    }
-    impl reader::RecordSink for Collect {
-        fn record(&mut self, rec: &Scratch<'_>, line: u64) {
-            let Some(mpid) = self.gate.admit(rec, line, &mut self.diagnostics) else {
-                return;
-            };
-            if rec.times_not_an_object {
-                self.diagnostics.push(times_not_an_object(&mpid, line));
-            }
-            let attributes = rec
-                .all_attributes()
-                .filter(|(_, slot)| !slot.is_null())
-                .map(|(name, slot)| (name.to_string(), slot.to_value()))
-                .collect();
-            let attribute_timestamps = rec
-                .all_times()
-                .filter(|(_, slot)| !slot.is_null())
-                .map(|(name, slot)| (name.to_string(), slot.to_value()))
-                .collect();
-            // Null is the same as absent, for times too.
-            let time = |slot: Option<&Slot<'_>>| slot.filter(|s| !s.is_null()).map(Slot::to_value);
-            self.profiles.push(FullProfile {
-                mpid: mpid.to_string(),
-                attributes,
-                attribute_timestamps,
-                updated_at: time(rec.updated_at.as_ref()),
-                last_stored_timestamp_ms: time(rec.last_stored.as_ref()),
-            });
-        }
-        fn reject(&mut self, diagnostic: Diagnostic) {
-            self.gate.skipped += 1;
-            self.diagnostics.push(diagnostic);
+    let mut stream = ProfileStream::new(format, usize::MAX);
+    let mut profiles = stream.push(input);
+    let (rest, diagnostics) = stream.finish();
+    profiles.extend(rest);
+    (profiles, diagnostics)
+}
+
+/// [`read_all`] over an input that arrives in chunks: each push gives the profiles whose
+/// records it completed, so only one unfinished record (and the mpids seen, to find
+/// repeated ones) is held between chunks.
+pub struct ProfileStream {
+    reader: reader::Reader,
+    wanted: Wanted,
+    sink: Collect,
+}
+
+impl ProfileStream {
+    /// Keeps the first `max_diagnostics` findings (the rest are only counted).
+    pub fn new(format: Format, max_diagnostics: usize) -> Self {
+        ProfileStream {
+            reader: reader::Reader::new(format),
+            wanted: Wanted::all(),
+            sink: Collect {
+                gate: MpidGate::default(),
+                diagnostics: Diagnostics::new(max_diagnostics),
+                profiles: Vec::new(),
+            },
         }
     }
-    let wanted = Wanted::all();
-    let mut sink = Collect {
-        gate: MpidGate::default(),
-        diagnostics: Diagnostics::new(usize::MAX),
-        profiles: Vec::new(),
-    };
-    let mut reader = reader::Reader::new(format);
-    reader.push(input, &wanted, &mut sink);
-    reader.finish(&wanted, &mut sink);
-    (sink.profiles, sink.diagnostics.list)
+
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<FullProfile> {
+        self.reader.push(chunk, &self.wanted, &mut self.sink);
+        std::mem::take(&mut self.sink.profiles)
+    }
+
+    /// The profiles of the last record, if it had no line break after it, and the
+    /// findings kept.
+    pub fn finish(mut self) -> (Vec<FullProfile>, Vec<Diagnostic>) {
+        self.reader.finish(&self.wanted, &mut self.sink);
+        (self.sink.profiles, self.sink.diagnostics.list)
+    }
+}
+
+struct Collect {
+    gate: MpidGate,
+    diagnostics: Diagnostics,
+    profiles: Vec<FullProfile>,
+}
+
+impl reader::RecordSink for Collect {
+    fn record(&mut self, rec: &Scratch<'_>, line: u64) {
+        let Some(mpid) = self.gate.admit(rec, line, &mut self.diagnostics) else {
+            return;
+        };
+        if rec.times_not_an_object {
+            self.diagnostics.push(times_not_an_object(&mpid, line));
+        }
+        let attributes = rec
+            .all_attributes()
+            .filter(|(_, slot)| !slot.is_null())
+            .map(|(name, slot)| (name.to_string(), slot.to_value()))
+            .collect();
+        let attribute_timestamps = rec
+            .all_times()
+            .filter(|(_, slot)| !slot.is_null())
+            .map(|(name, slot)| (name.to_string(), slot.to_value()))
+            .collect();
+        // Null is the same as absent, for times too.
+        let time = |slot: Option<&Slot<'_>>| slot.filter(|s| !s.is_null()).map(Slot::to_value);
+        self.profiles.push(FullProfile {
+            mpid: mpid.to_string(),
+            attributes,
+            attribute_timestamps,
+            updated_at: time(rec.updated_at.as_ref()),
+            last_stored_timestamp_ms: time(rec.last_stored.as_ref()),
+        });
+    }
+    fn reject(&mut self, diagnostic: Diagnostic) {
+        self.gate.skipped += 1;
+        self.diagnostics.push(diagnostic);
+    }
 }
 
 /// Diagnostics with a cap: past `max`, only counted.

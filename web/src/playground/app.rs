@@ -26,10 +26,10 @@ use web_sys::{
 };
 
 use super::dom::{by_id, clear, event_element, log_error, on, thousands, El, JsResult};
+use super::enrich::{enrich, OutFormat};
 use super::model::{
-    apply_fields, condition_value, container_for, detect_format, enrich, fields_from_value,
-    format_label, format_name, parse_format, preview_body, FormFields, ModeKind, OutFormat,
-    AGGREGATIONS, MAX_ATTRIBUTES,
+    apply_fields, condition_value, container_for, detect_format, fields_from_value, format_label,
+    format_name, parse_format, preview_body, FormFields, ModeKind, AGGREGATIONS, MAX_ATTRIBUTES,
 };
 use super::render::{self, PAGE_SIZE};
 use super::share::SharedState;
@@ -1221,10 +1221,10 @@ fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
         }
         "enriched" => {
             finished(app, job);
-            // Saved from the JavaScript string as it came: never copied into wasm memory.
-            let text = field(data, "text");
+            // The worker's Blob, saved as it came: never copied into wasm memory.
+            let blob: Blob = field(data, "blob").dyn_into()?;
             let csv = field(data, "format").as_string().as_deref() == Some("csv");
-            save(&doc, &text, csv)?;
+            save(&doc, &blob, csv)?;
         }
         "error" => {
             finished(app, job);
@@ -1349,16 +1349,17 @@ fn render_page(app: &Shared) -> JsResult {
     Ok(())
 }
 
-/// Offers `text` (a JavaScript string) as a file to save.
-fn save(doc: &Document, text: &JsValue, csv: bool) -> JsResult {
+/// Offers `content` as a file to save.
+fn save(doc: &Document, content: &Blob, csv: bool) -> JsResult {
     let (mime, name) = if csv {
         ("text/csv", "profiles-enriched.csv")
     } else {
         ("application/x-ndjson", "profiles-enriched.ndjson")
     };
+    // Typed by a wrapping Blob: the parts are referred to, not copied.
     let bag = BlobPropertyBag::new();
     bag.set_type(mime);
-    let blob = Blob::new_with_str_sequence_and_options(&Array::of1(text), &bag)?;
+    let blob = Blob::new_with_blob_sequence_and_options(&Array::of1(content), &bag)?;
     let url = Url::create_object_url_with_blob(&blob)?;
     let link: HtmlAnchorElement = doc.create_element("a")?.dyn_into()?;
     link.set_href(&url);
@@ -1418,9 +1419,10 @@ fn download(app: &Shared, out: OutFormat) {
         );
         return;
     }
-    let preview = preview_groups(&definition, text.as_bytes(), &options);
-    let enriched = enrich(text.as_bytes(), options.format, &preview, out);
-    save(&doc, &JsValue::from_str(&enriched), csv).unwrap_or_else(|e| log_error(&e));
+    let enriched = enrich(&definition, &options, text.as_bytes(), out);
+    let saved = Blob::new_with_str_sequence(&Array::of1(&JsValue::from_str(&enriched)))
+        .and_then(|blob| save(&doc, &blob, csv));
+    saved.unwrap_or_else(|e| log_error(&e));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ mod api;
 mod app;
 mod dom;
 mod embed;
+mod enrich;
 mod model;
 mod render;
 mod share;

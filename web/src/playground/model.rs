@@ -1,12 +1,8 @@
 //! The page's data logic, free of the DOM so it is tested natively: the definition form's
-//! fields and their JSON, where each issue is shown, format detection, audience values and
-//! the enriched profile download.
+//! fields and their JSON, where each issue is shown, format detection and audience
+//! values.
 
-use std::collections::HashMap;
-
-use group_identity::preview::Attributes;
-use group_identity::profiles::{read_all, FullProfile};
-use group_identity::{Format, Preview};
+use group_identity::Format;
 use serde_json::{Map, Value};
 
 /// The aggregation types the type picker offers, in the reference's order.
@@ -209,122 +205,6 @@ pub fn preview_body(value: &Value, path_group_id: &str) -> Value {
     body
 }
 
-/// Download formats of the enriched profiles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutFormat {
-    Ndjson,
-    Csv,
-}
-
-/// Every profile of `input` with its own attributes and the ones it inherits, flat
-/// (`{"mpid": "...", "$address": ..., "household:has_dog": true}`).
-pub fn enrich(input: &[u8], format: Format, preview: &Preview, out: OutFormat) -> String {
-    let (profiles, _) = read_all(input, format);
-    let inherited = preview.inherited_by_mpid();
-    let rows: Vec<(&FullProfile, Option<&Attributes>)> = profiles
-        .iter()
-        .map(|p| (p, inherited.get(p.mpid.as_str()).copied()))
-        .collect();
-    match out {
-        OutFormat::Ndjson => {
-            let mut text = String::new();
-            for (profile, attrs) in rows {
-                let mut object = Map::new();
-                object.insert("mpid".into(), Value::String(profile.mpid.clone()));
-                for (k, v) in &profile.attributes {
-                    object.insert(k.clone(), v.clone());
-                }
-                for (k, v) in attrs.map(|a| a.0.as_slice()).unwrap_or_default() {
-                    object.insert(k.to_string(), v.clone());
-                }
-                text.push_str(&Value::Object(object).to_string());
-                text.push('\n');
-            }
-            text
-        }
-        OutFormat::Csv => {
-            let mut columns: Vec<String> = vec!["mpid".into()];
-            let mut seen: HashMap<String, usize> = HashMap::new();
-            seen.insert("mpid".into(), 0);
-            let mut add = |name: &str, columns: &mut Vec<String>| {
-                if !seen.contains_key(name) {
-                    seen.insert(name.to_string(), columns.len());
-                    columns.push(name.to_string());
-                }
-            };
-            for (profile, attrs) in &rows {
-                for k in profile.attributes.keys() {
-                    add(k, &mut columns);
-                }
-                for (k, _) in attrs.map(|a| a.0.as_slice()).unwrap_or_default() {
-                    add(k, &mut columns);
-                }
-            }
-            let mut text = csv_line(columns.iter().map(String::as_str));
-            for (profile, attrs) in rows {
-                let mut cells = vec![String::new(); columns.len()];
-                let mut put = |k: &str, v: &Value| {
-                    if let Some(cell) = seen.get(k).and_then(|&i| cells.get_mut(i)) {
-                        *cell = match v {
-                            Value::Null => String::new(),
-                            other => crate::playground::dom::show_value(other),
-                        };
-                    }
-                };
-                put("mpid", &Value::String(profile.mpid.clone()));
-                for (k, v) in &profile.attributes {
-                    put(k, v);
-                }
-                for (k, v) in attrs.map(|a| a.0.as_slice()).unwrap_or_default() {
-                    put(k, v);
-                }
-                text.push_str(&csv_line(cells.iter().map(String::as_str)));
-            }
-            text
-        }
-    }
-}
-
-/// One RFC 4180 record, CRLF-terminated; cells with `,`, `"` or line breaks are quoted.
-/// A cell a spreadsheet would run as a formula gets a leading `'`, which spreadsheets
-/// show as text: profile data is untrusted, and `=HYPERLINK(...)` must stay a string.
-fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
-    let mut line = String::new();
-    for (i, cell) in cells.enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        let guarded;
-        let cell = if runs_as_formula(cell) {
-            guarded = format!("'{cell}");
-            guarded.as_str()
-        } else {
-            cell
-        };
-        if cell.contains([',', '"', '\n', '\r']) {
-            line.push('"');
-            line.push_str(&cell.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(cell);
-        }
-    }
-    line.push_str("\r\n");
-    line
-}
-
-/// True for a cell starting as a spreadsheet formula does (`=`, `+`, `-`, `@`, a tab or
-/// a carriage return), except a plain negative number.
-fn runs_as_formula(cell: &str) -> bool {
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
-        Some(b'-') => !cell.get(1..).is_some_and(|n| {
-            n.starts_with(|c: char| c.is_ascii_digit()) && n.parse::<f64>().is_ok()
-        }),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,65 +310,6 @@ mod tests {
         assert_eq!(
             preview_body(&json!({ "id": "a" }), "b"),
             json!({ "id": "a" })
-        );
-    }
-
-    #[test]
-    fn enrich_adds_inherited_attributes() {
-        let definition = group_identity::GroupDefinition {
-            id: "household".into(),
-            description: None,
-            source_user_attribute: "$address".into(),
-            attributes: vec![group_identity::GroupAttribute {
-                id: "has_dog".into(),
-                aggregation: group_identity::Aggregation::BooleanOr,
-            }],
-        };
-        let input =
-            b"mpid,$address,has_dog\n1,123 Main St,true\n2,123 Main St,\n3,9 Elm Rd,false\n";
-        let preview = group_identity::preview_groups(&definition, input, &Default::default());
-        let ndjson = enrich(input, Format::Auto, &preview, OutFormat::Ndjson);
-        let lines: Vec<Value> = ndjson
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
-            .collect();
-        assert_eq!(lines.len(), 3);
-        assert_eq!(lines[1]["household:has_dog"], json!(true));
-        assert_eq!(lines[1]["mpid"], json!("2"));
-        assert_eq!(lines[2].get("household:has_dog"), None);
-        let csv = enrich(input, Format::Auto, &preview, OutFormat::Csv);
-        assert_eq!(
-            csv,
-            "mpid,$address,has_dog,household:has_dog\r\n1,123 Main St,true,true\r\n\
-             2,123 Main St,,true\r\n3,9 Elm Rd,false,\r\n"
-        );
-    }
-
-    #[test]
-    fn csv_cells_are_quoted() {
-        assert_eq!(
-            csv_line(["a", "b,c", "d\"e"].into_iter()),
-            "a,\"b,c\",\"d\"\"e\"\r\n"
-        );
-    }
-
-    #[test]
-    fn csv_cells_that_would_run_as_formulas_stay_text() {
-        assert_eq!(
-            csv_line(
-                [
-                    "=HYPERLINK(\"http://x/\",\"y\")",
-                    "+1",
-                    "@SUM(A1)",
-                    "-2+3",
-                    "-5",
-                    "-1.5e3",
-                    "\tx",
-                    "a=b",
-                ]
-                .into_iter()
-            ),
-            "\"'=HYPERLINK(\"\"http://x/\"\",\"\"y\"\")\",'+1,'@SUM(A1),'-2+3,-5,-1.5e3,'\tx,a=b\r\n"
         );
     }
 }

@@ -1,6 +1,7 @@
-//! What the playground's background worker (`www/worker.js`) calls: a chunked preview and
-//! a chunked audience count (two passes) that hand back one JSON text (cheap to post to
-//! the page), and a whole-input enrichment for files and large pastes.
+//! What the playground's background worker (`www/worker.js`) calls, each fed one file
+//! slice at a time: a preview and an audience count (two passes) that hand back one JSON
+//! text (cheap to post to the page), and the enriched download (two passes), written
+//! slice by slice.
 
 use group_identity::{
     AudienceOptions, AudienceSession, Condition, GroupDefinition, PreviewOptions, PreviewSession,
@@ -8,7 +9,7 @@ use group_identity::{
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::model::{enrich, OutFormat};
+use super::enrich::{Enricher, OutFormat};
 
 fn definition(json: &str) -> Result<GroupDefinition, JsValue> {
     let value: Value =
@@ -119,21 +120,47 @@ impl PlaygroundAudience {
     }
 }
 
-/// Every profile of a whole input with its inherited attributes, as NDJSON or CSV text.
-#[wasm_bindgen(js_name = playgroundEnrich)]
-pub fn playground_enrich(
-    definition_json: &str,
-    input: &[u8],
-    options_json: &str,
-    out_format: &str,
-) -> Result<String, JsValue> {
-    let definition = definition(definition_json)?;
-    let options: PreviewOptions = options(options_json)?;
-    let preview = group_identity::preview_groups(&definition, input, &options);
-    let out = if out_format == "csv" {
-        OutFormat::Csv
-    } else {
-        OutFormat::Ndjson
-    };
-    Ok(enrich(input, options.format, &preview, out))
+/// The enriched download of a file, fed by the worker one slice at a time over two
+/// passes; each slice of the second gives its part of the text.
+#[wasm_bindgen(js_name = PlaygroundEnrich)]
+pub struct PlaygroundEnrich {
+    inner: Enricher,
+}
+
+#[wasm_bindgen(js_class = PlaygroundEnrich)]
+impl PlaygroundEnrich {
+    /// `out_format`: `csv` or `ndjson`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        definition_json: &str,
+        options_json: &str,
+        out_format: &str,
+    ) -> Result<PlaygroundEnrich, JsValue> {
+        let definition = definition(definition_json)?;
+        let options: PreviewOptions = options(options_json)?;
+        let out = if out_format == "csv" {
+            OutFormat::Csv
+        } else {
+            OutFormat::Ndjson
+        };
+        Ok(PlaygroundEnrich {
+            inner: Enricher::new(&definition, &options, out),
+        })
+    }
+
+    /// Nothing in the first pass; the text of the profiles read in the second.
+    pub fn push(&mut self, chunk: &[u8]) -> String {
+        self.inner.push(chunk)
+    }
+
+    /// After the whole input once: push it again from the start.
+    #[wasm_bindgen(js_name = secondPass)]
+    pub fn second_pass(&mut self) {
+        self.inner.second_pass();
+    }
+
+    /// The last part of the text.
+    pub fn finish(&mut self) -> String {
+        self.inner.finish()
+    }
 }
