@@ -471,6 +471,8 @@ impl Builder {
     fn groups(&self, def: &GroupDefinition, input: &Input) -> Result<String, SqlError> {
         let rows = self.rows(input, true)?;
         let (mut raw, mut typed) = (Vec::new(), Vec::new());
+        // Each window aggregate is computed once, in `windows`; the outputs read them.
+        let mut windows = Vec::new();
         let mut outputs = vec![
             self.id("mpid"),
             format!("{} AS {}", self.id("k"), self.id("group_key")),
@@ -484,16 +486,22 @@ impl Builder {
                 self.get(&self.id("a"), &attribute.id)?
             ));
             let name = self.ident(&format!("{}:{}", def.id, attribute.id), "output column")?;
+            let window = |what: &str| self.id(&format!("w_{what}{i}"));
             match attribute.aggregation {
                 Aggregation::BooleanOr => {
                     typed.push(format!("{} AS {x}", self.boolean(&v)?));
+                    let any = window("any");
+                    windows.push(format!("MAX({x}) OVER ({by_key}) AS {any}"));
                     outputs.push(format!(
-                        "CASE WHEN MAX({x}) OVER ({by_key}) = 1 THEN TRUE ELSE FALSE END AS {name}"
+                        "CASE WHEN {any} = 1 THEN TRUE ELSE FALSE END AS {name}"
                     ));
                 }
                 Aggregation::Sum | Aggregation::Average => {
                     typed.push(format!("{} AS {x}", self.numeric(&v)?));
-                    let count = format!("COUNT({x}) OVER ({by_key})");
+                    let (count, sum, scaled) = (window("count"), window("sum"), window("scaled"));
+                    windows.push(format!("COUNT({x}) OVER ({by_key}) AS {count}"));
+                    windows.push(format!("SUM({x}) OVER ({by_key}) AS {sum}"));
+                    windows.push(format!("SUM({x} / {TWO_64}) OVER ({by_key}) AS {scaled}"));
                     let per = if attribute.aggregation == Aggregation::Average {
                         format!(" / {count}")
                     } else {
@@ -502,8 +510,6 @@ impl Builder {
                     // As the engine: the plain total while it stays a double, else the
                     // total of the values scaled by 2^-64 (a mean of 1e308s is 1e308);
                     // a result that is not finite is not set.
-                    let sum = format!("SUM({x}) OVER ({by_key})");
-                    let scaled = format!("SUM({x} / {TWO_64}) OVER ({by_key})");
                     let result = format!(
                         "CASE WHEN ABS({sum}) <= {DOUBLE_MAX} THEN {sum}{per} ELSE {scaled}{per} * {TWO_64} END"
                     );
@@ -528,19 +534,25 @@ impl Builder {
                         pt
                     };
                     typed.push(format!("{time} AS {y}"));
-                    outputs.push(format!(
-                        "FIRST_VALUE({x}) OVER ({by_key} ORDER BY CASE WHEN {x} IS NULL THEN 1 ELSE 0 END, {y} DESC NULLS LAST, {} DESC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS {name}",
+                    let latest = window("latest");
+                    windows.push(format!(
+                        "FIRST_VALUE({x}) OVER ({by_key} ORDER BY CASE WHEN {x} IS NULL THEN 1 ELSE 0 END, {y} DESC NULLS LAST, {} DESC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS {latest}",
                         self.id("ord")
                     ));
+                    outputs.push(format!("{latest} AS {name}"));
                 }
             }
         }
         let keyed = self.keyed(&def.source_user_attribute, &raw, &typed, true)?;
+        // A key's rows all share its size: keeping whole keys first changes no window.
+        let windows: String = windows.iter().map(|w| format!(",\n    {w}")).collect();
         Ok(format!(
-            "WITH {rows},\n{keyed}\nSELECT {}\nFROM {}\nWHERE {} BETWEEN 2 AND 10\nORDER BY {}, {}",
-            outputs.join(",\n  "),
+            "WITH {rows},\n{keyed},\n{} AS (\n  SELECT *{windows}\n  FROM {}\n  WHERE {} BETWEEN 2 AND 10\n)\nSELECT {}\nFROM {}\nORDER BY {}, {}",
+            self.id("windows"),
             self.id("sized"),
             self.id("size"),
+            outputs.join(",\n  "),
+            self.id("windows"),
             self.id("first"),
             self.id("ord"),
         ))
