@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -290,7 +291,7 @@ impl RecordSink for Matcher {
             let attribute = match group.and_then(|g| g.attributes.get(&check.attribute)) {
                 Some(inherited) => Some(Attribute {
                     text: Cow::Owned(inherited.to_string()),
-                    value: inherited.clone(),
+                    value: OnceCell::from(inherited.clone()),
                 }),
                 None => rec
                     .value(check.slot)
@@ -319,16 +320,24 @@ fn number(value: &Value) -> Option<f64> {
 
 /// An attribute as a condition sees it: its JSON text as the input wrote it (inherited
 /// values as the preview prints them), and the value that text holds (null for a number
-/// beyond a double's range, which only its text can match).
+/// beyond a double's range, which only its text can match), parsed when first asked for:
+/// `contains` over an array reads its items from the text alone.
 struct Attribute<'t> {
     text: Cow<'t, str>,
-    value: Value,
+    value: OnceCell<Value>,
 }
 
 impl<'t> Attribute<'t> {
     fn of(text: Cow<'t, str>) -> Self {
-        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Attribute { text, value }
+        Attribute {
+            text,
+            value: OnceCell::new(),
+        }
+    }
+
+    fn value(&self) -> &Value {
+        self.value
+            .get_or_init(|| serde_json::from_str(&self.text).unwrap_or(Value::Null))
     }
 
     /// A number, a boolean, or a number no double holds.
@@ -345,23 +354,23 @@ impl<'t> Attribute<'t> {
 fn equals(attribute: &Attribute<'_>, wanted: &Value) -> bool {
     match wanted {
         Value::Bool(b) => {
-            let val = match &attribute.value {
+            let val = match attribute.value() {
                 Value::Bool(a) => Val::Bool(*a),
                 Value::String(s) => Val::Str(s.as_str().into()),
                 _ => return false,
             };
             coerce::as_bool(&val) == Some(*b)
         }
-        Value::Number(_) => match (number(&attribute.value), number(wanted)) {
+        Value::Number(_) => match (number(attribute.value()), number(wanted)) {
             (Some(a), Some(b)) => a == b,
             _ => false,
         },
         // A number or boolean by its JSON text: `12.50` is "12.50", not "12.5".
-        Value::String(s) => match &attribute.value {
+        Value::String(s) => match attribute.value() {
             Value::String(a) => a == s,
             _ => attribute.is_bare() && attribute.text == s.as_str(),
         },
-        other => attribute.value == *other,
+        other => attribute.value() == other,
     }
 }
 
@@ -370,7 +379,7 @@ fn holds(operator: Operator, attribute: Option<&Attribute<'_>>, wanted: &Value) 
         // Every comparison needs the attribute; only `not_exists` holds without it.
         return operator == Operator::NotExists;
     };
-    let compare = |f: fn(f64, f64) -> bool| match (number(&attribute.value), number(wanted)) {
+    let compare = |f: fn(f64, f64) -> bool| match (number(attribute.value()), number(wanted)) {
         (Some(a), Some(b)) => f(a, b),
         _ => false,
     };
@@ -392,7 +401,7 @@ fn holds(operator: Operator, attribute: Option<&Attribute<'_>>, wanted: &Value) 
                     .any(|item| equals(&Attribute::of(Cow::Borrowed(item.get())), wanted))
             })
         }
-        Operator::Contains => match &attribute.value {
+        Operator::Contains => match attribute.value() {
             Value::String(text) => match wanted {
                 Value::String(part) => text.contains(part.as_str()),
                 // As the preview prints a number: 1000, not 1000.0.
