@@ -1,7 +1,9 @@
 //! Shared by the profile fuzz targets: arbitrary bytes in a named format must not panic; a
 //! session fed in two chunks (split where the fuzzer says), and one fed a byte at a time,
-//! agree with the one-shot preview; the stats add up.
+//! agree with the one-shot preview; the stats add up; a whole-profile read in two chunks
+//! agrees with the one-shot read.
 use group_identity::definition::{Aggregation, GroupAttribute, GroupDefinition};
+use group_identity::profiles::{read_all, ProfileStream};
 use group_identity::{preview_groups, Format, Preview, PreviewOptions, PreviewSession};
 
 /// The checks every profile format gets.
@@ -34,6 +36,14 @@ pub fn check(data: &[u8], format: Format) {
     }
     assert_eq!(whole, session.finish(), "one byte at a time");
     check_stats(&whole, format);
+    // Whole-profile reads, split where the preview was: the same profiles and findings.
+    let all = read_all(input, format);
+    let mut stream = ProfileStream::new(format, usize::MAX);
+    let mut profiles = stream.push(head);
+    profiles.extend(stream.push(tail));
+    let (rest, diagnostics) = stream.finish();
+    profiles.extend(rest);
+    assert_eq!((profiles, diagnostics), all, "whole read split at {split}");
 }
 
 /// Short names, so that the fuzzer finds keys and attributes quickly.
