@@ -35,7 +35,10 @@ self.onmessage = async (event) => {
       // Two passes: the groups (and a CSV's columns), then each slice's profiles as text,
       // gathered into Blobs so the download never sits whole in this worker's memory.
       const enrich = new PlaygroundEnrich(job.definition, job.options, job.format);
-      await feed(job, enrich);
+      // Progress over both passes.
+      const progress = (pass) => (done, total) =>
+        self.postMessage({ type: "progress", id: job.id, done: pass * total + done, total: 2 * total });
+      await feed(job, enrich, progress(0));
       enrich.secondPass();
       const blobs = [];
       let texts = [];
@@ -49,7 +52,7 @@ self.onmessage = async (event) => {
           held = 0;
         }
       };
-      await feed(job, enrich, () => {}, keep);
+      await feed(job, enrich, progress(1), keep);
       keep(enrich.finish());
       enrich.free();
       const blob = new Blob([...blobs, new Blob(texts)]);

@@ -1185,6 +1185,15 @@ fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
     }
     let kind = field(data, "type").as_string().unwrap_or_default();
     match kind.as_str() {
+        "progress" if job == Job::Enrich => {
+            let done = field(data, "done").as_f64().unwrap_or(0.0);
+            let total = field(data, "total").as_f64().unwrap_or(0.0).max(1.0);
+            let text = format!(
+                "Preparing the download in the background: {:.0}%...",
+                done / total * 100.0
+            );
+            set_text(&doc, "dl-status", &text);
+        }
         "progress" => {
             let done = field(data, "done").as_f64().unwrap_or(0.0);
             let total = field(data, "total").as_f64().unwrap_or(0.0).max(1.0);
