@@ -1080,6 +1080,44 @@ fn a_blank_start_keeps_every_line_number_in_every_format() {
     // Blanks alone are an empty NDJSON input, however long.
     let p = run(&def, &blank);
     assert_eq!((p.format, p.stats), (Format::Ndjson, Default::default()));
+    // A blank start with no line feed, too long to hold while the format is unknown
+    // (every reader reads it then): the same previews and lines, cut anywhere.
+    let long = " \t\r".repeat(22_000);
+    for (input, line) in [
+        (format!("{long}{{\"mpid\":1}}\nx\n"), 2),
+        (format!("{long}[{{\"mpid\":1}},\n{{\"mpid\":x}}]"), 2),
+        (format!("{long}mpid,$address\n1,a\n2,b,c\n"), 22_000 + 3),
+    ] {
+        let p = run(&def, &input);
+        let found: Vec<_> = p.diagnostics.iter().map(|d| d.line).collect();
+        assert_eq!(found, [Some(line)], "{:?}: {p:#?}", p.format);
+        for size in [1000, 70_000] {
+            let mut session = PreviewSession::new(&def, &PreviewOptions::default());
+            for chunk in input.as_bytes().chunks(size) {
+                session.push(chunk);
+            }
+            assert_eq!(session.finish(), p, "in chunks of {size}");
+        }
+    }
+    assert_eq!(run(&def, &long).stats, Default::default());
+    // A header after a BOM and blank lines of each kind, detected or named: its findings
+    // name its own line.
+    let csv = PreviewOptions {
+        format: Format::Csv,
+        ..PreviewOptions::default()
+    };
+    for blank in ["\n\n", "\r\n\r\n", "\r\r", " \r\t\n"] {
+        for options in [&PreviewOptions::default(), &csv] {
+            let input = format!("\u{feff}{blank}name,$address\n1,a\n");
+            let p = run_with(&def, &input, options);
+            let found: Vec<_> = p
+                .diagnostics
+                .iter()
+                .map(|d| (d.code.as_str(), d.line))
+                .collect();
+            assert_eq!(found[0], ("missing_mpid_column", Some(3)), "{input:?}");
+        }
+    }
 }
 
 #[test]

@@ -211,6 +211,14 @@ impl CsvReader {
             let ends = self.ends.get_mut(self.ends_len..).unwrap_or_default();
             let (result, nin, nout, nend) = self.core.read_record(input, out, ends);
             let read = input.get(..nin).unwrap_or_default();
+            // csv-core drops a byte order mark at the very start: so does the line and
+            // quote tracking, or blank lines after it would not be seen as blank.
+            let read = if self.at_start && nin > 0 {
+                self.at_start = false;
+                read.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(read)
+            } else {
+                read
+            };
             // A row begins at its first byte that is no line break (csv-core takes the
             // blank lines before it as part of it): its line and size count from there.
             let lead = if self.row_bytes == 0 {
@@ -226,13 +234,7 @@ impl CsvReader {
                 self.row_line = self.breaks.count + u64::from(self.breaks.pending_cr) + 1;
             }
             self.breaks.read(row);
-            let unmarked = if self.at_start && nin > 0 {
-                self.at_start = false;
-                read.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(read)
-            } else {
-                read
-            };
-            self.quoting.read(unmarked);
+            self.quoting.read(read);
             input = input.get(nin..).unwrap_or_default();
             self.out_len += nout;
             self.ends_len += nend;

@@ -35,10 +35,27 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 enum Kind {
     /// Nothing but white space (or part of a BOM) seen yet.
     Detecting(Leading),
+    /// A blank start whose current line grew too long to hold: every reader reads it.
+    Speculating(Box<Candidates>),
     Ndjson(NdjsonReader),
     Json(JsonArrayReader),
     Csv(Box<CsvReader>),
 }
+
+impl Kind {
+    fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
+        match self {
+            Kind::Ndjson(r) => r.push(chunk, wanted, sink),
+            Kind::Json(r) => r.push(chunk, wanted, sink),
+            Kind::Csv(r) => r.push(chunk, wanted, sink),
+            Kind::Detecting(_) | Kind::Speculating(_) => {}
+        }
+    }
+}
+
+/// Blanks held before the format is known, past which the current line is read by every
+/// reader instead (each bounds what it holds): spaces or lone CRs with no line feed.
+const HELD_BLANKS: usize = 64 << 10;
 
 pub(crate) struct Reader {
     requested: Format,
@@ -65,7 +82,7 @@ impl Reader {
     /// The format in use: the one named, or the detected one once known.
     pub fn format(&self) -> Format {
         match &self.kind {
-            Kind::Detecting(_) => self.requested,
+            Kind::Detecting(_) | Kind::Speculating(_) => self.requested,
             Kind::Ndjson(_) => Format::Ndjson,
             Kind::Json(_) => Format::Json,
             Kind::Csv(_) => Format::Csv,
@@ -74,51 +91,77 @@ impl Reader {
 
     pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
         match &mut self.kind {
-            Kind::Ndjson(r) => r.push(chunk, wanted, sink),
-            Kind::Json(r) => r.push(chunk, wanted, sink),
-            Kind::Csv(r) => r.push(chunk, wanted, sink),
             Kind::Detecting(leading) => {
                 if let Some((format, rest)) = leading.take(chunk, self.requested) {
                     let leading = std::mem::take(leading);
-                    self.start(format, leading, wanted, sink);
+                    self.kind = self.reader(format, &leading, wanted, sink);
+                    self.push(rest, wanted, sink);
+                } else if leading.held.len() > HELD_BLANKS {
+                    let leading = std::mem::take(leading);
+                    let formats = [Format::Ndjson, Format::Json, Format::Csv];
+                    let candidates = formats.map(|format| {
+                        let mut said = Said::default();
+                        (
+                            format,
+                            self.reader(format, &leading, wanted, &mut said),
+                            said,
+                        )
+                    });
+                    self.kind = Kind::Speculating(Box::new(Candidates(candidates)));
+                }
+            }
+            Kind::Speculating(candidates) => {
+                let first = chunk.iter().position(|b| !b.is_ascii_whitespace());
+                let (blanks, rest) = chunk.split_at(first.unwrap_or(chunk.len()));
+                for (_, reader, said) in &mut candidates.0 {
+                    reader.push(blanks, wanted, said);
+                }
+                if let Some(&byte) = rest.first() {
+                    self.kind = self.choose(by_first_byte(byte), sink);
                     self.push(rest, wanted, sink);
                 }
             }
+            reader => reader.push(chunk, wanted, sink),
         }
     }
 
     pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
-        if let Kind::Detecting(leading) = &mut self.kind {
-            let leading = std::mem::take(leading);
-            // All blank, or the start of a BOM that never completed (content then).
-            let format = decide(&leading.held, self.requested, true).unwrap_or(Format::Ndjson);
-            self.start(format, leading, wanted, sink);
+        match &mut self.kind {
+            Kind::Detecting(leading) => {
+                let leading = std::mem::take(leading);
+                // All blank, or the start of a BOM that never completed (content then).
+                let format = decide(&leading.held, self.requested, true).unwrap_or(Format::Ndjson);
+                self.kind = self.reader(format, &leading, wanted, sink);
+            }
+            // All blank: an empty NDJSON input.
+            Kind::Speculating(_) => self.kind = self.choose(Format::Ndjson, sink),
+            _ => {}
         }
         match &mut self.kind {
             Kind::Ndjson(r) => r.finish(wanted, sink),
             Kind::Json(r) => r.finish(sink),
             Kind::Csv(r) => r.finish(wanted, sink),
-            Kind::Detecting(_) => {}
+            Kind::Detecting(_) | Kind::Speculating(_) => {}
         }
     }
 
-    /// Starts the format's reader after the blank lines `leading` counted, with what it
-    /// held.
-    fn start<S: RecordSink>(
-        &mut self,
+    /// The format's reader, started after the blank lines `leading` counted, having read
+    /// what it held.
+    fn reader<S: RecordSink>(
+        &self,
         format: Format,
-        leading: Leading,
+        leading: &Leading,
         wanted: &Wanted,
         sink: &mut S,
-    ) {
+    ) -> Kind {
         let Leading { held, lines, .. } = leading;
         // csv-core strips a BOM itself (its first read holds at least the BOM's 3 bytes:
         // `Leading` waits for them); the JSON readers get the data without it.
         let data = match format {
             Format::Csv => &held[..],
-            _ => held.strip_prefix(BOM).unwrap_or(&held),
+            _ => held.strip_prefix(BOM).unwrap_or(held),
         };
-        self.kind = match format {
+        let mut kind = match format {
             Format::Json => {
                 Kind::Json(JsonArrayReader::new(self.element_positions).after_lines(lines.newlines))
             }
@@ -129,7 +172,58 @@ impl Reader {
                 Kind::Ndjson(NdjsonReader::default().after_lines(lines.newlines))
             }
         };
-        self.push(data, wanted, sink);
+        kind.push(data, wanted, sink);
+        kind
+    }
+
+    /// The candidate reader of `format`, once what it said is said for real.
+    fn choose<S: RecordSink>(&mut self, format: Format, sink: &mut S) -> Kind {
+        let Kind::Speculating(candidates) =
+            std::mem::replace(&mut self.kind, Kind::Detecting(Leading::default()))
+        else {
+            return Kind::Detecting(Leading::default());
+        };
+        let [ndjson, json, csv] = candidates.0;
+        let (_, reader, said) = match format {
+            Format::Json => json,
+            Format::Csv => csv,
+            Format::Ndjson | Format::Auto => ndjson,
+        };
+        for (rejected, diagnostic) in said.0 {
+            if rejected {
+                sink.reject(diagnostic);
+            } else {
+                sink.report(diagnostic);
+            }
+        }
+        reader
+    }
+}
+
+/// Every format's reader over a long blank start, with what each said.
+struct Candidates([(Format, Kind, Said); 3]);
+
+/// What a candidate reader said: findings only, as blanks make no record. `true` for a
+/// rejection.
+#[derive(Default)]
+struct Said(Vec<(bool, Diagnostic)>);
+
+impl RecordSink for Said {
+    fn record(&mut self, _: &Scratch<'_>, _: u64) {}
+    fn reject(&mut self, diagnostic: Diagnostic) {
+        self.0.push((true, diagnostic));
+    }
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.0.push((false, diagnostic));
+    }
+}
+
+/// The format whose input starts with `byte`, its first non-blank one.
+fn by_first_byte(byte: u8) -> Format {
+    match byte {
+        b'[' => Format::Json,
+        b'{' => Format::Ndjson,
+        _ => Format::Csv,
     }
 }
 
@@ -189,12 +283,7 @@ impl Leading {
         let first = rest.iter().position(|b| !b.is_ascii_whitespace());
         let (blanks, tail) = rest.split_at(first.unwrap_or(rest.len()));
         self.keep_blanks(blanks);
-        let format = match tail.first()? {
-            b'[' => Format::Json,
-            b'{' => Format::Ndjson,
-            _ => Format::Csv,
-        };
-        Some((format, tail))
+        Some((by_first_byte(*tail.first()?), tail))
     }
 
     fn bom_len(&self) -> usize {
@@ -473,5 +562,27 @@ mod tests {
         reader.finish(&wanted, &mut sink);
         assert_eq!(reader.format(), Format::Ndjson);
         assert_eq!(sink.0, [64 * 2 * (16 << 10) + 1]);
+    }
+
+    #[test]
+    fn a_long_blank_line_is_read_by_every_reader_not_held() {
+        let wanted = Wanted::new(["$address".to_string()]);
+        let mut reader = Reader::new(Format::Auto);
+        let mut sink = Lines::default();
+        // Lone CRs: blank lines to CSV, one long line to NDJSON.
+        let chunk = " \t\r".repeat(1 << 16);
+        for _ in 0..64 {
+            reader.push(chunk.as_bytes(), &wanted, &mut sink);
+            match &reader.kind {
+                Kind::Detecting(leading) => assert!(leading.held.len() <= 2 * chunk.len()),
+                Kind::Speculating(_) => {}
+                _ => panic!("decided on blanks"),
+            }
+        }
+        assert!(matches!(reader.kind, Kind::Speculating(_)));
+        reader.push(b"mpid,$address\n1,a\n", &wanted, &mut sink);
+        reader.finish(&wanted, &mut sink);
+        assert_eq!(reader.format(), Format::Csv);
+        assert_eq!(sink.0, [64 * (1 << 16) + 2]);
     }
 }
