@@ -101,11 +101,7 @@ impl Reader {
                     let formats = [Format::Ndjson, Format::Json, Format::Csv];
                     let candidates = formats.map(|format| {
                         let mut said = Said::default();
-                        (
-                            format,
-                            self.reader(format, &leading, wanted, &mut said),
-                            said,
-                        )
+                        (self.reader(format, &leading, wanted, &mut said), said)
                     });
                     self.kind = Kind::Speculating(Box::new(Candidates(candidates)));
                 }
@@ -113,7 +109,7 @@ impl Reader {
             Kind::Speculating(candidates) => {
                 let first = chunk.iter().position(|b| !b.is_ascii_whitespace());
                 let (blanks, rest) = chunk.split_at(first.unwrap_or(chunk.len()));
-                for (_, reader, said) in &mut candidates.0 {
+                for (reader, said) in &mut candidates.0 {
                     reader.push(blanks, wanted, said);
                 }
                 if let Some(&byte) = rest.first() {
@@ -184,7 +180,7 @@ impl Reader {
             return Kind::Detecting(Leading::default());
         };
         let [ndjson, json, csv] = candidates.0;
-        let (_, reader, said) = match format {
+        let (reader, said) = match format {
             Format::Json => json,
             Format::Csv => csv,
             Format::Ndjson | Format::Auto => ndjson,
@@ -200,8 +196,9 @@ impl Reader {
     }
 }
 
-/// Every format's reader over a long blank start, with what each said.
-struct Candidates([(Format, Kind, Said); 3]);
+/// Every format's reader over a long blank start (NDJSON, JSON, CSV), with what each
+/// said.
+struct Candidates([(Kind, Said); 3]);
 
 /// What a candidate reader said: findings only, as blanks make no record. `true` for a
 /// rejection.
