@@ -422,6 +422,54 @@ fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
 }
 
 #[test]
+fn a_blank_line_past_the_limit_is_blank_however_the_input_is_cut() {
+    use group_identity::profiles::MAX_RECORD_BYTES;
+    let blank = " \t".repeat(MAX_RECORD_BYTES / 2 + 10);
+    let record = "{\"mpid\":1,\"$address\":\"12345 Elm\"}";
+    // First, in the middle and last, in NDJSON and CSV (where a line past the limit is
+    // refused, unless blank); and blanks alone. Each also read with its format named.
+    let cases = [
+        (
+            format!("{blank}\n{record}\n{blank}\n{record}x\n{blank}"),
+            Format::Ndjson,
+        ),
+        (
+            format!("{blank}\nmpid,$address\n{blank}\r1,12345 Elm\n{blank}"),
+            Format::Csv,
+        ),
+        (blank.clone(), Format::Ndjson),
+    ];
+    for (input, format) in &cases {
+        let whole = whole_and_in_chunks(input, Format::Auto, &[70_000]);
+        let found = codes_and_lines(&whole);
+        let expected = if input.contains("x\n") {
+            vec![("invalid_json", Some(4))]
+        } else {
+            vec![]
+        };
+        assert_eq!(found, expected, "{format:?}");
+        assert_eq!(whole.stats.profiles, u64::from(input.contains("Elm")));
+        let named = PreviewOptions {
+            format: *format,
+            ..PreviewOptions::default()
+        };
+        assert_eq!(
+            preview_groups(&household(), input.as_bytes(), &named),
+            whole
+        );
+        // Cut right before the first blank line's end, and right at the content.
+        let content = input.find(['{', 'm']).unwrap_or(input.len());
+        for at in [input.find('\n').unwrap_or(0), content] {
+            let options = PreviewOptions::default();
+            let mut session = PreviewSession::new(&household(), &options);
+            session.push(&input.as_bytes()[..at]);
+            session.push(&input.as_bytes()[at..]);
+            assert_eq!(session.finish(), whole, "{format:?} cut at {at}");
+        }
+    }
+}
+
+#[test]
 fn csv_lines_of_spaces_are_blank_wherever_the_input_is_cut() {
     // Before the header, between rows and at the end: no header of spaces, no profile
     // with an mpid of spaces, and the lines of the rows still count.

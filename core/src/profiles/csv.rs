@@ -53,6 +53,10 @@ pub(super) struct CsvReader {
     /// would otherwise hold the rest of the input in memory), and the row is skipped.
     row_bytes: usize,
     row_line: u64,
+    /// Of the row past `MAX_RECORD_BYTES`, the cells ended so far and whether all it held
+    /// was blank: a blank line, however long, is skipped like any other.
+    long_cells: usize,
+    long_blank: bool,
 }
 
 /// Where the input stands with respect to quotes, as csv-core reads them: a quote opens
@@ -97,6 +101,11 @@ impl Quoting {
             rest = rest.get(used..).unwrap_or_default();
         }
     }
+}
+
+/// Cell text that makes a row of one cell blank.
+fn blank_text(text: &[u8]) -> bool {
+    text.iter().all(|&b| matches!(b, b' ' | b'\t' | b'\x0c'))
 }
 
 /// Counts `\n`, `\r\n` and a lone `\r` once each, over input in chunks split anywhere.
@@ -164,6 +173,8 @@ impl CsvReader {
             at_start: true,
             row_bytes: 0,
             row_line: 1,
+            long_cells: 0,
+            long_blank: true,
         }
     }
 
@@ -242,8 +253,15 @@ impl CsvReader {
             if self.row_bytes > MAX_RECORD_BYTES {
                 // Too long to be a profile: what the row holds so far goes, and so will
                 // the rest of it.
-                self.out_len = self.rows.last().map_or(0, |r| r.out_end);
-                self.ends_len = self.rows.last().map_or(0, |r| r.ends_end);
+                let out_start = self.rows.last().map_or(0, |r| r.out_end);
+                let ends_start = self.rows.last().map_or(0, |r| r.ends_end);
+                self.long_cells += self.ends_len.saturating_sub(ends_start);
+                self.long_blank &= self
+                    .out
+                    .get(out_start..self.out_len)
+                    .is_some_and(blank_text);
+                self.out_len = out_start;
+                self.ends_len = ends_start;
             }
             match result {
                 ReadRecordResult::InputEmpty => {
@@ -267,7 +285,11 @@ impl CsvReader {
                     if std::mem::take(&mut self.row_bytes) > MAX_RECORD_BYTES =>
                 {
                     self.last_line = self.row_line;
-                    if self.header.is_none() {
+                    // One cell of blanks: a blank line, skipped as any.
+                    let blank_row = self.long_blank && self.long_cells <= 1;
+                    (self.long_blank, self.long_cells) = (true, 0);
+                    if blank_row {
+                    } else if self.header.is_none() {
                         // The header itself: with no column known no row can be read, and
                         // the header of no column says so (the next row is no header).
                         sink.report(too_large(self.row_line));
@@ -285,11 +307,9 @@ impl CsvReader {
                     // csv-core already takes an empty one and as format detection reads
                     // it: no header, no profile with an mpid of spaces.
                     let cells_start = self.rows.last().map_or(0, |r| r.ends_end);
-                    let blank = self.ends_len == cells_start + 1
-                        && self.out.get(start..self.out_len).is_some_and(|row| {
-                            row.iter().all(|&b| matches!(b, b' ' | b'\t' | b'\x0c'))
-                        });
-                    if blank {
+                    let blank_row = self.ends_len == cells_start + 1
+                        && self.out.get(start..self.out_len).is_some_and(blank_text);
+                    if blank_row {
                         self.out_len = start;
                         self.ends_len = cells_start;
                     } else if self.header.is_none() {

@@ -19,6 +19,9 @@ pub(super) struct NdjsonReader {
     partial: Vec<u8>,
     /// The unfinished line is past `MAX_RECORD_BYTES`: its bytes are dropped as they come.
     overlong: bool,
+    /// While `overlong`: all its bytes so far are blank (a blank line, however long, is
+    /// skipped like any other).
+    overlong_blank: bool,
     line: u64,
 }
 
@@ -39,9 +42,16 @@ impl NdjsonReader {
             };
             self.line += 1;
             if self.overlong || self.partial.len() + end > MAX_RECORD_BYTES {
+                let blank = if self.overlong {
+                    self.overlong_blank
+                } else {
+                    is_blank(&self.partial)
+                };
                 self.overlong = false;
                 self.partial.clear();
-                sink.reject(too_large(self.line));
+                if !(blank && is_blank(&rest[..end])) {
+                    sink.reject(too_large(self.line));
+                }
             } else {
                 let mut line = std::mem::take(&mut self.partial);
                 line.extend_from_slice(&rest[..end]);
@@ -76,7 +86,9 @@ impl NdjsonReader {
             self.line += 1;
             if end > MAX_RECORD_BYTES {
                 batch.flush(sink);
-                sink.reject(too_large(self.line));
+                if !is_blank(&text[..end]) {
+                    sink.reject(too_large(self.line));
+                }
             } else {
                 // A line the scanner gave up on goes straight to serde.
                 read_line(&text[..end], self.line, wanted, &mut batch, sink, !tried);
@@ -90,6 +102,10 @@ impl NdjsonReader {
     /// Keeps the start of an unfinished line, or only notes it is too long.
     fn hold(&mut self, bytes: &[u8]) {
         if self.overlong || self.partial.len() + bytes.len() > MAX_RECORD_BYTES {
+            if !self.overlong {
+                self.overlong_blank = is_blank(&self.partial);
+            }
+            self.overlong_blank &= is_blank(bytes);
             self.overlong = true;
             self.partial.clear();
             self.partial.shrink_to(4096);
@@ -101,7 +117,9 @@ impl NdjsonReader {
     pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
         if std::mem::take(&mut self.overlong) {
             self.line += 1;
-            sink.reject(too_large(self.line));
+            if !self.overlong_blank {
+                sink.reject(too_large(self.line));
+            }
         } else if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
             self.line += 1;
@@ -122,6 +140,11 @@ fn line_end(text: &[u8], len: usize) -> Option<usize> {
     (tail.get(at) == Some(&b'\n')).then_some(len + at)
 }
 
+/// A line of white space only, which is skipped.
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
 /// Reads one line; `scan` false when the scanner gave up on it already.
 fn read_line<'a, S: RecordSink>(
     line: &'a [u8],
@@ -132,7 +155,7 @@ fn read_line<'a, S: RecordSink>(
     scan: bool,
 ) {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.iter().all(u8::is_ascii_whitespace) {
+    if is_blank(line) {
         return;
     }
     if let Err(e) = batch.read_json(line, number, wanted, sink, scan) {

@@ -95,12 +95,14 @@ impl Reader {
 
     pub fn push<S: RecordSink>(&mut self, chunk: &[u8], wanted: &Wanted, sink: &mut S) {
         match &mut self.kind {
-            Kind::Detecting(leading) => {
-                if let Some((format, rest)) = leading.take(chunk, self.requested) {
+            Kind::Detecting(leading) => match leading.take(chunk, self.requested) {
+                Taken::Held => {}
+                Taken::Decided(format, rest) => {
                     let leading = std::mem::take(leading);
                     self.kind = self.reader(format, &leading, wanted, sink);
                     self.push(rest, wanted, sink);
-                } else if leading.held.len() > HELD_BLANKS {
+                }
+                Taken::TooLong(rest) => {
                     let leading = std::mem::take(leading);
                     let formats = [Format::Ndjson, Format::Json, Format::Csv];
                     let candidates = formats.map(|format| {
@@ -108,8 +110,9 @@ impl Reader {
                         (self.reader(format, &leading, wanted, &mut said), said)
                     });
                     self.kind = Kind::Speculating(Box::new(Candidates(candidates)));
+                    self.push(rest, wanted, sink);
                 }
-            }
+            },
             Kind::Speculating(candidates) => {
                 let first = chunk.iter().position(|b| !b.is_ascii_whitespace());
                 let (blanks, rest) = chunk.split_at(first.unwrap_or(chunk.len()));
@@ -240,6 +243,17 @@ struct Leading {
     lines: LinesBefore,
 }
 
+/// What [`Leading::take`] made of a chunk.
+enum Taken<'c> {
+    /// All held: still blank.
+    Held,
+    /// The format, and the part of the chunk its reader reads after what was held.
+    Decided(Format, &'c [u8]),
+    /// Still blank, with a current line too long to hold: every reader reads what was
+    /// held, then this part of the chunk.
+    TooLong(&'c [u8]),
+}
+
 /// Line breaks in the blank lines dropped, as each format counts them.
 #[derive(Default, Clone, Copy)]
 struct LinesBefore {
@@ -250,16 +264,17 @@ struct LinesBefore {
 }
 
 impl Leading {
-    /// Takes the next chunk; once the format shows, it and the part of the chunk not
-    /// taken (to be read by the format's reader after `held`).
-    fn take<'c>(&mut self, chunk: &'c [u8], requested: Format) -> Option<(Format, &'c [u8])> {
+    /// Takes the next chunk: holds it, or gives the part its reader (or the candidate
+    /// readers) must read after `held`. The current line's blanks are never copied past
+    /// [`HELD_BLANKS`].
+    fn take<'c>(&mut self, chunk: &'c [u8], requested: Format) -> Taken<'c> {
         let mut rest = chunk;
         if !self.bom_known {
             // Most inputs show their format in their first chunk: nothing is copied
             // (but a BOM, which the JSON readers must not see).
             if self.held.is_empty() && chunk.first() != BOM.first() {
                 if let Some(format) = decide(chunk, requested, false) {
-                    return Some((format, chunk));
+                    return Taken::Decided(format, chunk);
                 }
             }
             // Until the first three bytes came, a BOM may be forming: hold them whole.
@@ -268,10 +283,10 @@ impl Leading {
             self.held.extend_from_slice(head);
             rest = tail;
             if let Some(format) = decide(&self.held, requested, false) {
-                return Some((format, rest));
+                return Taken::Decided(format, rest);
             }
             if self.held.len() < BOM.len() && BOM.starts_with(&self.held) {
-                return None;
+                return Taken::Held;
             }
             self.bom_known = true;
             // Blank bytes past the BOM, if any: counted as the rest are.
@@ -280,11 +295,21 @@ impl Leading {
             self.keep_blanks(&blanks);
         }
         // A named format is known at once (`decide` above); from here on it is `Auto`,
-        // and `held` past the BOM is blank.
+        // and `held` past the BOM is blank. Whole blank lines are counted; the current
+        // line's blanks go on to the reader.
         let first = rest.iter().position(|b| !b.is_ascii_whitespace());
-        let (blanks, tail) = rest.split_at(first.unwrap_or(rest.len()));
-        self.keep_blanks(blanks);
-        Some((by_first_byte(*tail.first()?), tail))
+        let blanks = rest.get(..first.unwrap_or(rest.len())).unwrap_or_default();
+        let open = memchr::memrchr(b'\n', blanks).map_or(0, |last| last + 1);
+        let (ended, rest) = rest.split_at(open);
+        self.keep_blanks(ended);
+        if let Some(&byte) = rest.get(blanks.len() - open) {
+            return Taken::Decided(by_first_byte(byte), rest);
+        }
+        if self.held.len() + rest.len() > HELD_BLANKS {
+            return Taken::TooLong(rest);
+        }
+        self.held.extend_from_slice(rest);
+        Taken::Held
     }
 
     fn bom_len(&self) -> usize {
@@ -563,6 +588,27 @@ mod tests {
         reader.finish(&wanted, &mut sink);
         assert_eq!(reader.format(), Format::Ndjson);
         assert_eq!(sink.0, [64 * 2 * (16 << 10) + 1]);
+    }
+
+    #[test]
+    fn the_current_line_of_blanks_is_handed_on_not_copied() {
+        use super::{Leading, Taken, BOM, HELD_BLANKS};
+        let blanks = " ".repeat(4 * HELD_BLANKS);
+        // Content after it: the reader gets the line from the chunk itself.
+        let input = [BOM, b"\n\n", blanks.as_bytes(), b"{}"].concat();
+        let mut leading = Leading::default();
+        match leading.take(&input, Format::Auto) {
+            Taken::Decided(Format::Ndjson, rest) => assert_eq!(rest.len(), blanks.len() + 2),
+            _ => panic!("not decided"),
+        }
+        assert_eq!((leading.held.as_slice(), leading.lines.newlines), (BOM, 2));
+        // None: too long to hold, handed on to every reader.
+        let mut leading = Leading::default();
+        match leading.take(&input[..input.len() - 2], Format::Auto) {
+            Taken::TooLong(rest) => assert_eq!(rest.len(), blanks.len()),
+            _ => panic!("held"),
+        }
+        assert_eq!(leading.held.as_slice(), BOM);
     }
 
     #[test]
