@@ -32,7 +32,7 @@ enum Pass {
         columns: Option<(ProfileStream, Columns)>,
     },
     Second {
-        preview: Preview,
+        preview: Box<Preview>,
         /// Each grouped mpid's group in `preview.groups`.
         groups: HashMap<String, usize>,
         columns: Columns,
@@ -98,7 +98,7 @@ impl Enricher {
             }
         }
         self.pass = Pass::Second {
-            preview,
+            preview: Box::new(preview),
             groups,
             columns,
             stream: stream(&self.options),
