@@ -285,18 +285,20 @@ impl CsvReader {
                     if std::mem::take(&mut self.row_bytes) > MAX_RECORD_BYTES =>
                 {
                     self.last_line = self.row_line;
-                    // One cell of blanks: a blank line, skipped as any.
+                    // One cell of blanks is a blank line, however long: skipped as any.
                     let blank_row = self.long_blank && self.long_cells <= 1;
                     (self.long_blank, self.long_cells) = (true, 0);
-                    if blank_row {
-                    } else if self.header.is_none() {
-                        // The header itself: with no column known no row can be read, and
-                        // the header of no column says so (the next row is no header).
-                        sink.report(too_large(self.row_line));
-                        self.header(self.row_line, wanted, sink);
-                    } else {
-                        self.hand_on(wanted, sink);
-                        sink.reject(too_large(self.row_line));
+                    if !blank_row {
+                        if self.header.is_none() {
+                            // The header itself: with no column known no row can be read,
+                            // and the header of no column says so (the next row is no
+                            // header).
+                            sink.report(too_large(self.row_line));
+                            self.header(self.row_line, wanted, sink);
+                        } else {
+                            self.hand_on(wanted, sink);
+                            sink.reject(too_large(self.row_line));
+                        }
                     }
                 }
                 ReadRecordResult::Record => {
