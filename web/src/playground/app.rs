@@ -1231,9 +1231,8 @@ fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
         "enriched" => {
             finished(app, job);
             // The worker's Blob, saved as it came: never copied into wasm memory.
-            let blob: Blob = field(data, "blob").dyn_into()?;
             let csv = field(data, "format").as_string().as_deref() == Some("csv");
-            save(&doc, &blob, csv)?;
+            save(&doc, &field(data, "blob"), csv)?;
         }
         "error" => {
             finished(app, job);
@@ -1358,14 +1357,14 @@ fn render_page(app: &Shared) -> JsResult {
     Ok(())
 }
 
-/// Offers `content` as a file to save.
-fn save(doc: &Document, content: &Blob, csv: bool) -> JsResult {
+/// Offers `content` (a Blob, or a JavaScript string) as a file to save.
+fn save(doc: &Document, content: &JsValue, csv: bool) -> JsResult {
     let (mime, name) = if csv {
         ("text/csv", "profiles-enriched.csv")
     } else {
         ("application/x-ndjson", "profiles-enriched.ndjson")
     };
-    // Typed by a wrapping Blob: the parts are referred to, not copied.
+    // A Blob given is referred to by the typed one, not copied.
     let bag = BlobPropertyBag::new();
     bag.set_type(mime);
     let blob = Blob::new_with_blob_sequence_and_options(&Array::of1(content), &bag)?;
@@ -1429,9 +1428,7 @@ fn download(app: &Shared, out: OutFormat) {
         return;
     }
     let enriched = enrich(&definition, &options, text.as_bytes(), out);
-    let saved = Blob::new_with_str_sequence(&Array::of1(&JsValue::from_str(&enriched)))
-        .and_then(|blob| save(&doc, &blob, csv));
-    saved.unwrap_or_else(|e| log_error(&e));
+    save(&doc, &JsValue::from_str(&enriched), csv).unwrap_or_else(|e| log_error(&e));
 }
 
 // ---------------------------------------------------------------------------------------

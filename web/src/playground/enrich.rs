@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use group_identity::preview::Attributes;
 use group_identity::profiles::{FullProfile, ProfileStream};
-use group_identity::{GroupDefinition, Preview, PreviewOptions, PreviewSession};
+use group_identity::{GroupDefinition, PreviewOptions, PreviewSession};
 use serde_json::{Map, Value};
 
 /// Download formats of the enriched profiles.
@@ -32,12 +32,8 @@ enum Pass {
         columns: Option<(ProfileStream, Columns)>,
     },
     Second {
-        preview: Box<Preview>,
-        /// Each grouped mpid's group in `preview.groups`.
-        groups: HashMap<String, usize>,
-        columns: Columns,
         stream: ProfileStream,
-        header_written: bool,
+        writer: Writer,
     },
     Finished,
 }
@@ -58,7 +54,7 @@ impl Enricher {
     /// The next chunk of the input: nothing to write in the first pass, the text of the
     /// profiles it completed in the second.
     pub fn push(&mut self, chunk: &[u8]) -> String {
-        let profiles = match &mut self.pass {
+        match &mut self.pass {
             Pass::First { preview, columns } => {
                 preview.push(chunk);
                 if let Some((stream, columns)) = columns {
@@ -66,12 +62,11 @@ impl Enricher {
                         columns.add_own(&profile);
                     }
                 }
-                return String::new();
+                String::new()
             }
-            Pass::Second { stream, .. } => stream.push(chunk),
-            Pass::Finished => return String::new(),
-        };
-        self.write(&profiles)
+            Pass::Second { stream, writer } => writer.write(&stream.push(chunk)),
+            Pass::Finished => String::new(),
+        }
     }
 
     /// After the whole input once: push it again from the start.
@@ -90,62 +85,61 @@ impl Enricher {
             }
             None => Columns::default(),
         };
-        let mut groups = HashMap::new();
-        for (index, group) in preview.groups.iter().enumerate() {
+        for group in &preview.groups {
             columns.add_inherited(&group.attributes);
-            for member in &group.members {
-                groups.insert(member.to_text(), index);
-            }
         }
+        let inherited = preview
+            .inherited_by_mpid()
+            .into_iter()
+            .map(|(mpid, attributes)| (mpid, attributes.clone()))
+            .collect();
         self.pass = Pass::Second {
-            preview: Box::new(preview),
-            groups,
-            columns,
             stream: stream(&self.options),
-            header_written: false,
+            writer: Writer {
+                out: self.out,
+                inherited,
+                columns,
+                header_written: false,
+            },
         };
     }
 
     /// The text of the last profiles (and, for a CSV of no profile, the header).
     pub fn finish(&mut self) -> String {
-        let Pass::Second { stream, .. } = &mut self.pass else {
-            return String::new();
-        };
-        let rest = std::mem::replace(stream, ProfileStream::new(self.options.format, 0));
-        let mut text = self.write(&rest.finish().0);
-        if let Pass::Second {
-            columns,
-            header_written: false,
-            ..
-        } = &self.pass
-        {
-            if self.out == OutFormat::Csv {
-                text = csv_line(columns.names.iter().map(String::as_str));
-            }
-        }
-        self.pass = Pass::Finished;
-        text
-    }
-
-    fn write(&mut self, profiles: &[FullProfile]) -> String {
-        let Pass::Second {
-            preview,
-            groups,
-            columns,
-            header_written,
-            ..
-        } = &mut self.pass
+        let Pass::Second { stream, mut writer } = std::mem::replace(&mut self.pass, Pass::Finished)
         else {
             return String::new();
         };
+        let text = writer.write(&stream.finish().0);
+        if writer.out == OutFormat::Csv && !writer.header_written {
+            return writer.header();
+        }
+        text
+    }
+}
+
+/// The second pass's output: each profile with what it inherits.
+struct Writer {
+    out: OutFormat,
+    /// What each grouped profile inherits, by mpid.
+    inherited: HashMap<String, Attributes>,
+    columns: Columns,
+    header_written: bool,
+}
+
+impl Writer {
+    fn header(&self) -> String {
+        csv_line(self.columns.names.iter().map(String::as_str))
+    }
+
+    fn write(&mut self, profiles: &[FullProfile]) -> String {
         if profiles.is_empty() {
             return String::new();
         }
         let inherited = |profile: &FullProfile| {
-            groups
+            self.inherited
                 .get(&profile.mpid)
-                .and_then(|&i| preview.groups.get(i))
-                .map(|g| g.attributes.0.as_slice())
+                .map(|a| a.0.as_slice())
                 .unwrap_or_default()
         };
         let mut text = String::new();
@@ -165,9 +159,10 @@ impl Enricher {
                 }
             }
             OutFormat::Csv => {
-                if !std::mem::replace(header_written, true) {
-                    text = csv_line(columns.names.iter().map(String::as_str));
+                if !self.header_written {
+                    text = self.header();
                 }
+                let columns = &self.columns;
                 for profile in profiles {
                     let mut cells = vec![String::new(); columns.names.len()];
                     let mut put = |k: &str, v: &Value| {
@@ -187,6 +182,7 @@ impl Enricher {
                     }
                     text.push_str(&csv_line(cells.iter().map(String::as_str)));
                 }
+                self.header_written = true;
             }
         }
         text
