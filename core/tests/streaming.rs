@@ -355,9 +355,15 @@ fn in_chunks(input: &[u8], size: usize, format: Format) -> Preview {
 fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
     use group_identity::profiles::MAX_RECORD_BYTES;
     let long = "x".repeat(MAX_RECORD_BYTES);
-    // NDJSON: a line past the limit, and one just within it.
+    // NDJSON: a line past the limit, one just within it, and a record exactly at it.
+    let at_limit = "{\"mpid\":4,\"$address\":\"12345 Elm\",\"pad\":\"\"}";
+    let at_limit = at_limit.replace(
+        "\"\"}",
+        &format!("\"{}\"}}", &long[..MAX_RECORD_BYTES - at_limit.len()]),
+    );
+    assert_eq!(at_limit.len(), MAX_RECORD_BYTES);
     let ndjson = format!(
-        "{{\"mpid\":1,\"$address\":\"12345 Elm\"}}\n{{\"mpid\":2,\"$address\":\"12345 Elm\",\"pad\":\"{long}\"}}\n{{\"mpid\":3,\"$address\":\"12345 Elm\"}}\n{}\n",
+        "{{\"mpid\":1,\"$address\":\"12345 Elm\"}}\n{{\"mpid\":2,\"$address\":\"12345 Elm\",\"pad\":\"{long}\"}}\n{{\"mpid\":3,\"$address\":\"12345 Elm\"}}\n{}\n{at_limit}\n",
         &long[..MAX_RECORD_BYTES - 40]
     );
     let whole = whole_and_in_chunks(&ndjson, Format::Auto, &[1 << 20, 7 << 20, 100 << 20]);
@@ -366,7 +372,7 @@ fn a_record_past_the_limit_is_skipped_however_the_input_is_cut() {
         found,
         [("record_too_large", Some(2)), ("invalid_json", Some(4))]
     );
-    assert_eq!(whole.groups[0].members, ["1", "3"]);
+    assert_eq!(whole.groups[0].members, ["1", "3", "4"]);
     // A JSON array: the long element goes, the array reads on.
     let json = format!(
         "[{{\"mpid\":1,\"$address\":\"12345 Elm\"}},\n{{\"mpid\":2,\"pad\":\"{long}\"}},\n\"{long}\",\n{{\"mpid\":3,\"$address\":\"12345 Elm\"}}]"
@@ -619,7 +625,7 @@ fn whole_profiles_read_in_chunks_are_the_one_shot_read() {
     use group_identity::profiles::{read_all, ProfileStream};
     let ndjson = "\n{\"mpid\":1,\"user_attributes\":{\"a\":\"x\",\"b\":null},\"user_attribute_timestamps\":{\"a\":5}}\n\
                   {\"mpid\":1,\"a\":2}\nnot json\n{\"mpid\":\"2\",\"a\":\"é\",\"updated_at\":\"2024-01-01T00:00:00Z\"}";
-    let json = "[{\"mpid\":1,\"a\":[1,{\"b\":2}]},\n{\"a\":1},\n{\"mpid\":3,\"c\":\"\\u00e9\"}]";
+    let json = "[{\"mpid\":1,\"a\":[1,{\"b\":2}]},\n{\"a\":1},\n{\"mpid\":3,\"c\":\"\\u00e9\"},\n{\"mpid\":1}]";
     let csv = "\u{feff}mpid,a,b\n1,\"x\ny\",\n2,,z,extra\n,1,2\n3,4,5";
     for (input, format) in [
         (ndjson, Format::Ndjson),
@@ -635,13 +641,26 @@ fn whole_profiles_read_in_chunks_are_the_one_shot_read() {
             for chunk in bytes.chunks(size) {
                 profiles.extend(stream.push(chunk));
             }
-            let (rest, diagnostics) = stream.finish();
-            profiles.extend(rest);
+            let end = stream.finish();
+            profiles.extend(end.profiles);
             assert_eq!(
-                (profiles, diagnostics),
+                (profiles, end.diagnostics),
                 whole,
                 "{format:?} in chunks of {size}"
             );
+            // Kept or not, every finding is counted.
+            let mut capped = ProfileStream::new(Format::Auto, 1);
+            for chunk in bytes.chunks(size) {
+                capped.push(chunk);
+            }
+            let end = capped.finish();
+            assert_eq!(end.diagnostics.first(), whole.1.first(), "{format:?}");
+            assert_eq!(
+                end.diagnostics.len() as u64 + end.diagnostics_suppressed,
+                whole.1.len() as u64,
+                "{format:?} in chunks of {size}"
+            );
         }
+        assert!(whole.1.len() >= 2, "{format:?}: {:?}", whole.1);
     }
 }

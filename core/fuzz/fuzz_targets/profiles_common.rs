@@ -41,9 +41,10 @@ pub fn check(data: &[u8], format: Format) {
     let mut stream = ProfileStream::new(format, usize::MAX);
     let mut profiles = stream.push(head);
     profiles.extend(stream.push(tail));
-    let (rest, diagnostics) = stream.finish();
-    profiles.extend(rest);
-    assert_eq!((profiles, diagnostics), all, "whole read split at {split}");
+    let end = stream.finish();
+    profiles.extend(end.profiles);
+    assert_eq!(end.diagnostics_suppressed, 0);
+    assert_eq!((profiles, end.diagnostics), all, "whole read split at {split}");
 }
 
 /// Short names, so that the fuzzer finds keys and attributes quickly.

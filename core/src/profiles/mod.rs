@@ -151,9 +151,9 @@ pub struct FullProfile {
 pub fn read_all(input: &[u8], format: Format) -> (Vec<FullProfile>, Vec<Diagnostic>) {
     let mut stream = ProfileStream::new(format, usize::MAX);
     let mut profiles = stream.push(input);
-    let (rest, diagnostics) = stream.finish();
-    profiles.extend(rest);
-    (profiles, diagnostics)
+    let end = stream.finish();
+    profiles.extend(end.profiles);
+    (profiles, end.diagnostics)
 }
 
 /// [`read_all`] over an input that arrives in chunks: each push gives the profiles whose
@@ -184,12 +184,27 @@ impl ProfileStream {
         std::mem::take(&mut self.sink.profiles)
     }
 
-    /// The profiles of the last record, if it had no line break after it, and the
-    /// findings kept.
-    pub fn finish(mut self) -> (Vec<FullProfile>, Vec<Diagnostic>) {
+    /// The profiles of the last record (if it had no line break after it), and the
+    /// findings of the whole input.
+    pub fn finish(mut self) -> StreamEnd {
         self.reader.finish(&self.wanted, &mut self.sink);
-        (self.sink.profiles, self.sink.diagnostics.list)
+        StreamEnd {
+            profiles: self.sink.profiles,
+            diagnostics: self.sink.diagnostics.list,
+            diagnostics_suppressed: self.sink.diagnostics.suppressed,
+        }
     }
+}
+
+/// What [`ProfileStream::finish`] gives.
+#[derive(Debug)]
+pub struct StreamEnd {
+    /// The last record's profiles, when no line break ended it.
+    pub profiles: Vec<FullProfile>,
+    /// The first `max_diagnostics` findings of the whole input, in input order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many findings there were past those.
+    pub diagnostics_suppressed: u64,
 }
 
 struct Collect {

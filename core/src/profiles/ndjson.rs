@@ -70,6 +70,9 @@ impl NdjsonReader {
             // within the line; only spaces, tabs or CRs may follow it before the `\n`.
             let tried = text.first() == Some(&b'{');
             if tried {
+                // A line the limit allows has its `\n` within this much: the scanner is
+                // spared the rest of a longer one, which is refused whole below anyway.
+                let text = text.get(..=MAX_RECORD_BYTES).unwrap_or(text);
                 let line_len = batch
                     .scan_prefix(text, Breaks::End, wanted)
                     .and_then(|len| line_end(text, len));

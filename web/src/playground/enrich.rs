@@ -78,7 +78,7 @@ impl Enricher {
         let preview = preview.finish();
         let mut columns = match columns {
             Some((stream, mut columns)) => {
-                for profile in stream.finish().0 {
+                for profile in stream.finish().profiles {
                     columns.add_own(&profile);
                 }
                 columns
@@ -110,7 +110,7 @@ impl Enricher {
         else {
             return String::new();
         };
-        let text = writer.write(&stream.finish().0);
+        let text = writer.write(&stream.finish().profiles);
         if writer.out == OutFormat::Csv && !writer.header_written {
             return writer.header();
         }
