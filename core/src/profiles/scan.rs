@@ -98,10 +98,10 @@ struct Scanner<'a> {
     breaks: Breaks,
 }
 
-// The small readers called for every key and value are inlined on wasm32 (`cfg_attr`):
-// there a call costs more, as a result that does not fit one value travels through
-// memory and the JavaScript engine running the module inlines little. Inlining them cut
-// a wasm preview's instructions by 14%; natively the compiler's own choice measured best.
+// The small readers called for every key and value are inlined: a call leaves the
+// position in memory, and on wasm32 a result that does not fit one value travels through
+// memory too. Inlining them cut a wasm preview's instructions by 14%, and natively the
+// reader's by 9% (10k to 1M profiles: the preview 3 to 15% faster).
 impl<'a> Scanner<'a> {
     fn new(text: &'a [u8], breaks: Breaks) -> Self {
         Scanner {
@@ -163,7 +163,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A member's key and its colon; the raw bytes, which hold no escape.
-    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[inline(always)]
     fn key(&mut self) -> Option<&'a [u8]> {
         let key = self.string()?;
         self.skip_space();
@@ -173,7 +173,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string without escapes: its body, between the quotes.
-    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a [u8]> {
         self.expect(b'"')?;
         let start = self.pos;
@@ -266,7 +266,7 @@ impl<'a> Scanner<'a> {
 
     /// A number by JSON's grammar: its text, how many digits it has, and whether it has
     /// a fraction or an exponent.
-    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[inline(always)]
     fn number(&mut self) -> Option<Number<'a>> {
         let start = self.pos;
         self.eat(b'-');
@@ -308,7 +308,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Skips ASCII digits, eight at a time while it can.
-    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[inline(always)]
     fn digits(&mut self) {
         const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
         const ZEROS: u64 = 0x3030_3030_3030_3030;
