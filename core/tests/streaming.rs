@@ -664,3 +664,15 @@ fn whole_profiles_read_in_chunks_are_the_one_shot_read() {
         assert!(whole.1.len() >= 2, "{format:?}: {:?}", whole.1);
     }
 }
+
+#[test]
+fn the_benchmark_reader_reads_every_record_and_keeps_nothing() {
+    use group_identity::profiles::read_only;
+    // Repeated mpids and records without one are read all the same; lines that are not
+    // records are not.
+    let ndjson =
+        "{\"mpid\":1,\"$address\":\"12 Elm St\"}\n{\"mpid\":1}\nnot json\n\n{\"a\":1}\n[1]";
+    assert_eq!(read_only(ndjson.as_bytes(), &household()), 3);
+    let preview = preview_groups(&household(), ndjson.as_bytes(), &PreviewOptions::default());
+    assert_eq!(preview.stats.profiles, 1);
+}
