@@ -117,17 +117,7 @@ pub(crate) struct Engine {
 impl Engine {
     /// The engine and the attribute names it needs read from each record.
     pub fn new(definition: &GroupDefinition, options: &PreviewOptions) -> (Engine, Wanted) {
-        let wanted = Wanted::new(
-            std::iter::once(definition.source_user_attribute.clone())
-                .chain(definition.attributes.iter().map(|a| a.id.clone())),
-        )
-        .with_times(
-            definition
-                .attributes
-                .iter()
-                .filter(|a| a.aggregation == Aggregation::Latest)
-                .map(|a| a.id.clone()),
-        );
+        let wanted = Engine::wanted(definition);
         let plans = definition
             .attributes
             .iter()
@@ -161,6 +151,22 @@ impl Engine {
             long_texts: LongTexts::default(),
         };
         (engine, wanted)
+    }
+
+    /// The attribute names a preview of `definition` reads from each record: the source
+    /// first, and the times of `latest` attributes.
+    pub fn wanted(definition: &GroupDefinition) -> Wanted {
+        Wanted::new(
+            std::iter::once(definition.source_user_attribute.clone())
+                .chain(definition.attributes.iter().map(|a| a.id.clone())),
+        )
+        .with_times(
+            definition
+                .attributes
+                .iter()
+                .filter(|a| a.aggregation == Aggregation::Latest)
+                .map(|a| a.id.clone()),
+        )
     }
 
     /// Takes one record. `key_hash` is the hash of its grouping key when the caller has

@@ -76,6 +76,14 @@ fn members(p: &Preview, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// The listed short keys with their counts.
+fn short_keys(p: &Preview) -> Vec<(&str, u64)> {
+    p.short_keys
+        .iter()
+        .map(|k| (k.key.as_str(), k.count))
+        .collect()
+}
+
 fn codes(p: &Preview) -> Vec<&str> {
     p.diagnostics.iter().map(|d| d.code.as_str()).collect()
 }
@@ -475,12 +483,7 @@ fn numbers_and_booleans_are_keys_by_their_json_text() {
     assert_eq!(members(&p, "false"), ["3", "4"]);
     // "true" has four characters; "1.50" keeps its text (not 1.5).
     assert_eq!(p.stats.short_key, 3);
-    let short: Vec<(&str, u64)> = p
-        .short_keys
-        .iter()
-        .map(|k| (k.key.as_str(), k.count))
-        .collect();
-    assert_eq!(short, [("true", 1), ("1.50", 2)]);
+    assert_eq!(short_keys(&p), [("true", 1), ("1.50", 2)]);
 }
 
 #[test]
@@ -498,12 +501,7 @@ fn lists_stop_at_max_listed_and_the_totals_count_the_rest() {
         ..PreviewOptions::default()
     };
     let p = run_with(&def, &ndjson(&records), &options);
-    let short: Vec<(&str, u64)> = p
-        .short_keys
-        .iter()
-        .map(|k| (k.key.as_str(), k.count))
-        .collect();
-    assert_eq!(short, [("k0", 2), ("k1", 1)]);
+    assert_eq!(short_keys(&p), [("k0", 2), ("k1", 1)]);
     assert_eq!((p.distinct_short_keys, p.stats.short_key), (5, 6));
     assert_eq!(p.singletons.len(), 2);
     assert_eq!(p.stats.singletons, 5);
@@ -557,12 +555,7 @@ fn keys_under_five_code_points_form_no_group() {
     assert_eq!(p.stats.groups, 2);
     assert_eq!(members(&p, "abcde"), ["3", "4"]);
     assert_eq!(members(&p, "ééééé"), ["7", "8"]);
-    let short: Vec<(&str, u64)> = p
-        .short_keys
-        .iter()
-        .map(|k| (k.key.as_str(), k.count))
-        .collect();
-    assert_eq!(short, [("abcd", 2), ("🏠🏠🏠🏠", 2)]);
+    assert_eq!(short_keys(&p), [("abcd", 2), ("🏠🏠🏠🏠", 2)]);
 }
 
 #[test]

@@ -168,9 +168,8 @@ pub fn read_only(input: &[u8], definition: &crate::GroupDefinition) -> u64 {
         }
         fn reject(&mut self, _: Diagnostic) {}
     }
-    let options = crate::PreviewOptions::default();
-    let (_, wanted) = crate::engine::Engine::new(definition, &options);
-    let mut reader = reader::Reader::new(options.format);
+    let wanted = crate::engine::Engine::wanted(definition);
+    let mut reader = reader::Reader::new(Format::Auto);
     let mut count = Count(0);
     reader.push(input, &wanted, &mut count);
     reader.finish(&wanted, &mut count);
