@@ -159,6 +159,9 @@ describe("methods", () => {
   test("a workspace id may be a string of digits", async () => {
     const c = client({ workspaceId: String(WORKSPACE) });
     assert.deepEqual(await c.list(), []);
+    // -0 is the whole number 0, not a path segment "-0".
+    const zero = new GroupsClient({ workspaceId: -0, accessToken: "abcdefgh" });
+    assert.equal(JSON.parse(JSON.stringify(zero)).workspaceId, "0");
   });
 });
 
@@ -456,6 +459,31 @@ describe("tokens", () => {
     assert.equal(spy.tokenRequests(), 2);
   });
 
+  test("a refresh after a 401 does not renew the call's retries", async () => {
+    const statuses = [503, 503, 401, 503, 200];
+    let tokens = 0;
+    const api = [];
+    const scripted = await startStub((req) => {
+      if (req.url === "/oauth/token") {
+        tokens += 1;
+        const token = { access_token: `scripted-token-${tokens}-abcdef`, expires_in: 3600, token_type: "Bearer" };
+        return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(token) };
+      }
+      const status = statuses[api.length] ?? 200;
+      api.push(status);
+      return { status, headers: { "retry-after": "0", "content-type": "application/json" }, body: status === 200 ? "[]" : "" };
+    });
+    try {
+      const c = client({ apiUrl: scripted.url, authUrl: scripted.url, maxRetries: 2 });
+      const err = await apiError(c.list());
+      assert.equal(err.status, 503);
+      assert.deepEqual(api, [503, 503, 401, 503], "two retries in all, and the one try after the refresh");
+      assert.equal(tokens, 2);
+    } finally {
+      await scripted.stop();
+    }
+  });
+
   test("a token with less than 60 s left is not reused", async () => {
     const shortLived = await startEmulator(["--token-ttl", "30", "--quiet"]);
     try {
@@ -580,6 +608,17 @@ describe("tolerant error bodies", () => {
       id: "echo",
       answer: { status: 401, body: JSON.stringify({ message: `bad token stub-token-123456789 for ${CLIENT_SECRET}` }) },
       expect: { code: "unauthorized", message: "bad token [redacted] for [redacted]" },
+    },
+    {
+      // Every character of the secret as a JSON `\uXXXX` escape, which parsing decodes.
+      id: "echo-escaped",
+      answer: {
+        status: 401,
+        body: `{"error":"invalid_client","error_description":"bad secret ${[...CLIENT_SECRET]
+          .map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+          .join("")}"}`,
+      },
+      expect: { code: "invalid_client", message: "bad secret [redacted]" },
     },
   ];
 

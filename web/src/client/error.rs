@@ -285,19 +285,64 @@ fn reason_phrase(status: u16) -> &'static str {
 /// string or a URL would escape it. Every secret counts, however short: a few mangled
 /// words in an error are better than a leaked credential.
 pub(crate) fn scrub(text: String, secrets: &[&str]) -> String {
-    let mut text = text;
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        for form in escaped_forms(secret) {
-            if text.contains(form.as_str()) {
-                text = text.replace(form.as_str(), "[redacted]");
-            }
+    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
+    let mut text = replace_forms(&text, &secrets).unwrap_or(text);
+    // JSON may write any character as `\uXXXX`, in more ways than any list of forms holds,
+    // and the message and `body` are read from the decoded JSON: a JSON body is scrubbed
+    // again string by string once decoded, and written anew when that found a secret.
+    if let Ok(mut json) = serde_json::from_str::<Value>(&text) {
+        if scrub_strings(&mut json, &secrets) {
+            text = json.to_string();
         }
     }
     text
 }
 
+/// `text` with every form of every secret replaced, or `None` when it holds none.
+fn replace_forms(text: &str, secrets: &[&str]) -> Option<String> {
+    let mut out: Option<String> = None;
+    for secret in secrets {
+        for form in escaped_forms(secret) {
+            let current = out.as_deref().unwrap_or(text);
+            if current.contains(form.as_str()) {
+                out = Some(current.replace(form.as_str(), "[redacted]"));
+            }
+        }
+    }
+    out
+}
+
+/// Scrubs every string of a JSON value, object keys included; true when one changed.
+fn scrub_strings(value: &mut Value, secrets: &[&str]) -> bool {
+    match value {
+        Value::String(text) => match replace_forms(text, secrets) {
+            Some(clean) => {
+                *text = clean;
+                true
+            }
+            None => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
+            scrub_strings(item, secrets) | changed
+        }),
+        Value::Object(map) => {
+            let mut changed = false;
+            for (key, mut item) in std::mem::take(map) {
+                changed |= scrub_strings(&mut item, secrets);
+                let key = replace_forms(&key, secrets).map_or(key, |clean| {
+                    changed = true;
+                    clean
+                });
+                map.insert(key, item);
+            }
+            changed
+        }
+        _ => false,
+    }
+}
+
 /// A secret as written, in a JSON string (also with `/` escaped, as some services write
-/// it) and percent-encoded, each once.
+/// it) and percent-encoded (hex digits in either case), each once.
 fn escaped_forms(secret: &str) -> Vec<String> {
     let json = serde_json::to_string(secret).unwrap_or_default();
     let json = json
@@ -309,7 +354,8 @@ fn escaped_forms(secret: &str) -> Vec<String> {
         secret.to_owned(),
         json.replace('/', "\\/"),
         json,
-        percent_encoded(secret),
+        percent_encoded(secret, false),
+        percent_encoded(secret, true),
     ];
     forms.sort();
     forms.dedup();
@@ -318,12 +364,15 @@ fn escaped_forms(secret: &str) -> Vec<String> {
     forms
 }
 
-/// `encodeURIComponent`'s escaping: every byte but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
-fn percent_encoded(text: &str) -> String {
+/// `encodeURIComponent`'s escaping: every byte but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`, with
+/// upper-case hex digits as it writes them, or lower-case ones as some servers do.
+fn percent_encoded(text: &str, lower: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
             out.push(char::from(byte));
+        } else if lower {
+            out.push_str(&format!("%{byte:02x}"));
         } else {
             out.push_str(&format!("%{byte:02X}"));
         }
@@ -420,6 +469,29 @@ mod tests {
             assert!(text.contains("[redacted]"), "{echoed} -> {text}");
             assert!(!text.contains("b+c") && !text.contains("b%2Bc"), "{text}");
         }
+    }
+
+    #[test]
+    fn scrub_finds_secrets_json_escapes_hide() {
+        let secret = "abc+def/ghi";
+        // `\u002B` is `+` as .NET writes it; a key may echo the secret too.
+        let echoed = r#"{"error":"invalid_client","error_description":"bad secret abc\u002Bdef/ghi","\u0061bc+def/ghi":[1,"x abc\u002bdef\/ghi"]}"#;
+        let text = scrub(echoed.to_owned(), &[secret]);
+        let decoded: Value = serde_json::from_str(&text).unwrap_or_default();
+        assert!(!decoded.to_string().contains(secret), "{text}");
+        assert_eq!(
+            decoded.get("error_description"),
+            Some(&Value::from("bad secret [redacted]"))
+        );
+        let failure = ApiFailure::from_response(401, "Unauthorized", text);
+        assert_eq!(failure.message, "bad secret [redacted]");
+        // Lower-case percent escapes, and a body with no secret left as it was sent.
+        assert_eq!(
+            scrub("bad abc%2bdef%2fghi".to_owned(), &[secret]),
+            "bad [redacted]"
+        );
+        let clean = r#"{ "b": "\u0041", "a": 1 }"#;
+        assert_eq!(scrub(clean.to_owned(), &[secret]), clean);
     }
 
     #[test]

@@ -338,6 +338,8 @@ impl Inner {
     ) -> Result<JsValue, ApiFailure> {
         let url = format!("{}{path}", self.api_url);
         let mut refreshed = false;
+        // One budget of retries for the whole call: a refresh after a 401 does not renew it.
+        let mut retries = 0;
         loop {
             let token = self.tokens.get().await?;
             let exchange = Exchange {
@@ -348,7 +350,7 @@ impl Inner {
                 body,
                 bearer: Some(token.expose()),
             };
-            let reply = transport::send(&exchange, self.policy).await?;
+            let reply = transport::send(&exchange, self.policy, &mut retries).await?;
             if reply.status == 401 && !refreshed && self.tokens.refreshable() {
                 // The token was refused (expired or revoked): one new token, one more try.
                 self.tokens.invalidate(&token);
@@ -577,7 +579,8 @@ fn shown_number(value: &JsValue) -> String {
 fn workspace_id(value: &JsValue) -> Result<String, String> {
     if let Some(n) = value.as_f64() {
         if n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n) {
-            return Ok(format!("{n:.0}"));
+            // Whole and within 2^53, so exact as an integer; `-0` is written `0`.
+            return Ok((n as u64).to_string());
         }
         return Err(format!("workspaceId must be a whole number, got {n}"));
     }

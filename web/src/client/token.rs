@@ -194,7 +194,8 @@ async fn fetch_token(credentials: &Credentials) -> Result<(Secret, f64), ApiFail
         bearer: None,
         idempotent: true,
     };
-    let reply = transport::send(&exchange, credentials.policy)
+    // The token request is a request of its own, with its own retries.
+    let reply = transport::send(&exchange, credentials.policy, &mut 0)
         .await
         .map_err(|failure| failure.context("token service: "))?;
     let text = scrub(reply.text, &[credentials.client_secret.expose()]);

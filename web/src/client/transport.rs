@@ -71,13 +71,18 @@ enum SendError {
 }
 
 /// Sends `exchange`, retrying 429 and 5xx answers (5xx only when idempotent) and network
-/// failures before any response (idempotent only), at most `policy.max_retries` times. A
-/// timeout is not retried: the caller's `timeoutMs` is a promise about each attempt, and an
+/// failures before any response (idempotent only), while `retries` (those the call has
+/// made so far, counted across a token refresh) is below `policy.max_retries`. A timeout
+/// is not retried: the caller's `timeoutMs` is a promise about each attempt, and an
 /// attempt that timed out may have reached the server. Any final HTTP answer is returned as a
 /// `Reply`, error statuses included.
-pub(crate) async fn send(exchange: &Exchange<'_>, policy: Policy) -> Result<Reply, ApiFailure> {
-    let mut attempt = 0u32;
+pub(crate) async fn send(
+    exchange: &Exchange<'_>,
+    policy: Policy,
+    retries: &mut u32,
+) -> Result<Reply, ApiFailure> {
     loop {
+        let attempt = *retries;
         let outcome = send_once(exchange, policy.timeout_ms).await;
         let delay = match &outcome {
             Ok(reply) => {
@@ -101,7 +106,7 @@ pub(crate) async fn send(exchange: &Exchange<'_>, policy: Policy) -> Result<Repl
         match delay {
             Some(ms) => {
                 sleep(ms).await;
-                attempt += 1;
+                *retries += 1;
             }
             None => {
                 let method = exchange.method.as_str();
