@@ -200,8 +200,12 @@ pub fn normalize_key(key: &str, out: &mut String) {
         if !out.is_empty() {
             out.push(' ');
         }
-        for c in word.chars() {
-            out.extend(c.to_lowercase());
+        if word.is_ascii() {
+            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            // The whole word at once: a capital sigma that ends it becomes the final form
+            // `ς`, as JavaScript's `toLowerCase` writes it, not `σ`.
+            out.push_str(&word.to_lowercase());
         }
     }
 }
@@ -252,5 +256,8 @@ mod tests {
         let mut out = String::new();
         normalize_key("  12  Main\tST ", &mut out);
         assert_eq!(out, "12 main st");
+        // Unicode rules for the whole word: a final capital sigma is `ς`, as in "οδος".
+        normalize_key("ΟΔΟΣ 12\u{3000}ΣΑΣ Straße", &mut out);
+        assert_eq!(out, "οδος 12 σας straße");
     }
 }

@@ -47,6 +47,7 @@ use std::fmt;
 
 use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 /// Fewest code points in a group id.
 pub const GROUP_ID_MIN_CHARS: usize = 3;
@@ -154,7 +155,17 @@ pub fn read_definition(
 /// repeated key is reported (`duplicate_field`) and a syntax error is one `invalid_json`
 /// issue naming line and column.
 pub fn read_definition_text(text: &str, mode: &Mode) -> (Validation, Option<DefinitionBody>) {
-    match serde_json::from_str::<Tree>(text) {
+    let tree = serde_json::from_str::<Tree>(text).or_else(|error| {
+        // A number past a double's range (`1e400`) is still JSON, which serde refuses to
+        // type: the text is read again keeping numbers as written, so the body gets its
+        // `wrong_type` or `unknown_field` as for any other value.
+        if crate::json_error::out_of_range(&error) {
+            Tree::from_raw_text(text).ok_or(error)
+        } else {
+            Err(error)
+        }
+    });
+    match tree {
         Ok(tree) => check(&tree, mode),
         Err(error) => {
             let issue = Issue {
@@ -266,6 +277,45 @@ impl Tree {
         }
     }
 
+    /// The tree of JSON text that serde cannot type for its numbers' range alone. Read
+    /// through `RawValue`, which checks a number's grammar but not its range; a number
+    /// serde can type is written as the typed read writes it. `None` for text nested
+    /// deeper than the typed read allows, which it refuses on its own grounds.
+    fn from_raw_text(text: &str) -> Option<Tree> {
+        let raw: &RawValue = serde_json::from_str(text).ok()?;
+        Tree::from_raw(raw, crate::json_error::MAX_NESTING)
+    }
+
+    fn from_raw(raw: &RawValue, depth: usize) -> Option<Tree> {
+        let text = raw.get();
+        Some(match text.as_bytes().first()? {
+            b'{' => {
+                let RawMembers(members) = serde_json::from_str(text).ok()?;
+                let depth = depth.checked_sub(1)?;
+                Tree::Object(
+                    members
+                        .into_iter()
+                        .map(|(key, value)| Some((key, Tree::from_raw(value, depth)?)))
+                        .collect::<Option<_>>()?,
+                )
+            }
+            b'[' => {
+                let items: Vec<&RawValue> = serde_json::from_str(text).ok()?;
+                let depth = depth.checked_sub(1)?;
+                Tree::Array(
+                    items
+                        .into_iter()
+                        .map(|item| Tree::from_raw(item, depth))
+                        .collect::<Option<_>>()?,
+                )
+            }
+            b'-' | b'0'..=b'9' => {
+                serde_json::from_str(text).unwrap_or_else(|_| Tree::Number(text.to_owned()))
+            }
+            _ => serde_json::from_str(text).ok()?,
+        })
+    }
+
     /// "a string (\"ab\")", "a number (12)", "an array", ... for messages.
     fn describe(&self) -> String {
         match self {
@@ -346,6 +396,29 @@ impl<'de> Visitor<'de> for TreeVisitor {
             entries.push(entry);
         }
         Ok(Tree::Object(entries))
+    }
+}
+
+/// An object's members in the order written, repeated keys kept, values unread.
+struct RawMembers<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawMembers<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Members<'a> {
+            type Value = RawMembers<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawMembers<'a>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, &'a RawValue>()? {
+                    members.push(member);
+                }
+                Ok(RawMembers(members))
+            }
+        }
+        deserializer.deserialize_map(Members(std::marker::PhantomData))
     }
 }
 

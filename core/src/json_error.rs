@@ -22,6 +22,12 @@ pub(crate) fn position(text: &[u8], error: &serde_json::Error) -> (usize, usize)
     (line - 1, before + 1)
 }
 
+/// True for serde_json's refusal of a number past a double's range (`1e400`): the text is
+/// still JSON, and readers that keep such a number's text read it again.
+pub(crate) fn out_of_range(error: &serde_json::Error) -> bool {
+    error.to_string().starts_with("number out of range")
+}
+
 /// What went wrong, without serde_json's " at line L column C" (callers give the place
 /// themselves) and in plainer words where serde_json's are its own.
 pub(crate) fn what(error: &serde_json::Error) -> String {

@@ -983,6 +983,42 @@ fn body_that_is_not_an_object_is_invalid_json() {
     assert_eq!(issue.code, "invalid_json");
 }
 
+#[test]
+fn numbers_past_a_double_are_json_and_typed_as_numbers() {
+    // `1e400` is valid JSON that serde cannot type: a wrong type or an unknown field, as
+    // any other number would be, never `invalid_json`.
+    let v = validate_definition_text(
+        r#"{"id":1e400,"source_user_attribute":"$address","attributes":[{"id":"n","type":"sum"}]}"#,
+        &Mode::Create,
+    );
+    assert_eq!(pairs(&v.errors), [("wrong_type", "/id")]);
+    assert!(
+        only_error(&v).message.contains("a number (1e400)"),
+        "{:?}",
+        v.errors
+    );
+    // Issues as for the same body with numbers serde can type.
+    let text = r#"{"id":"household","source_user_attribute":"$address","attributes":[{"id":"n","type":"sum","w":[-1E999, 1E2]}],"note":1e400,"note":2}"#;
+    let v = validate_definition_text(text, &Mode::Create);
+    assert!(v.valid, "{:?}", v.errors);
+    let typed = validate_definition_text(
+        &text.replace("-1E999", "-1").replace("1e400", "1"),
+        &Mode::Create,
+    );
+    assert_eq!(v, typed);
+    assert_eq!(v.warnings.len(), 3, "{:?}", v.warnings);
+    // Nested past what the typed read allows, it is refused as that read refuses it.
+    let deep = format!(
+        r#"{{"n":1e400,"d":{}{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    assert_eq!(
+        only_error(&validate_definition_text(&deep, &Mode::Create)).code,
+        "invalid_json"
+    );
+}
+
 // ---- Robustness ----
 
 #[test]

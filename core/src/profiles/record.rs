@@ -360,9 +360,7 @@ pub(crate) fn parse_json_record<'a>(
         // only not an object of times; serde refuses to type it. Read again with the times
         // taken as text first, which validates their UTF-8, so not the first try. Any
         // other failure keeps the first error and its position.
-        Err(error) if error.to_string().starts_with("number out of range") => {
-            read(true, out).map_err(|_| error)
-        }
+        Err(error) if crate::json_error::out_of_range(&error) => read(true, out).map_err(|_| error),
         result => result,
     }
 }
@@ -551,7 +549,7 @@ pub(super) fn typed_slot(text: &str) -> Result<Slot<'_>, serde_json::Error> {
     // A lone number can fail for its range only; a nested one is told by serde's message.
     let keeps_text = match text.as_bytes().first() {
         Some(b'-' | b'0'..=b'9') => true,
-        Some(b'[' | b'{') => error.to_string().starts_with("number out of range"),
+        Some(b'[' | b'{') => crate::json_error::out_of_range(&error),
         _ => false,
     };
     if keeps_text {
