@@ -86,12 +86,17 @@ impl Tokens {
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let now = Instant::now();
         let mut issued = self.lock();
-        issued.retain(|_, t| t.expires_at + FORGET_AFTER > now);
+        // Checked: the configuration bounds a lifetime, but no clock arithmetic may panic.
+        issued.retain(|_, t| {
+            t.expires_at
+                .checked_add(FORGET_AFTER)
+                .is_none_or(|forget| forget > now)
+        });
         issued.insert(
             token.clone(),
             Issued {
                 client_id,
-                expires_at: now + ttl,
+                expires_at: now.checked_add(ttl).unwrap_or(now),
             },
         );
         Ok(token)

@@ -13,6 +13,9 @@ pub const DEFAULT_CLIENT_SECRET: &str = "local-secret";
 pub const DEFAULT_WORKSPACE: u64 = 1000;
 /// The live API's tokens live eight hours.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(28800);
+/// The longest token lifetime: a year, far past any session, and well within what a
+/// clock's time can be moved by.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(366 * 24 * 3600);
 pub const DEFAULT_PORT: u16 = 8080;
 
 /// API credentials the emulator accepts and the workspaces they may use.
@@ -93,10 +96,12 @@ impl Config {
                 )));
             }
         }
-        if self.token_ttl.is_zero() {
-            return Err(ConfigError::new(
-                "the token lifetime must be at least 1 second",
-            ));
+        if self.token_ttl.is_zero() || self.token_ttl > MAX_TOKEN_TTL {
+            return Err(ConfigError::new(format!(
+                "the token lifetime must be 1 to {} seconds, got {}",
+                MAX_TOKEN_TTL.as_secs(),
+                self.token_ttl.as_secs()
+            )));
         }
         Ok(())
     }
@@ -290,10 +295,11 @@ fn parse_port(text: &str) -> Result<u16, ConfigError> {
 }
 
 fn parse_ttl(text: &str) -> Result<Duration, ConfigError> {
-    match text.parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+    match text.parse::<u64>().map(Duration::from_secs) {
+        Ok(ttl) if !ttl.is_zero() && ttl <= MAX_TOKEN_TTL => Ok(ttl),
         _ => Err(ConfigError::new(format!(
-            "--token-ttl expects a whole number of seconds, at least 1, got {text:?}"
+            "--token-ttl expects a whole number of seconds, 1 to {}, got {text:?}",
+            MAX_TOKEN_TTL.as_secs()
         ))),
     }
 }
@@ -385,6 +391,12 @@ mod tests {
         assert!(!err.message.contains("x1"), "{}", err.message);
         assert!(parse_args(args(&["--client", "nosecret"])).is_err());
         assert!(parse_args(args(&["--token-ttl", "0"])).is_err());
+        // Past a year; the largest would overflow the clock when a token is issued.
+        for ttl in ["31622401", "18446744073709551615"] {
+            let err = parse_args(args(&["--token-ttl", ttl])).unwrap_err();
+            assert!(err.message.contains("1 to 31622400"), "{}", err.message);
+        }
+        assert!(parse_args(args(&["--token-ttl", "31622400"])).is_ok());
         assert!(parse_args(args(&["--port", "70000"])).is_err());
         assert!(parse_args(args(&["--port"])).is_err());
         assert!(parse_args(args(&["--bogus"])).is_err());
@@ -407,6 +419,10 @@ mod tests {
         assert_eq!(options.config.token_ttl, Duration::from_secs(60));
         assert_eq!(options.config.state_file, Some(dir.join("state.json")));
         assert_eq!(options.config.clients[0].workspaces, vec![1, 2]);
+
+        std::fs::write(&file, "token_ttl = 9223372036854775807\n").unwrap();
+        let err = parse_args(args(&["--config", file.to_str().unwrap()])).unwrap_err();
+        assert!(err.message.contains("token lifetime"), "{}", err.message);
 
         std::fs::write(&file, "prot = 9000\n").unwrap();
         let err = parse_args(args(&["--config", file.to_str().unwrap()])).unwrap_err();
