@@ -52,6 +52,35 @@ pub(crate) fn what(error: &serde_json::Error) -> String {
 /// object or array counts as one level).
 pub(crate) const MAX_NESTING: usize = 127;
 
+/// True when JSON `text` nests arrays and objects deeper than [`MAX_NESTING`]: what a
+/// typed read refuses, for text read as a `RawValue`, which checks no depth.
+pub(crate) fn nested_too_deep(text: &[u8]) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::{position, what};

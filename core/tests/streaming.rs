@@ -168,6 +168,89 @@ fn array_records_read_whole_or_split_agree_and_breaks_stay_placed() {
     assert_eq!((error.line, error.column), (Some(line), Some(column)));
 }
 
+/// A raw control character inside a string breaks the array where it stands (as a
+/// streamed read stops there), not where a guessed string end would leave it; a form feed
+/// between elements is no JSON white space.
+#[test]
+fn array_breaks_at_a_raw_control_character_and_a_form_feed() {
+    let input = "[{\"mpid\":1,\"$address\":\"9 Elm Rd\"},\n{\"mpid\":2,\"$address\":\"12 Main St},\n {\"mpid\":3}]";
+    let preview = every_split(input, Format::Auto);
+    assert_eq!(preview.stats.profiles, 1);
+    assert_eq!(codes_and_lines(&preview), [("invalid_json", Some(2))]);
+    let error = &preview.diagnostics[0];
+    // At the line break the string runs into: just past its text on line 2.
+    assert_eq!(error.column, Some(35), "{}", error.message);
+    assert!(
+        error.message.contains("control character"),
+        "{}",
+        error.message
+    );
+    // The same inside a string element, and a tab inside a string is a control too.
+    let preview = every_split("[{\"mpid\":1}, \"a\tb\", {\"mpid\":2}]", Format::Auto);
+    assert_eq!((preview.stats.profiles, preview.diagnostics.len()), (1, 1));
+    assert_eq!(preview.diagnostics[0].column, Some(16));
+
+    let preview = every_split("[{\"mpid\":1},\u{c}{\"mpid\":2}]", Format::Json);
+    assert_eq!(preview.stats.profiles, 1);
+    assert_eq!(codes_and_lines(&preview), [("invalid_json", Some(1))]);
+    assert_eq!(preview.diagnostics[0].column, Some(13));
+}
+
+/// `"user_attributes": 1e400` is a record whose attributes are not an object: that record
+/// is skipped (`invalid_record`), and the rest of the input is read.
+#[test]
+fn user_attributes_past_a_double_cost_only_their_record() {
+    let records = [
+        r#"{"mpid":1,"user_attributes":1e400}"#,
+        r#"{"mpid":2,"user_attributes":{"$address":"123 Main St"},"user_attribute_timestamps":-1e400}"#,
+        r#"{"mpid":3,"$address":"123 Main St"}"#,
+    ];
+    for (input, format) in [
+        (format!("[{}]", records.join(",")), Format::Json),
+        (records.join("\n"), Format::Ndjson),
+    ] {
+        let preview = every_split(&input, format);
+        assert_eq!(
+            (preview.stats.profiles, preview.stats.skipped),
+            (2, 1),
+            "{format:?}"
+        );
+        assert_eq!(preview.stats.groups, 1);
+        assert_eq!(
+            codes_and_lines(&preview).first().map(|c| c.0),
+            Some("invalid_record")
+        );
+        assert!(
+            preview.diagnostics[0]
+                .message
+                .contains("expected user_attributes to be an object"),
+            "{}",
+            preview.diagnostics[0].message
+        );
+    }
+}
+
+/// A grouping value nested deeper than a typed read goes skips its record, as any other
+/// value the record uses does; 127 levels are read.
+#[test]
+fn a_key_nested_too_deep_skips_its_record() {
+    let nested = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+    let input = format!(
+        "{{\"mpid\":1,\"$address\":{}}}\n{{\"mpid\":2,\"$address\":{}}}\n{{\"mpid\":3,\"$address\":\"9 Elm Rd\"}}",
+        nested(128),
+        nested(127)
+    );
+    let preview = whole_and_in_chunks(&input, Format::Ndjson, &[1, 7, 300]);
+    assert_eq!((preview.stats.profiles, preview.stats.skipped), (2, 1));
+    assert_eq!(
+        codes_and_lines(&preview),
+        [("invalid_record", Some(1)), ("unusable_key", Some(2))]
+    );
+    assert!(preview.diagnostics[0]
+        .message
+        .contains("nested deeper than 127 levels"));
+}
+
 #[test]
 fn unclosed_array_and_bad_element() {
     let preview = every_split(

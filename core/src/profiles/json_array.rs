@@ -14,6 +14,18 @@ use super::{too_large, MAX_RECORD_BYTES};
 use crate::json_error;
 use crate::preview::{Diagnostic, Level};
 
+/// A control character inside a string ends the array where it stands, as a streamed
+/// read stops there: read on, the string's end (and with it what is string and what is
+/// structure) would be guessed wrong, and the break reported far from its place.
+const RAW_CONTROL: &str =
+    "a string holds a raw control character (such as a line break), which JSON allows only escaped";
+
+/// JSON's white space inside the array: a form feed, which Rust's ASCII white space
+/// includes, is not.
+fn json_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 enum State {
     /// Before the opening `[`.
@@ -121,11 +133,13 @@ impl JsonArrayReader {
                 State::Broken => return,
                 State::Start => match b {
                     b'[' => self.state = State::First,
+                    // The blank start every format allows (form feeds too, as in a
+                    // blank line): the format is detected past it.
                     b if b.is_ascii_whitespace() => {}
                     _ => return self.broken(batch, sink, "expected '[' to start a JSON array"),
                 },
                 State::First | State::Next => match b {
-                    b if b.is_ascii_whitespace() => {}
+                    b if json_space(b) => {}
                     b']' if self.state == State::First => self.state = State::Done,
                     b']' | b',' => return self.broken(batch, sink, "expected an array element"),
                     _ => {
@@ -159,6 +173,9 @@ impl JsonArrayReader {
                             self.column += plain as u64;
                             continue;
                         }
+                        if b < 0x20 {
+                            return self.broken(batch, sink, RAW_CONTROL);
+                        }
                         self.scan_string_byte(b);
                     } else {
                         match b {
@@ -182,6 +199,9 @@ impl JsonArrayReader {
                     }
                 }
                 State::Text => {
+                    if b < 0x20 {
+                        return self.broken(batch, sink, RAW_CONTROL);
+                    }
                     if self.escaped {
                         self.escaped = false;
                     } else if b == b'\\' {
@@ -195,7 +215,7 @@ impl JsonArrayReader {
                     }
                 }
                 State::Scalar => {
-                    if b == b',' || b == b']' || b.is_ascii_whitespace() {
+                    if b == b',' || b == b']' || json_space(b) {
                         let start = element_start.take().unwrap_or(0);
                         self.state = State::After;
                         if !self.element(&chunk[start..i], wanted, batch, sink) {
@@ -208,7 +228,7 @@ impl JsonArrayReader {
                 State::After => match b {
                     b',' => self.state = State::Next,
                     b']' => self.state = State::Done,
-                    b if b.is_ascii_whitespace() => {}
+                    b if json_space(b) => {}
                     _ => {
                         return self.broken(
                             batch,
@@ -218,7 +238,7 @@ impl JsonArrayReader {
                     }
                 },
                 State::Done => {
-                    if !b.is_ascii_whitespace() {
+                    if !json_space(b) {
                         return self.broken(
                             batch,
                             sink,

@@ -345,22 +345,25 @@ pub(crate) fn parse_json_record<'a>(
     wanted: &Wanted,
     out: &mut Scratch<'a>,
 ) -> Result<(), serde_json::Error> {
-    let read = |raw_times: bool, out: &mut Scratch<'a>| {
+    let read = |raw_shapes: bool, out: &mut Scratch<'a>| {
         out.reset();
         let mut de = serde_json::Deserializer::from_slice(text);
         de.deserialize_map(RecordVisitor {
             wanted,
             out,
-            raw_times,
+            raw_shapes,
         })?;
         de.end()
     };
     match read(false, out) {
-        // A bare number past a double's range as the times (`1e400`) is still JSON, and
-        // only not an object of times; serde refuses to type it. Read again with the times
-        // taken as text first, which validates their UTF-8, so not the first try. Any
-        // other failure keeps the first error and its position.
-        Err(error) if crate::json_error::out_of_range(&error) => read(true, out).map_err(|_| error),
+        // A bare number past a double's range as the times or the user attributes
+        // (`1e400`) is still JSON, only not an object; serde refuses to type it. Read again
+        // with both taken as text first, which validates their UTF-8, so not the first
+        // try. The second read's error about the record's shape stands; any other failure
+        // keeps the first error and its position.
+        Err(error) if crate::json_error::out_of_range(&error) => {
+            read(true, out).map_err(|again| if again.is_data() { again } else { error })
+        }
         result => result,
     }
 }
@@ -522,8 +525,13 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 }
 
 /// The grouping key's value, with its exact JSON text ("numbers by their JSON text").
+/// Nested deeper than a typed read goes, it is refused as [`typed_slot`] refuses it: a
+/// `RawValue` checks no depth.
 fn raw_slot<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Slot<'de>, A::Error> {
     let raw: &'de RawValue = map.next_value()?;
+    if crate::json_error::nested_too_deep(raw.get().as_bytes()) {
+        return Err(de::Error::custom("recursion limit exceeded"));
+    }
     Ok(Slot::from_json(raw.get()))
 }
 
@@ -637,9 +645,9 @@ fn typed(val: Val<'_>) -> Slot<'_> {
 struct RecordVisitor<'s, 'a> {
     wanted: &'s Wanted,
     out: &'s mut Scratch<'a>,
-    /// Take `user_attribute_timestamps` as text before reading it (see
-    /// [`parse_json_record`]).
-    raw_times: bool,
+    /// Take `user_attribute_timestamps` and `user_attributes` as text before reading them
+    /// (see [`parse_json_record`]).
+    raw_shapes: bool,
 }
 
 impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
@@ -668,7 +676,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                         out: &mut self.out.times,
                         all: &mut self.out.times_all,
                     };
-                    let shaped = if self.raw_times {
+                    let shaped = if self.raw_shapes {
                         let raw: &'de RawValue = map.next_value()?;
                         match raw.get().as_bytes().first() {
                             Some(b'{' | b'n') => {
@@ -697,10 +705,28 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                 }
                 Key::Is(Kind::UserAttributes) => {
                     self.out.restart_attributes();
-                    let present = map.next_value_seed(AttributesSeed {
+                    let seed = AttributesSeed {
                         wanted,
                         out: &mut *self.out,
-                    })?;
+                    };
+                    let present = if self.raw_shapes {
+                        let raw: &'de RawValue = map.next_value()?;
+                        match raw.get().as_bytes().first() {
+                            Some(b'{' | b'n') => {
+                                let mut de = serde_json::Deserializer::from_str(raw.get());
+                                seed.deserialize(&mut de).map_err(de::Error::custom)?
+                            }
+                            // Only a number serde could not type gets here.
+                            _ => {
+                                return Err(de::Error::invalid_type(
+                                    de::Unexpected::Other("a number beyond a double's range"),
+                                    &seed,
+                                ))
+                            }
+                        }
+                    } else {
+                        map.next_value_seed(seed)?
+                    };
                     self.out.has_api = present;
                 }
                 Key::Is(_) => {
