@@ -148,7 +148,7 @@ impl Writer {
                 for profile in profiles {
                     let mut object = Map::new();
                     object.insert("mpid".into(), Value::String(profile.mpid.clone()));
-                    for (k, v) in &profile.attributes {
+                    for (k, v) in own(profile) {
                         object.insert(k.clone(), v.clone());
                     }
                     for (k, v) in inherited(profile) {
@@ -174,7 +174,7 @@ impl Writer {
                         }
                     };
                     put("mpid", &Value::String(profile.mpid.clone()));
-                    for (k, v) in &profile.attributes {
+                    for (k, v) in own(profile) {
                         put(k, v);
                     }
                     for (k, v) in inherited(profile) {
@@ -187,6 +187,16 @@ impl Writer {
         }
         text
     }
+}
+
+/// A profile's own attributes as written out. A user attribute named `mpid` (possible in
+/// the Profile API shape) is left out: in a row, `mpid` is the profile's id, and the id
+/// must not be replaced by it.
+fn own(profile: &FullProfile) -> impl Iterator<Item = (&String, &Value)> {
+    profile
+        .attributes
+        .iter()
+        .filter(|(k, _)| k.as_str() != "mpid")
 }
 
 /// Whole profiles, without findings (the preview reports them).
@@ -358,6 +368,17 @@ mod tests {
             enrich(&household(), &options, b"mpid,$address\n", OutFormat::Csv),
             "mpid\r\n"
         );
+    }
+
+    #[test]
+    fn a_user_attribute_named_mpid_never_replaces_the_id() {
+        let input = br#"{"mpid":7,"user_attributes":{"mpid":"fake","$address":"1 Lone Rd"}}"#;
+        let options = PreviewOptions::default();
+        let ndjson = enrich(&household(), &options, input, OutFormat::Ndjson);
+        let line: Value = serde_json::from_str(ndjson.trim()).unwrap_or_default();
+        assert_eq!(line, json!({ "mpid": "7", "$address": "1 Lone Rd" }));
+        let csv = enrich(&household(), &options, input, OutFormat::Csv);
+        assert_eq!(csv, "mpid,$address\r\n7,1 Lone Rd\r\n");
     }
 
     #[test]
