@@ -123,6 +123,29 @@ describe("definition editor", () => {
     await shot(page, "03-invalid-id");
     await page.context().close();
   });
+
+  test("issues come from the JSON text in the chosen mode", async () => {
+    const page = await openPlayground();
+    const issues = () => page.$$eval("ul.issues li", (lis) => lis.map((li) => li.dataset.code));
+    const body = JSON.parse(await page.inputValue("#def-json"));
+    // A repeated key: the text has it, a parsed value would not.
+    const text = JSON.stringify(body, null, 2).replace(/\n}$/, ',\n  "note": 1,\n  "note": 2\n}');
+    await setText(page, "#def-json", text);
+    await page.waitForFunction(() => document.querySelector("ul.issues li[data-code=duplicate_field]"));
+    assert.deepEqual((await issues()).sort(), ["duplicate_field", "unknown_field"]);
+    // A number past a double's range is a number: valid, with a note where the preview was.
+    await setText(page, "#def-json", JSON.stringify(body).replace(/}$/, ',"note":1e400}'));
+    await page.waitForFunction(() => /no double/.test(document.getElementById("results-status").textContent));
+    assert.deepEqual(await issues(), ["unknown_field"]);
+    // Set attributes: the attributes alone are valid, and the preview says what it lacks.
+    await page.check("input[name=mode][value=patch]");
+    await setText(page, "#def-json", JSON.stringify({ attributes: body.attributes }));
+    await page.waitForFunction(() => /Set attributes sends only/.test(document.getElementById("results-status").textContent));
+    assert.deepEqual(await issues(), []);
+    assert.match(await page.textContent("#def-status"), /Valid/);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
 });
 
 describe("preview", () => {
@@ -158,6 +181,29 @@ describe("preview", () => {
     assert.equal(JSON.parse(lines[1])["household:has_dog"], true);
     await page.locator("#results").scrollIntoViewIfNeeded();
     await shot(page, "04-preview");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("a small file that is not UTF-8 is read as a file, its bad cells reported", async () => {
+    const page = await openPlayground();
+    await page.fill("#profiles-text", HOUSEHOLDS);
+    await page.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "5");
+    // Latin-1: as text its bytes would silently become U+FFFD and form a false group.
+    const latin1 = Buffer.from("mpid,$address\n1,M\xfcller 1\n2,M\xe4ller 1\n3,Main Street 1\n", "latin1");
+    await page.setInputFiles("#profiles-file", { name: "latin1.csv", mimeType: "text/csv", buffer: latin1 });
+    await page.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "1");
+    assert.equal(await stat(page, "skipped"), "2");
+    assert.equal(await stat(page, "groups"), "0");
+    assert.match(await page.textContent("#diag-body"), /invalid_utf8/);
+    assert.ok(await page.isVisible("#file-info"));
+    // Back to the text box: focus follows, not lost with the hidden button.
+    await page.click("#file-clear");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "profiles-text");
+    // Removing an audience condition leaves the focus on "Add condition".
+    await page.click("#cond-add");
+    await page.click("button[data-cond-remove='1']");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "cond-add");
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });
@@ -252,12 +298,24 @@ describe("large files", () => {
     assert.match(await page.textContent("#page-info"), /Page 2 of 8,000/);
     assert.match(await page.textContent("#oversized-list"), /1 Tower Plaza \(15 profiles\)/);
     await shot(page, "07-million-done");
+    // A count over the file stops when the definition changes under it: its answer would
+    // be shown beside a definition it was not counted for.
+    await page.fill("#cond-attr-0", "household:has_dog");
+    await page.fill("#cond-value-0", "true");
+    await page.click("#audience-run");
+    await page.fill("#f-description", "changed while counting");
+    assert.match(await page.textContent("#audience-result"), /^Stopped: the definition or the options changed/);
+    await page.waitForTimeout(1500);
+    assert.match(await page.textContent("#audience-result"), /^Stopped/);
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });
 
   test("cancel stops reading the file", async () => {
     const page = await openPlayground();
+    // Results of the text before stay on screen only until the file replaces them.
+    await page.fill("#profiles-text", HOUSEHOLDS);
+    await page.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "5");
     await page.setInputFiles("#profiles-file", file);
     await page.waitForSelector("#progress-box:not([hidden])");
     await page.click("#cancel");
@@ -266,6 +324,7 @@ describe("large files", () => {
     await page.waitForTimeout(3000);
     assert.match(await page.textContent("#results-status"), /Cancelled/);
     assert.equal(await page.locator("[data-stat=profiles]").count(), 0);
+    assert.equal(await page.locator("#groups-body tr").count(), 0);
     await shot(page, "08-cancelled");
     await page.context().close();
   });
@@ -465,6 +524,14 @@ describe("sharing and layout", () => {
     // A share link pasted into an open page is read at once.
     await fresh.goto(url);
     await fresh.waitForFunction(() => document.getElementById("f-id").value === "shared-home");
+    // Every shared setting is an edit too: the mode, the format, normalizeKeys.
+    assert.match(fresh.url(), /#s=/);
+    await fresh.check("input[name=mode][value=update]");
+    assert.doesNotMatch(fresh.url(), /#s=/);
+    await fresh.goto(url);
+    await fresh.waitForFunction(() => document.getElementById("f-id").value === "shared-home");
+    await fresh.selectOption("#format", "csv");
+    assert.doesNotMatch(fresh.url(), /#s=/);
     assert.deepEqual(fresh.problems, []);
     await fresh.context().close();
   });
@@ -600,6 +667,27 @@ describe("documentation embed", () => {
     assert.deepEqual(mounted, [1, 0]);
     assert.equal(await page.evaluate(() => document.documentElement.dataset.groupIdentityExamples), "4");
     assert.match(await page.locator("#example-later .gik-output").textContent(), /9 Late Lane/);
+    // Only the example's own children are its sources, the marked one wherever it stands;
+    // a code sample nested inside stays on the page.
+    await page.evaluate(async () => {
+      const example = document.createElement("div");
+      example.dataset.groupIdentityExample = "";
+      example.id = "example-own";
+      const profiles = document.createElement("pre");
+      profiles.textContent = "mpid,$address\n1,7 Own Road\n2,7 Own Road\n";
+      const definition = document.createElement("script");
+      definition.type = "application/json";
+      definition.dataset.definition = "";
+      definition.textContent = '{"id":"own","source_user_attribute":"$address","attributes":[]}';
+      const aside = document.createElement("div");
+      aside.innerHTML = "<pre id=kept-sample>curl https://example.com</pre>";
+      example.append(profiles, definition, aside);
+      document.querySelector("main").append(example);
+      (await import("./embed.js")).mountExamples();
+    });
+    assert.match(await page.locator("#example-own .gik-output").textContent(), /1 group\(s\) with 2 members in all/);
+    assert.match(await page.locator("#example-own .gik-output").textContent(), /7 Own Road/);
+    assert.equal(await page.textContent("#kept-sample"), "curl https://example.com");
     assert.deepEqual(problems, []);
     await context.close();
   });

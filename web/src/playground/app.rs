@@ -12,8 +12,8 @@ use group_identity::audience::AudienceResult;
 use group_identity::definition::validate_definition_text;
 use group_identity::generator::{generate, GeneratorOptions};
 use group_identity::{
-    preview_audience, preview_groups, validate_definition, AudienceOptions, Condition, Format,
-    GroupDefinition, Issue, Mode, Preview, PreviewOptions, Validation,
+    preview_audience, preview_groups, AudienceOptions, Condition, Format, GroupDefinition, Issue,
+    Mode, Preview, PreviewOptions, Validation,
 };
 use js_sys::{Array, Reflect};
 use serde_json::Value;
@@ -120,6 +120,12 @@ fn set_text(doc: &Document, id: &str, text: &str) {
 fn set_hidden(doc: &Document, id: &str, hidden: bool) {
     if let Ok(el) = by_id::<HtmlElement>(doc, id) {
         el.set_hidden(hidden);
+    }
+}
+
+fn focus(doc: &Document, id: &str) {
+    if let Ok(el) = by_id::<HtmlElement>(doc, id) {
+        el.focus().ok();
     }
 }
 
@@ -325,29 +331,27 @@ fn bind(app: &Shared) -> JsResult {
             let a = app.clone();
             on(&el, "change", move |_| {
                 let doc = a.borrow().doc.clone();
-                if let Some(s) = storage() {
-                    s.set_item(STORE_MODE, mode_kind(&doc).name()).ok();
-                }
+                persist(&doc);
                 validate(&a);
-                schedule(&a);
+                edited(&a);
             })?;
         }
     }
     let a = app.clone();
     on(&target("path-group-id")?, "input", move |_| {
         validate(&a);
-        schedule(&a);
+        edited(&a);
     })?;
 
     // Profiles.
     let a = app.clone();
     on(&target("profiles-text")?, "input", move |_| {
         new_input(&a);
-        schedule(&a);
+        edited(&a);
     })?;
     for id in ["format", "normalize"] {
         let a = app.clone();
-        on(&target(id)?, "change", move |_| schedule(&a))?;
+        on(&target(id)?, "change", move |_| edited(&a))?;
     }
     let a = app.clone();
     on(&target("profiles-file")?, "change", move |e| {
@@ -391,7 +395,8 @@ fn bind(app: &Shared) -> JsResult {
         a.borrow_mut().file = None;
         set_value(&doc, "profiles-file", "");
         show_file(&doc, None);
-        schedule(&a);
+        edited(&a);
+        focus(&doc, "profiles-text");
     })?;
     let a = app.clone();
     on(&target("sample")?, "click", move |_| {
@@ -411,6 +416,7 @@ fn bind(app: &Shared) -> JsResult {
             &mut out,
         );
         new_input(&a);
+        leave_share_link();
         a.borrow_mut().file = None;
         show_file(&doc, None);
         set_value(&doc, "profiles-text", &String::from_utf8_lossy(&out));
@@ -421,11 +427,15 @@ fn bind(app: &Shared) -> JsResult {
         cancel(&a, Job::Preview);
         let doc = a.borrow().doc.clone();
         set_hidden(&doc, "progress-box", true);
+        // The results shown were for other input: none stay beside the cancelled file.
+        set_preview(&a, None);
         set_text(
             &doc,
             "results-status",
             "Cancelled: the file was not read to the end.",
         );
+        // The button is hidden with its box: focus goes back to where files are chosen.
+        focus(&doc, "profiles-file");
     })?;
 
     // Results.
@@ -480,6 +490,8 @@ fn bind(app: &Shared) -> JsResult {
                 }
             }
             render_conditions(&a).unwrap_or_else(|e| log_error(&e));
+            // The removed row held the focus: it goes to "Add condition".
+            focus(&a.borrow().doc.clone(), "cond-add");
         }
     })?;
     let a = app.clone();
@@ -597,7 +609,7 @@ fn write_form(app: &Shared, fields: &FormFields, rebuild_rows: bool) {
     }
     persist(&doc);
     validate(app);
-    schedule(app);
+    edited(app);
 }
 
 /// The JSON editor changed (or the page started): the form follows when the JSON parses.
@@ -615,26 +627,32 @@ fn definition_from_json(app: &Shared, typed: bool) {
             validate(app);
         }
         Err(_) => {
-            let validation = validate_definition_text(&text, &Mode::Create);
-            show_issues(&doc, &validation).unwrap_or_else(|e| log_error(&e));
             app.borrow_mut().body = Value::Null;
-            refresh_sql(&doc, &Value::Null);
+            validate(app);
         }
     }
     if typed {
         persist(&doc);
+        edited(app);
+    } else {
+        schedule(app);
     }
-    schedule(app);
 }
 
-/// Saves the definition in this browser. A share link in the address bar goes at the
-/// first edit: a reload then keeps the edits instead of going back to the link.
+/// Saves the definition and the mode in this browser, and takes a share link out of the
+/// address bar.
 fn persist(doc: &Document) {
     if let Some(s) = storage() {
         s.set_item(STORE_DEFINITION, &value_of(doc, "def-json"))
             .ok();
         s.set_item(STORE_MODE, mode_kind(doc).name()).ok();
     }
+    leave_share_link();
+}
+
+/// Takes a share link out of the address bar (at the first edit of what it shares), so a
+/// reload keeps the edits instead of going back to the link.
+fn leave_share_link() {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -762,10 +780,9 @@ fn validate(app: &Shared) {
         (app.doc.clone(), app.body.clone())
     };
     refresh_sql(&doc, &body);
-    if body.is_null() && serde_json::from_str::<Value>(&value_of(&doc, "def-json")).is_err() {
-        return; // The JSON editor's syntax error is already shown.
-    }
-    let validation = validate_definition(&body, &mode_of(&doc, &body));
+    // The text, not the parsed body: a repeated key is seen (`duplicate_field`), issues
+    // follow the order written, and a syntax error names its line and column.
+    let validation = validate_definition_text(&value_of(&doc, "def-json"), &mode_of(&doc, &body));
     show_issues(&doc, &validation).unwrap_or_else(|e| log_error(&e));
 }
 
@@ -840,6 +857,23 @@ fn issue_item(doc: &Document, issue: &Issue, level: &str) -> JsResult<web_sys::N
 // ---------------------------------------------------------------------------------------
 // Profiles and the preview.
 
+/// The user changed what a preview depends on: a share link leaves the address bar, a
+/// count still running for the old state stops (its answer, shown beside the new state,
+/// would be for the old one), and a new preview is scheduled. A download goes on: the file
+/// asked for is the one of the state it was asked in.
+fn edited(app: &Shared) {
+    leave_share_link();
+    if cancel(app, Job::Audience) {
+        let doc = app.borrow().doc.clone();
+        set_text(
+            &doc,
+            Job::Audience.status(),
+            "Stopped: the definition or the options changed. Count again for the new ones.",
+        );
+    }
+    schedule(app);
+}
+
 fn schedule(app: &Shared) {
     let window = match web_sys::window() {
         Some(w) => w,
@@ -884,22 +918,35 @@ fn use_file(app: &Shared, file: File) {
         cancel(app, job);
     }
     let input = new_input(app);
+    leave_share_link();
     if file.size() <= EDITABLE_FILE_LIMIT {
         let a = app.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+            let bytes = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
             if a.borrow().inputs != input {
                 return; // Other profiles came in while this file was read.
             }
             let doc = a.borrow().doc.clone();
-            match text.ok().and_then(|t| t.as_string()) {
-                Some(text) => {
+            let Ok(bytes) = bytes else {
+                set_text(&doc, "results-status", "The file could not be read.");
+                return;
+            };
+            match String::from_utf8(js_sys::Uint8Array::new(&bytes).to_vec()) {
+                Ok(text) => {
                     a.borrow_mut().file = None;
                     show_file(&doc, None);
-                    set_value(&doc, "profiles-text", &text);
+                    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+                    set_value(&doc, "profiles-text", text);
                     run_preview(&a);
                 }
-                None => set_text(&doc, "results-status", "The file could not be read."),
+                // Not UTF-8: as text its bad bytes would silently become U+FFFD. Read
+                // from the file, as a large one is, each is reported where a preview
+                // uses it (`invalid_utf8`).
+                Err(_) => {
+                    show_file(&doc, Some(&file));
+                    a.borrow_mut().file = Some(file);
+                    run_preview(&a);
+                }
             }
         });
     } else {
@@ -907,6 +954,22 @@ fn use_file(app: &Shared, file: File) {
         app.borrow_mut().file = Some(file);
         run_preview(app);
     }
+}
+
+/// Why no preview runs for this definition.
+fn not_runnable(doc: &Document, body: &Value) -> &'static str {
+    let mode = mode_of(doc, body);
+    if !validate_definition_text(&value_of(doc, "def-json"), &mode).valid {
+        return "Fix the definition's errors to see a preview.";
+    }
+    if mode == Mode::Patch {
+        return "Set attributes sends only the attributes, and a preview needs the source attribute as well: choose create or update to preview these attributes with one.";
+    }
+    if body.is_null() {
+        // Valid, yet not read into the form: a number past a double's range (`1e400`).
+        return "The definition holds a number no double can hold (such as 1e400): the API takes it, but the playground cannot preview it. Remove that number to see a preview.";
+    }
+    "Fix the definition's errors to see a preview."
 }
 
 fn run_preview(app: &Shared) {
@@ -917,11 +980,7 @@ fn run_preview(app: &Shared) {
     cancel(app, Job::Preview);
     set_hidden(&doc, "progress-box", true);
     let Some(definition) = runnable(&doc, &body) else {
-        set_text(
-            &doc,
-            "results-status",
-            "Fix the definition's errors to see a preview.",
-        );
+        set_text(&doc, "results-status", not_runnable(&doc, &body));
         return;
     };
     let options = preview_options(&doc);

@@ -5,7 +5,8 @@
 
 use std::cell::Cell;
 
-use group_identity::{preview_groups, validate_definition, GroupDefinition, Mode, PreviewOptions};
+use group_identity::definition::validate_definition_text;
+use group_identity::{preview_groups, GroupDefinition, Mode, PreviewOptions};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -63,26 +64,20 @@ fn mount(doc: &Document, host: &Element) -> JsResult {
         c.set(n);
         n
     });
-    let sources = host.query_selector_all("script[type='application/json'], pre")?;
+    // The example's own children only: a code sample elsewhere inside it stays put.
+    let sources =
+        host.query_selector_all(":scope > script[type='application/json'], :scope > pre")?;
     let mut items: Vec<Element> = Vec::new();
     for i in 0..sources.length() {
         if let Some(el) = sources.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
             items.push(el);
         }
     }
-    let definition = items
-        .iter()
-        .find(|e| e.has_attribute("data-definition"))
-        .or_else(|| items.iter().find(|e| !e.has_attribute("data-profiles")))
-        .map(source_text)
-        .unwrap_or_default();
-    let profiles = items
-        .iter()
-        .find(|e| e.has_attribute("data-profiles"))
-        .or_else(|| items.get(1))
-        .map(source_text)
-        .unwrap_or_default();
-    for item in &items {
+    let (definition_el, profiles_el) = pick_sources(&items, |e, name| e.has_attribute(name));
+    let definition = definition_el.map(source_text).unwrap_or_default();
+    let profiles = profiles_el.map(source_text).unwrap_or_default();
+    // Only the two used become the boxes; anything else stays as written.
+    for item in [definition_el, profiles_el].into_iter().flatten() {
         item.remove();
     }
     let normalize = host.has_attribute("data-normalize-keys");
@@ -140,6 +135,27 @@ fn mount(doc: &Document, host: &Element) -> JsResult {
     Ok(())
 }
 
+/// Which source is the definition and which the profiles: the ones marked
+/// `data-definition` and `data-profiles`; else the first unmarked one is the definition
+/// and the next unmarked one the profiles. Never one source for both.
+fn pick_sources<T>(items: &[T], marked: impl Fn(&T, &str) -> bool) -> (Option<&T>, Option<&T>) {
+    let unmarked = |item: &&T| !marked(item, "data-definition") && !marked(item, "data-profiles");
+    let definition = items
+        .iter()
+        .find(|item| marked(item, "data-definition"))
+        .or_else(|| items.iter().find(unmarked));
+    let profiles = items
+        .iter()
+        .find(|item| marked(item, "data-profiles"))
+        .or_else(|| {
+            items
+                .iter()
+                .filter(unmarked)
+                .find(|item| !definition.is_some_and(|d| std::ptr::eq(*item, d)))
+        });
+    (definition, profiles)
+}
+
 fn textarea(doc: &Document, id: &str, text: &str) -> JsResult<HtmlTextAreaElement> {
     let area: HtmlTextAreaElement = El::new(doc, "textarea")?
         .attr("id", id)?
@@ -159,17 +175,9 @@ fn refresh(
     normalize: bool,
 ) -> JsResult {
     clear(output);
-    let value = match serde_json::from_str::<Value>(definition) {
-        Ok(v) => v,
-        Err(e) => {
-            let p = El::new(doc, "p")?
-                .class("gik-error")
-                .text(&format!("Definition is not JSON: {e}"));
-            output.append_child(&p.into_el())?;
-            return Ok(());
-        }
-    };
-    let validation = validate_definition(&value, &Mode::Create);
+    // The text, not a parsed value: a repeated key is seen, a syntax error is placed, and
+    // a number past a double's range is a number (as the API reads it).
+    let validation = validate_definition_text(definition, &Mode::Create);
     if !validation.errors.is_empty() || !validation.warnings.is_empty() {
         let list = El::new(doc, "ul")?.class("gik-issues").into_el();
         for (issue, level) in validation
@@ -190,7 +198,14 @@ fn refresh(
         }
         output.append_child(&list)?;
     }
-    let Ok(definition) = GroupDefinition::from_value(&value) else {
+    let parsed = serde_json::from_str::<Value>(definition).ok();
+    let Some(definition) = parsed.and_then(|value| GroupDefinition::from_value(&value).ok()) else {
+        if validation.valid {
+            let p = El::new(doc, "p")?.class("gik-error").text(
+                "The definition holds a number no double can hold (such as 1e400): there is no preview of it.",
+            );
+            output.append_child(&p.into_el())?;
+        }
         return Ok(());
     };
     let options = PreviewOptions {
@@ -200,7 +215,7 @@ fn refresh(
     let preview = preview_groups(&definition, profiles.as_bytes(), &options);
     let s = &preview.stats;
     let summary = format!(
-        "{} profiles: {} group(s) of {} members; {} singleton(s), {} short key(s), {} without a key, {} oversized key(s).",
+        "{} profiles: {} group(s) with {} members in all; {} singleton(s), {} with a short key, {} without a key, {} oversized key(s).",
         thousands(s.profiles),
         thousands(s.groups),
         thousands(s.grouped_profiles),
@@ -254,6 +269,24 @@ fn refresh(
 #[cfg(test)]
 mod tests {
     use super::dedent;
+
+    #[test]
+    fn sources_are_marked_or_taken_in_order_never_one_for_both() {
+        let pick = |items: &[&'static str]| {
+            let (d, p) = super::pick_sources(items, |item, name| match name {
+                "data-definition" => item.starts_with("D:"),
+                _ => item.starts_with("P:"),
+            });
+            (d.copied(), p.copied())
+        };
+        assert_eq!(pick(&["a", "b"]), (Some("a"), Some("b")));
+        assert_eq!(pick(&["P:p", "D:d"]), (Some("D:d"), Some("P:p")));
+        // Only the definition marked, and second: the unmarked one is the profiles.
+        assert_eq!(pick(&["p", "D:d"]), (Some("D:d"), Some("p")));
+        assert_eq!(pick(&["D:d"]), (Some("D:d"), None));
+        assert_eq!(pick(&["P:p", "d"]), (Some("d"), Some("P:p")));
+        assert_eq!(pick(&[]), (None, None));
+    }
 
     #[test]
     fn dedent_strips_shared_indentation() {

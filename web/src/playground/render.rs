@@ -20,8 +20,8 @@ pub fn stats(doc: &Document, target: &Element, preview: &Preview) -> JsResult {
         ("Groups", s.groups, "groups"),
         ("Grouped profiles", s.grouped_profiles, "groupedProfiles"),
         ("Singletons", s.singletons, "singletons"),
-        ("Short keys", s.short_key, "shortKey"),
-        ("No key", s.no_key, "noKey"),
+        ("Profiles with a short key", s.short_key, "shortKey"),
+        ("Profiles with no key", s.no_key, "noKey"),
         ("Oversized keys", s.oversized_groups, "oversizedGroups"),
         (
             "Oversized profiles",
