@@ -162,6 +162,10 @@ describe("methods", () => {
     // -0 is the whole number 0, not a path segment "-0".
     const zero = new GroupsClient({ workspaceId: -0, accessToken: "abcdefgh" });
     assert.equal(JSON.parse(JSON.stringify(zero)).workspaceId, "0");
+    // A BigInt, as ids often are.
+    const big = new GroupsClient({ workspaceId: 12345678901234567890n, accessToken: "abcdefgh" });
+    assert.equal(JSON.parse(JSON.stringify(big)).workspaceId, "12345678901234567890");
+    assert.throws(() => new GroupsClient({ workspaceId: -1n, accessToken: "abcdefgh" }), /workspaceId must be/);
   });
 });
 

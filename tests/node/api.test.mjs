@@ -394,6 +394,66 @@ for (const flavour of ["import", "require"]) {
       assert.equal(preview.stats.skipped, 1);
     });
 
+    test("BigInts in profile objects are their exact digits; long arrays go in slices", () => {
+      const { previewGroups, previewAudience } = api();
+      const profiles = [
+        { mpid: 9223372036854775807n, $address: "12 Long Street", ltv: 10n, has_dog: true },
+        { mpid: -9223372036854775808n, user_attributes: { $address: "12 Long Street", ltv: 2.5 } },
+        { mpid: "9223372036854775807", $address: "12 Long Street" },
+      ];
+      const preview = previewGroups(DEFINITION, profiles);
+      assert.deepEqual(preview.groups[0].members, ["9223372036854775807", "-9223372036854775808"]);
+      assert.equal(preview.groups[0].attributes["household:ltv"], 12.5);
+      // The same id as a string is the same profile.
+      assert.deepEqual(preview.diagnostics.map((d) => [d.code, d.line]), [["duplicate_mpid", 3]]);
+      // A BigInt attribute is a number: 10n > 5.
+      const audience = previewAudience(DEFINITION, profiles, [{ attribute: "ltv", operator: ">", value: 5 }]);
+      assert.deepEqual(audience.mpids, ["9223372036854775807"]);
+
+      // Over the slice of elements written at a time: the same as the whole array's JSON.
+      const many = Array.from({ length: 10_000 }, (_, i) => ({
+        mpid: BigInt(i) * 1_000_000_007n,
+        $address: `${i % 3000} Slice Street`,
+        has_dog: i % 7 === 0,
+      }));
+      many[5000] = "not an object";
+      // One element a line, so that a line is an element's position, as for the array.
+      const digits = (_, v) => (typeof v === "bigint" ? v.toString() : v);
+      const text = `[${many.map((p) => JSON.stringify(p, digits)).join(",\n")}]`;
+      const sliced = previewGroups(DEFINITION, many, { maxListed: 5 });
+      assert.deepEqual(sliced, previewGroups(DEFINITION, text, { maxListed: 5, format: "json" }));
+      assert.equal(sliced.stats.profiles, 9_999);
+      assert.deepEqual(sliced.diagnostics.map((d) => [d.code, d.line]), [["not_an_object", 5001]]);
+      // What JSON.stringify refuses past the first slice still throws, before any result.
+      many[9000] = { mpid: 1, toJSON() { throw new Error("no JSON here"); } };
+      assert.throws(() => previewGroups(DEFINITION, many), {
+        name: "TypeError",
+        message: /profiles cannot be converted to JSON: no JSON here/,
+      });
+    });
+
+    test("bytes from another realm, and empty chunks between halves of a character", async () => {
+      const { previewGroups, PreviewSession } = api();
+      const vm = await import("node:vm");
+      const text = '{"mpid":1,"$address":"x\u{1F600}yyyy"}\n{"mpid":2,"$address":"x\u{1F600}yyyy"}\n';
+      const expected = previewGroups(DEFINITION, text);
+      assert.equal(expected.groups[0].key, "x\u{1F600}yyyy");
+      const foreign = vm.runInNewContext("new Uint8Array(bytes)", { bytes: [...new TextEncoder().encode(text)] });
+      assert.ok(!(foreign instanceof Uint8Array), "the array is from another realm");
+      assert.deepEqual(previewGroups(DEFINITION, foreign), expected);
+      const session = new PreviewSession(DEFINITION);
+      session.push(foreign);
+      assert.deepEqual(session.finish(), expected);
+      // A string cut between the halves of 😀, with an empty Uint8Array in between.
+      const cut = text.indexOf("\u{1F600}") + 1;
+      const split = new PreviewSession(DEFINITION);
+      split.push(text.slice(0, cut));
+      split.push(new Uint8Array(0));
+      split.push(text.slice(cut));
+      assert.equal(split.bytesRead, new TextEncoder().encode(text).length);
+      assert.deepEqual(split.finish(), expected);
+    });
+
     test("PreviewSession over random chunkings that split UTF-8 characters", () => {
       const { previewGroups, PreviewSession } = api();
       const text = makeProfiles(3000, 7);

@@ -47,9 +47,10 @@ export interface Validation {
 /** Profile input format; `"auto"` detects it from the first non-blank character. */
 export type Format = "auto" | "json" | "ndjson" | "csv";
 
-/** One profile, in the Profile API shape or flat. */
+/** One profile, in the Profile API shape or flat. A BigInt (an mpid past 2^53, or any
+ * value) is written as its exact digits. */
 export interface ProfileRecord {
-  mpid?: string | number | null;
+  mpid?: string | number | bigint | null;
   [key: string]: unknown;
 }
 

@@ -41,7 +41,7 @@ pub fn preview_groups(
     // into wasm memory whole.
     let mut session = group_identity::PreviewSession::new(&definition, &options);
     let mut feeder = Feeder::default();
-    feeder.push(&mut session, &input);
+    feeder.push(&mut session, &input)?;
     feeder.finish(&mut session);
     convert::preview_to_js(session.finish())
 }
@@ -61,7 +61,7 @@ pub fn preview_audience(
     let input = convert::profiles(&profiles, &mut options.preview)?;
     let result = group_identity::preview_audience(
         &definition,
-        &convert::whole(&input),
+        &convert::whole(&input)?,
         &conditions,
         &options,
     )
@@ -118,7 +118,7 @@ impl PreviewSession {
     ) -> Result<(), JsValue> {
         let input = convert::chunk(&chunk)?;
         let session = self.inner.as_mut().ok_or_else(finished)?;
-        self.bytes_read += self.feeder.push(session, &input);
+        self.bytes_read += self.feeder.push(session, &input)?;
         Ok(())
     }
 

@@ -11,6 +11,7 @@ use group_identity::{
 };
 use js_sys::{JsString, Object, Reflect, Uint8Array};
 use serde::Serialize;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::errors::Thrown;
@@ -63,7 +64,12 @@ fn describe(value: &JsValue) -> String {
 /// JSON text of any JSON-representable value, or `None` when `JSON.stringify` gives
 /// `undefined` (undefined, functions, symbols).
 fn stringify(value: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
-    let text = js_sys::JSON::stringify(value).map_err(|err| {
+    json_text(js_sys::JSON::stringify(value).map(JsValue::from), what)
+}
+
+/// What a call of `JSON.stringify` gave: its text, or a `TypeError` saying why it threw.
+fn json_text(written: Result<JsValue, JsValue>, what: &str) -> Result<Option<String>, JsValue> {
+    let text = written.map_err(|err| {
         let reason = err
             .dyn_ref::<js_sys::Error>()
             .map(|e| String::from(e.message()))
@@ -288,6 +294,56 @@ impl Options {
 pub(crate) enum Profiles {
     Text(JsString),
     Bytes(Uint8Array),
+    /// Profile objects, read as `JSON.stringify` writes the array (BigInts as their
+    /// digits), a slice of elements at a time.
+    Objects(js_sys::Array),
+}
+
+#[wasm_bindgen(inline_js = r#"
+// JSON.stringify, but a BigInt (which it refuses) is written as its exact digits: each is
+// first replaced by a string no data holds (a NUL and a random tag before the digits),
+// then that string's quotes are taken away.
+export function profilesJson(value) {
+  let tag = null;
+  const text = JSON.stringify(value, (_, v) => {
+    if (typeof v !== "bigint") return v;
+    tag ??= `\u0000${Math.random().toString(36).slice(2)}:`;
+    return tag + v.toString();
+  });
+  if (tag === null || text === undefined) return text;
+  const opened = JSON.stringify(tag).slice(0, -1);
+  return text
+    .split(opened)
+    .map((part, i) => (i === 0 ? part : part.replace('"', "")))
+    .join("");
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = profilesJson)]
+    fn profiles_json(value: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// Elements of an array of profile objects written to JSON at a time: a few MB of text,
+/// so that no string nears the engine's string limit however long the array is.
+const ELEMENTS_AT_A_TIME: u32 = 4096;
+
+/// A `Uint8Array`, also one made in another realm (an iframe, a `vm` context, jsdom),
+/// which `instanceof` does not recognise.
+fn uint8_array(value: &JsValue) -> Option<Uint8Array> {
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        return Some(bytes.clone());
+    }
+    let tagged = js_sys::ArrayBuffer::is_view(value)
+        && Reflect::get(value, &js_sys::Symbol::to_string_tag())
+            .ok()
+            .and_then(|tag| tag.as_string())
+            .is_some_and(|tag| tag == "Uint8Array");
+    tagged.then(|| value.clone().unchecked_into())
+}
+
+/// The JSON text of profile objects (an array, or a slice of one).
+fn objects_json(value: &JsValue) -> Result<String, JsValue> {
+    Ok(json_text(profiles_json(value), "profiles")?.unwrap_or_else(|| "[]".to_owned()))
 }
 
 /// Reads `profiles`: a string, a `Uint8Array`, or an array of objects (sent as its JSON, so
@@ -296,16 +352,15 @@ pub(crate) fn profiles(value: &JsValue, options: &mut PreviewOptions) -> Result<
     if value.is_string() {
         return Ok(Profiles::Text(value.clone().unchecked_into()));
     }
-    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        return Ok(Profiles::Bytes(bytes.clone()));
+    if let Some(bytes) = uint8_array(value) {
+        return Ok(Profiles::Bytes(bytes));
     }
     if js_sys::Array::is_array(value) {
-        let text = stringify(value, "profiles")?.unwrap_or_default();
         options.format = Format::Json;
         // Lines of text written from values say nothing: a record's place in the array
         // does.
         options.element_positions = true;
-        return Ok(Profiles::Text(JsString::from(text)));
+        return Ok(Profiles::Objects(value.clone().unchecked_into()));
     }
     Err(Thrown::Type(format!(
         "profiles must be a string, a Uint8Array or an array of profile objects, got {}",
@@ -319,8 +374,8 @@ pub(crate) fn chunk(value: &JsValue) -> Result<Profiles, JsValue> {
     if value.is_string() {
         return Ok(Profiles::Text(value.clone().unchecked_into()));
     }
-    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        return Ok(Profiles::Bytes(bytes.clone()));
+    if let Some(bytes) = uint8_array(value) {
+        return Ok(Profiles::Bytes(bytes));
     }
     Err(Thrown::Type(format!(
         "chunk must be a string or a Uint8Array, got {}",
@@ -394,19 +449,57 @@ impl Feeder {
         chunk: &JsValue,
     ) -> Result<u64, JsValue> {
         let input = self::chunk(chunk)?;
-        Ok(self.push(session, &input))
+        self.push(session, &input)
     }
 
-    pub(crate) fn push(&mut self, session: &mut PreviewSession, input: &Profiles) -> u64 {
-        match input {
+    pub(crate) fn push(
+        &mut self,
+        session: &mut PreviewSession,
+        input: &Profiles,
+    ) -> Result<u64, JsValue> {
+        Ok(match input {
             Profiles::Text(text) => self.push_text(session, text),
             Profiles::Bytes(bytes) => self.push_bytes(session, bytes),
+            Profiles::Objects(array) => self.push_objects(session, array)?,
+        })
+    }
+
+    /// The array's JSON, written a slice of elements at a time: the same text as one
+    /// `JSON.stringify` of the whole array, never held whole.
+    fn push_objects(
+        &mut self,
+        session: &mut PreviewSession,
+        array: &js_sys::Array,
+    ) -> Result<u64, JsValue> {
+        let mut pushed = self.push_text(session, &JsString::from("["));
+        let len = array.length();
+        let mut start = 0;
+        while start < len {
+            let end = start.saturating_add(ELEMENTS_AT_A_TIME).min(len);
+            let json = objects_json(&array.slice(start, end))?;
+            // The elements, without the slice's own brackets.
+            let elements = json
+                .strip_prefix('[')
+                .and_then(|j| j.strip_suffix(']'))
+                .unwrap_or_default();
+            if start > 0 {
+                session.push(b",");
+                pushed += 1;
+            }
+            session.push(elements.as_bytes());
+            pushed += elements.len() as u64;
+            start = end;
         }
+        Ok(pushed + self.push_text(session, &JsString::from("]")))
     }
 
     fn push_bytes(&mut self, session: &mut PreviewSession, bytes: &Uint8Array) -> u64 {
-        let held = self.lone_high(session);
         let len = bytes.length();
+        if len == 0 {
+            // Nothing: a high surrogate held from a string chunk still waits for its half.
+            return 0;
+        }
+        let held = self.lone_high(session);
         let mut start = 0;
         while start < len {
             let end = start.saturating_add(self.byte_window).min(len);
@@ -469,11 +562,12 @@ impl Feeder {
 }
 
 /// The whole input as bytes, for the entry points the engine only offers one-shot.
-pub(crate) fn whole(input: &Profiles) -> Vec<u8> {
-    match input {
+pub(crate) fn whole(input: &Profiles) -> Result<Vec<u8>, JsValue> {
+    Ok(match input {
         Profiles::Text(text) => String::from(text.clone()).into_bytes(),
         Profiles::Bytes(bytes) => bytes.to_vec(),
-    }
+        Profiles::Objects(array) => objects_json(array)?.into_bytes(),
+    })
 }
 
 /// Audience conditions: an array of `{ attribute, operator, value }`. A condition that cannot

@@ -45,8 +45,8 @@ const OPTION_NAMES: [&str; 8] = [
 const CLIENT_TYPES: &str = r#"
 /** Options of `new GroupsClient(...)`: client credentials, or an access token pasted in. */
 export type GroupsClientOptions = {
-  /** The workspace id (an integer, as a number or a string of digits). */
-  workspaceId: number | string;
+  /** The workspace id (an integer, as a number, a BigInt or a string of digits). */
+  workspaceId: number | bigint | string;
   /** Platform API base URL; default "https://api.mparticle.com". */
   apiUrl?: string;
   /** Token service base URL; default "https://sso.auth.mparticle.com". */
@@ -575,8 +575,17 @@ fn shown_number(value: &JsValue) -> String {
     }
 }
 
-/// A workspace id: a non-negative integer, as a number or a string of digits.
+/// A workspace id: a non-negative integer, as a number, a BigInt or a string of digits.
 fn workspace_id(value: &JsValue) -> Result<String, String> {
+    if let Some(big) = value.dyn_ref::<js_sys::BigInt>() {
+        let digits = big.to_string(10).map(String::from).unwrap_or_default();
+        if !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(digits);
+        }
+        return Err(format!(
+            "workspaceId must be a whole number of 0 or more, got {digits}n"
+        ));
+    }
     if let Some(n) = value.as_f64() {
         if n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n) {
             // Whole and within 2^53, so exact as an integer; `-0` is written `0`.
