@@ -135,6 +135,10 @@ struct Input {
 /// The largest finite double, and 2^64, as literals every dialect reads as doubles.
 const DOUBLE_MAX: &str = "1.7976931348623157e308";
 const TWO_64: &str = "1.8446744073709552e19";
+/// The largest double that times 2^64 is still finite (`DOUBLE_MAX` / 2^64, exact): a
+/// scaled total past it is tested before it is multiplied, since some warehouses
+/// (BigQuery) fail the whole query on a product that overflows.
+const SCALED_MAX: &str = "9.745314011399998e288";
 
 /// Rust's `f64` grammar (what `str::parse::<f64>` accepts), without `inf`/`NaN`, which
 /// are not finite. No anchors: [`Builder::full_match`] adds them per dialect.
@@ -511,7 +515,8 @@ impl Builder {
                     // total of the values scaled by 2^-64 (a mean of 1e308s is 1e308);
                     // a result that is not finite is not set.
                     let result = format!(
-                        "CASE WHEN ABS({sum}) <= {DOUBLE_MAX} THEN {sum}{per} ELSE {scaled}{per} * {TWO_64} END"
+                        "CASE WHEN ABS({sum}) <= {DOUBLE_MAX} THEN {sum}{per} \
+                         WHEN ABS({scaled}{per}) <= {SCALED_MAX} THEN {scaled}{per} * {TWO_64} END"
                     );
                     outputs.push(format!(
                         "CASE WHEN {count} > 0 AND ABS({result}) <= {DOUBLE_MAX} THEN {result} END AS {name}"
