@@ -160,7 +160,7 @@ pub fn read_definition_text(text: &str, mode: &Mode) -> (Validation, Option<Defi
         // type: the text is read again keeping numbers as written, so the body gets its
         // `wrong_type` or `unknown_field` as for any other value.
         if crate::json_error::out_of_range(&error) {
-            Tree::from_raw_text(text).ok_or(error)
+            Tree::from_raw_text(text)
         } else {
             Err(error)
         }
@@ -277,13 +277,15 @@ impl Tree {
         }
     }
 
-    /// The tree of JSON text that serde cannot type for its numbers' range alone. Read
-    /// through `RawValue`, which checks a number's grammar but not its range; a number
-    /// serde can type is written as the typed read writes it. `None` for text nested
-    /// deeper than the typed read allows, which it refuses on its own grounds.
-    fn from_raw_text(text: &str) -> Option<Tree> {
-        let raw: &RawValue = serde_json::from_str(text).ok()?;
-        Tree::from_raw(raw, crate::json_error::MAX_NESTING)
+    /// The tree of JSON text that serde cannot type for a number's range. Read through
+    /// `RawValue`, which checks a number's grammar but not its range; a number serde can
+    /// type is written as the typed read writes it. The errors are the text's own: a
+    /// syntax error where it stands, or nesting deeper than the typed read allows.
+    fn from_raw_text(text: &str) -> Result<Tree, serde_json::Error> {
+        let raw: &RawValue = serde_json::from_str(text)?;
+        Tree::from_raw(raw, crate::json_error::MAX_NESTING).ok_or_else(|| {
+            <serde_json::Error as serde::de::Error>::custom("recursion limit exceeded")
+        })
     }
 
     fn from_raw(raw: &RawValue, depth: usize) -> Option<Tree> {

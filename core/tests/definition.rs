@@ -1013,9 +1013,20 @@ fn numbers_past_a_double_are_json_and_typed_as_numbers() {
         "[".repeat(200),
         "]".repeat(200)
     );
-    assert_eq!(
-        only_error(&validate_definition_text(&deep, &Mode::Create)).code,
-        "invalid_json"
+    let issue = only_error(&validate_definition_text(&deep, &Mode::Create)).clone();
+    assert_eq!(issue.code, "invalid_json");
+    assert!(
+        issue.message.contains("nested deeper than 127 levels"),
+        "{}",
+        issue.message
+    );
+    // A syntax error after such a number is reported where it stands, not at the number.
+    let issue = only_error(&validate_definition_text("{\"id\":1e400,}", &Mode::Create)).clone();
+    assert_eq!(issue.code, "invalid_json");
+    assert!(
+        issue.message.contains("line 1, column 13"),
+        "{}",
+        issue.message
     );
 }
 

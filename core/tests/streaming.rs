@@ -228,6 +228,14 @@ fn user_attributes_past_a_double_cost_only_their_record() {
             preview.diagnostics[0].message
         );
     }
+    // Read again for the times' 1e400, attributes of another wrong type are named as such.
+    let input = r#"{"mpid":1,"user_attribute_timestamps":1e400,"user_attributes":[1]}"#;
+    let preview = every_split(input, Format::Ndjson);
+    assert_eq!(codes_and_lines(&preview), [("invalid_record", Some(1))]);
+    assert_eq!(
+        preview.diagnostics[0].message,
+        "invalid type: sequence, expected user_attributes to be an object; the record was skipped"
+    );
 }
 
 /// A grouping value nested deeper than a typed read goes skips its record, as any other

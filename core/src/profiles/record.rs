@@ -681,7 +681,9 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                         match raw.get().as_bytes().first() {
                             Some(b'{' | b'n') => {
                                 let mut de = serde_json::Deserializer::from_str(raw.get());
-                                seed.deserialize(&mut de).map_err(de::Error::custom)?
+                                seed.deserialize(&mut de).map_err(|error| {
+                                    de::Error::custom(crate::json_error::what(&error))
+                                })?
                             }
                             _ => false,
                         }
@@ -711,17 +713,20 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                     };
                     let present = if self.raw_shapes {
                         let raw: &'de RawValue = map.next_value()?;
-                        match raw.get().as_bytes().first() {
-                            Some(b'{' | b'n') => {
-                                let mut de = serde_json::Deserializer::from_str(raw.get());
-                                seed.deserialize(&mut de).map_err(de::Error::custom)?
-                            }
-                            // Only a number serde could not type gets here.
-                            _ => {
+                        let mut de = serde_json::Deserializer::from_str(raw.get());
+                        match seed.deserialize(&mut de) {
+                            Ok(present) => present,
+                            // A number no double holds is a value of the wrong type here,
+                            // as any other number is.
+                            Err(error) if crate::json_error::out_of_range(&error) => {
                                 return Err(de::Error::invalid_type(
                                     de::Unexpected::Other("a number beyond a double's range"),
-                                    &seed,
-                                ))
+                                    &"user_attributes to be an object",
+                                ));
+                            }
+                            // Placed by the record's own reader, not within the value.
+                            Err(error) => {
+                                return Err(de::Error::custom(crate::json_error::what(&error)))
                             }
                         }
                     } else {
