@@ -29,9 +29,9 @@ pub fn body_error(rejection: BytesRejection) -> ApiError {
 }
 
 /// Reads a request body through the core's validation: 400 when it is not JSON the core
-/// can read (a syntax error, a number beyond a double, nesting past the reader's limit),
-/// 422 with every issue when it breaks a rule (a body that is JSON but not an object
-/// among them), else the typed body.
+/// can read (a syntax error, a lone surrogate, nesting past the reader's limit), 422 with
+/// every issue when it breaks a rule (a body that is JSON but not an object among them),
+/// else the typed body. A number beyond a double (`1e400`) is JSON like any other.
 fn read_body(body: &[u8], mode: &Mode) -> Result<DefinitionBody, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::bad_request(format!(
@@ -40,14 +40,14 @@ fn read_body(body: &[u8], mode: &Mode) -> Result<DefinitionBody, ApiError> {
         ))
     })?;
     let (validation, parsed) = read_definition_text(text, mode);
-    // Read as the core reads it (a JSON value, so with the same number range and nesting
-    // limit): what fails here fails there, and the core's message names the place.
-    if serde_json::from_str::<serde_json::Value>(text).is_err() {
-        let detail = validation
-            .errors
-            .iter()
-            .find(|i| i.code == "invalid_json")
-            .map_or("the body is not JSON", |i| i.message.as_str());
+    // Not JSON: the grammar fails, or the core could not read it as a value (its
+    // `invalid_json` issue, for what a value cannot hold); the core's message names the
+    // place. JSON that is no object is also `invalid_json`, but a value, so a 422.
+    let unreadable = validation.errors.iter().find(|i| i.code == "invalid_json");
+    let grammar = serde_json::from_str::<&serde_json::value::RawValue>(text).is_ok();
+    let value = serde_json::from_str::<serde_json::Value>(text).is_ok();
+    if !grammar || (unreadable.is_some() && !value) {
+        let detail = unreadable.map_or("the body is not JSON", |i| i.message.as_str());
         return Err(ApiError::bad_request(format!(
             "the body is not JSON: {detail}"
         )));

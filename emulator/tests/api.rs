@@ -635,19 +635,19 @@ async fn bodies_that_are_not_json_are_400() {
         )
         .await;
     assert!(answer.error().1.contains("line 3"), "{}", answer.text);
-    // JSON the core cannot read (a number beyond a double, nesting past its limit) is 400
-    // too, with the core's place and reason: never a 422 that says "not valid JSON".
+    // JSON the core cannot read (nesting past its limit, a lone surrogate) is 400 too,
+    // with the core's place and reason: never a 422 that says "not valid JSON".
     let deep = format!(
         "{{\"id\":\"household\",\"x\":{}{}}}",
         "[".repeat(200),
         "]".repeat(200)
     );
     for (body, reason) in [
-        (
-            r#"{"id":"household","x":1e400}"#.to_string(),
-            "number out of range",
-        ),
         (deep, "nested deeper than 127 levels"),
+        (
+            r#"{"id":"household","x":"\ud800"}"#.to_string(),
+            "surrogate",
+        ),
     ] {
         let answer = env
             .raw(Method::POST, GROUPS, &headers, Some(body.into_bytes()))
@@ -660,9 +660,31 @@ async fn bodies_that_are_not_json_are_400() {
             "{message}"
         );
     }
-    // The same for PUT and PATCH (on an existing group).
-    env.call(Method::POST, GROUPS, &token, Some(household()))
+    // A number beyond a double is JSON: a wrong type where a string belongs (422), an
+    // unknown field otherwise, and such a body is taken.
+    let answer = env
+        .raw(
+            Method::POST,
+            GROUPS,
+            &headers,
+            Some(br#"{"id":1e400,"source_user_attribute":"$address","attributes":[]}"#.to_vec()),
+        )
         .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert!(answer.text.contains("wrong_type"), "{}", answer.text);
+    let body = household()
+        .to_string()
+        .replacen('{', r#"{"note":1e400,"#, 1);
+    let answer = env
+        .raw(Method::POST, GROUPS, &headers, Some(body.into_bytes()))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    // The same for PUT and PATCH (on an existing group).
     for method in [Method::PUT, Method::PATCH] {
         let answer = env
             .raw(method, HOUSEHOLD, &headers, Some(b"[".to_vec()))

@@ -137,6 +137,11 @@ describe("definition editor", () => {
     await setText(page, "#def-json", JSON.stringify(body).replace(/}$/, ',"note":1e400}'));
     await page.waitForFunction(() => /no double/.test(document.getElementById("results-status").textContent));
     assert.deepEqual(await issues(), ["unknown_field"]);
+    // In update mode with no path id, the id comes from that text too: no id_mismatch.
+    await page.check("input[name=mode][value=update]");
+    await page.waitForTimeout(300);
+    assert.deepEqual(await issues(), ["unknown_field"]);
+    assert.match(await page.textContent("#results-status"), /no double/);
     // Set attributes: the attributes alone are valid, and the preview says what it lacks.
     await page.check("input[name=mode][value=patch]");
     await setText(page, "#def-json", JSON.stringify({ attributes: body.attributes }));

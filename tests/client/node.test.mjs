@@ -140,6 +140,12 @@ describe("methods", () => {
     const c = client();
     const created = await c.create(JSON.stringify(HOUSEHOLD));
     assert.equal(created.id, "household");
+    // A number no double holds is still JSON: sent as written, not refused with no issue.
+    const text = JSON.stringify(HOUSEHOLD).replace(/}$/, ',"note":1e400}');
+    spy.reset();
+    const updated = await c.update("household", text);
+    assert.equal(updated.id, "household");
+    assert.match(spy.apiRequests().at(-1).body, /"note":1e400/);
   });
 
   test("group ids are percent-encoded in paths", async () => {

@@ -424,6 +424,10 @@ for (const flavour of ["import", "require"]) {
       assert.deepEqual(sliced, previewGroups(DEFINITION, text, { maxListed: 5, format: "json" }));
       assert.equal(sliced.stats.profiles, 9_999);
       assert.deepEqual(sliced.diagnostics.map((d) => [d.code, d.line]), [["not_an_object", 5001]]);
+      const dogs = [{ attribute: "household:has_dog", operator: "=", value: true }];
+      const withDogs = previewAudience(DEFINITION, many, dogs);
+      assert.deepEqual(withDogs, previewAudience(DEFINITION, text, dogs, { format: "json" }));
+      assert.ok(withDogs.matched > 1000, `${withDogs.matched} match`);
       // What JSON.stringify refuses past the first slice still throws, before any result.
       many[9000] = { mpid: 1, toJSON() { throw new Error("no JSON here"); } };
       assert.throws(() => previewGroups(DEFINITION, many), {

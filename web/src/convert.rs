@@ -341,6 +341,30 @@ fn uint8_array(value: &JsValue) -> Option<Uint8Array> {
     tagged.then(|| value.clone().unchecked_into())
 }
 
+/// Hands on the array's JSON in pieces, a slice of elements at a time: together the
+/// same text as one `JSON.stringify` of the whole array, never held whole.
+fn object_slices(array: &js_sys::Array, mut each: impl FnMut(&[u8])) -> Result<(), JsValue> {
+    each(b"[");
+    let len = array.length();
+    let mut start = 0;
+    while start < len {
+        let end = start.saturating_add(ELEMENTS_AT_A_TIME).min(len);
+        let json = objects_json(&array.slice(start, end))?;
+        // The elements, without the slice's own brackets.
+        let elements = json
+            .strip_prefix('[')
+            .and_then(|j| j.strip_suffix(']'))
+            .unwrap_or_default();
+        if start > 0 {
+            each(b",");
+        }
+        each(elements.as_bytes());
+        start = end;
+    }
+    each(b"]");
+    Ok(())
+}
+
 /// The JSON text of profile objects (an array, or a slice of one).
 fn objects_json(value: &JsValue) -> Result<String, JsValue> {
     Ok(json_text(profiles_json(value), "profiles")?.unwrap_or_else(|| "[]".to_owned()))
@@ -464,33 +488,18 @@ impl Feeder {
         })
     }
 
-    /// The array's JSON, written a slice of elements at a time: the same text as one
-    /// `JSON.stringify` of the whole array, never held whole.
+    /// The array's JSON, a slice of elements at a time (see [`object_slices`]).
     fn push_objects(
         &mut self,
         session: &mut PreviewSession,
         array: &js_sys::Array,
     ) -> Result<u64, JsValue> {
-        let mut pushed = self.push_text(session, &JsString::from("["));
-        let len = array.length();
-        let mut start = 0;
-        while start < len {
-            let end = start.saturating_add(ELEMENTS_AT_A_TIME).min(len);
-            let json = objects_json(&array.slice(start, end))?;
-            // The elements, without the slice's own brackets.
-            let elements = json
-                .strip_prefix('[')
-                .and_then(|j| j.strip_suffix(']'))
-                .unwrap_or_default();
-            if start > 0 {
-                session.push(b",");
-                pushed += 1;
-            }
-            session.push(elements.as_bytes());
-            pushed += elements.len() as u64;
-            start = end;
-        }
-        Ok(pushed + self.push_text(session, &JsString::from("]")))
+        let mut pushed = self.lone_high(session);
+        object_slices(array, |text| {
+            session.push(text);
+            pushed += text.len() as u64;
+        })?;
+        Ok(pushed)
     }
 
     fn push_bytes(&mut self, session: &mut PreviewSession, bytes: &Uint8Array) -> u64 {
@@ -566,7 +575,11 @@ pub(crate) fn whole(input: &Profiles) -> Result<Vec<u8>, JsValue> {
     Ok(match input {
         Profiles::Text(text) => String::from(text.clone()).into_bytes(),
         Profiles::Bytes(bytes) => bytes.to_vec(),
-        Profiles::Objects(array) => objects_json(array)?.into_bytes(),
+        Profiles::Objects(array) => {
+            let mut bytes = Vec::new();
+            object_slices(array, |text| bytes.extend_from_slice(text))?;
+            bytes
+        }
     })
 }
 

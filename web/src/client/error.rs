@@ -290,12 +290,79 @@ pub(crate) fn scrub(text: String, secrets: &[&str]) -> String {
     // JSON may write any character as `\uXXXX`, in more ways than any list of forms holds,
     // and the message and `body` are read from the decoded JSON: a JSON body is scrubbed
     // again string by string once decoded, and written anew when that found a secret.
-    if let Ok(mut json) = serde_json::from_str::<Value>(&text) {
-        if scrub_strings(&mut json, &secrets) {
-            text = json.to_string();
+    match serde_json::from_str::<Value>(&text) {
+        Ok(mut json) => {
+            if scrub_strings(&mut json, &secrets) {
+                text = json.to_string();
+            }
         }
+        // JSON serde cannot read (`1e400`, deep nesting) may still be read by the page's
+        // `JSON.parse`, which decodes its escapes: when decoding them shows a secret, the
+        // body is withheld whole.
+        Err(_) if text.contains('\\') => {
+            if replace_forms(&decode_escapes(&text), &secrets).is_some() {
+                text = WITHHELD.to_owned();
+            }
+        }
+        Err(_) => {}
     }
     text
+}
+
+/// What an error body becomes when a secret hides in it where it cannot be cut out.
+const WITHHELD: &str = "[the body was withheld: it echoed a credential]";
+
+/// `text` with JSON's backslash escapes decoded wherever they stand (a lone surrogate as
+/// U+FFFD), to look for secrets they spell.
+fn decode_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    let mut high: Option<u16> = None;
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.extend(high.take().map(|_| char::REPLACEMENT_CHARACTER));
+            out.push(c);
+            continue;
+        }
+        let unit = match chars.next() {
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                u16::from_str_radix(&hex, 16).ok()
+            }
+            other => {
+                out.extend(high.take().map(|_| char::REPLACEMENT_CHARACTER));
+                out.extend(other.map(|e| match e {
+                    'n' => '\n',
+                    't' => '\t',
+                    'r' => '\r',
+                    'b' => '\u{8}',
+                    'f' => '\u{c}',
+                    e => e,
+                }));
+                continue;
+            }
+        };
+        let Some(unit) = unit else { continue };
+        match high.take() {
+            Some(h) if (0xDC00..0xE000).contains(&unit) => {
+                out.extend(
+                    char::decode_utf16([h, unit]).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)),
+                );
+            }
+            held => {
+                out.extend(held.map(|_| char::REPLACEMENT_CHARACTER));
+                if (0xD800..0xDC00).contains(&unit) {
+                    high = Some(unit);
+                } else {
+                    out.push(
+                        char::from_u32(u32::from(unit)).unwrap_or(char::REPLACEMENT_CHARACTER),
+                    );
+                }
+            }
+        }
+    }
+    out.extend(high.map(|_| char::REPLACEMENT_CHARACTER));
+    out
 }
 
 /// `text` with every form of every secret replaced, or `None` when it holds none.
@@ -492,6 +559,16 @@ mod tests {
         );
         let clean = r#"{ "b": "\u0041", "a": 1 }"#;
         assert_eq!(scrub(clean.to_owned(), &[secret]), clean);
+        // JSON serde cannot read, which a page's JSON.parse still decodes: withheld whole
+        // when its escapes spell a secret, kept when they do not.
+        let unreadable = r#"{"error":"bad abc\u002Bdef\/ghi","n":1e400}"#;
+        assert_eq!(scrub(unreadable.to_owned(), &[secret]), WITHHELD);
+        let harmless = r#"{"error":"bad \u0041\ud83d\ude00\ud800","n":1e400}"#;
+        assert_eq!(scrub(harmless.to_owned(), &[secret]), harmless);
+        assert_eq!(
+            decode_escapes(r#"a\u0041\ud83d\ude00\ud800x\n\"\/"#),
+            "aA\u{1F600}\u{FFFD}x\n\"/"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use gloo_net::http::Method;
-use group_identity::{validate_definition, Mode};
+use group_identity::Mode;
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -393,16 +393,9 @@ impl Inner {
 /// The JSON text of a request body, validated in `mode`; invalid bodies become a 422
 /// `validation_failed` rejection with every issue.
 fn body_of(value: &JsValue, what: &str, mode: &Mode) -> Result<String, Rejection> {
-    let parsed: serde_json::Value = if let Some(text) = value.as_string() {
-        match serde_json::from_str(&text) {
-            Ok(parsed) => parsed,
-            Err(_) => {
-                let validation = group_identity::validate_definition_text(&text, mode);
-                return Err(Rejection::Api(ApiFailure::validation(validation.errors)));
-            }
-        }
-    } else {
-        let text = js_sys::JSON::stringify(value)
+    let text = match value.as_string() {
+        Some(text) => text,
+        None => js_sys::JSON::stringify(value)
             .map_err(|err| {
                 Rejection::Type(format!(
                     "{what} cannot be converted to JSON: {}",
@@ -415,22 +408,18 @@ fn body_of(value: &JsValue, what: &str, mode: &Mode) -> Result<String, Rejection
                     "{what} must be an object or a JSON string, got {}",
                     describe(value)
                 ))
-            })?;
-        match serde_json::from_str(&text) {
-            Ok(parsed) => parsed,
-            // JSON.stringify writes what serde_json may still refuse (a lone surrogate,
-            // deep nesting): the same 422 a JSON string gets, with the issue placed.
-            Err(_) => {
-                let validation = group_identity::validate_definition_text(&text, mode);
-                return Err(Rejection::Api(ApiFailure::validation(validation.errors)));
-            }
-        }
+            })?,
     };
-    let validation = validate_definition(&parsed, mode);
+    // Validated as text: a syntax error is placed, a lone surrogate or deep nesting that
+    // JSON.stringify may write is refused with its issue, and a number no double holds
+    // (`1e400`) is a number.
+    let validation = group_identity::validate_definition_text(&text, mode);
     if !validation.valid {
         return Err(Rejection::Api(ApiFailure::validation(validation.errors)));
     }
-    Ok(parsed.to_string())
+    // Sent compact with a repeated key's last value, as the warning says; text serde
+    // cannot hold (`1e400`) goes as it was written.
+    Ok(serde_json::from_str::<serde_json::Value>(&text).map_or(text, |parsed| parsed.to_string()))
 }
 
 /// `typeof value`, with null and arrays told apart; never the value itself.

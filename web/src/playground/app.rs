@@ -157,10 +157,18 @@ fn path_group_id(doc: &Document, body: &Value) -> String {
     if !typed.is_empty() {
         return typed;
     }
-    body.get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    match body.get("id").and_then(Value::as_str) {
+        Some(id) => id.to_string(),
+        // A body serde cannot hold (a number such as `1e400` in it): its id from the text.
+        None if body.is_null() => text_id(&value_of(doc, "def-json")).unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+/// The `id` string of a JSON object's text, read without typing its other values.
+fn text_id(text: &str) -> Option<String> {
+    let members: HashMap<String, &serde_json::value::RawValue> = serde_json::from_str(text).ok()?;
+    serde_json::from_str(members.get("id")?.get()).ok()
 }
 
 fn mode_of(doc: &Document, body: &Value) -> Mode {

@@ -144,15 +144,12 @@ fn pick_sources<T>(items: &[T], marked: impl Fn(&T, &str) -> bool) -> (Option<&T
         .iter()
         .find(|item| marked(item, "data-definition"))
         .or_else(|| items.iter().find(unmarked));
+    let other = |item: &&T| !definition.is_some_and(|d| std::ptr::eq(*item, d));
     let profiles = items
         .iter()
+        .filter(other)
         .find(|item| marked(item, "data-profiles"))
-        .or_else(|| {
-            items
-                .iter()
-                .filter(unmarked)
-                .find(|item| !definition.is_some_and(|d| std::ptr::eq(*item, d)))
-        });
+        .or_else(|| items.iter().filter(unmarked).find(other));
     (definition, profiles)
 }
 
@@ -285,6 +282,12 @@ mod tests {
         assert_eq!(pick(&["p", "D:d"]), (Some("D:d"), Some("p")));
         assert_eq!(pick(&["D:d"]), (Some("D:d"), None));
         assert_eq!(pick(&["P:p", "d"]), (Some("d"), Some("P:p")));
+        // One marked as both is the definition only.
+        let both = |item: &&str, _: &str| item.starts_with('B');
+        assert_eq!(
+            super::pick_sources(&["B", "x"], both),
+            (Some(&"B"), Some(&"x"))
+        );
         assert_eq!(pick(&[]), (None, None));
     }
 
