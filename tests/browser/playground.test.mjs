@@ -678,15 +678,13 @@ describe("documentation embed", () => {
       const example = document.createElement("div");
       example.dataset.groupIdentityExample = "";
       example.id = "example-own";
-      const profiles = document.createElement("pre");
-      profiles.textContent = "mpid,$address\n1,7 Own Road\n2,7 Own Road\n";
-      const definition = document.createElement("script");
-      definition.type = "application/json";
-      definition.dataset.definition = "";
-      definition.textContent = '{"id":"own","source_user_attribute":"$address","attributes":[]}';
-      const aside = document.createElement("div");
-      aside.innerHTML = "<pre id=kept-sample>curl https://example.com</pre>";
-      example.append(profiles, definition, aside);
+      // As a docs page writes it (a script element put in by innerHTML never runs).
+      example.innerHTML = [
+        "<pre>mpid,$address\n1,7 Own Road\n2,7 Own Road\n</pre>",
+        '<script type="application/json" data-definition>',
+        '{"id":"own","source_user_attribute":"$address","attributes":[]}</script>',
+        '<div><pre id="kept-sample">curl https://example.com</pre></div>',
+      ].join("");
       document.querySelector("main").append(example);
       (await import("./embed.js")).mountExamples();
     });
