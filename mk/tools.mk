@@ -21,7 +21,8 @@ tool-rust-components:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
 
-tool-wasm-target:
+# After the components: rustup must not run twice at once (`make -j`).
+tool-wasm-target: tool-rust-components
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
 	  || rustup target add wasm32-unknown-unknown
 

@@ -3,16 +3,18 @@
 #   node/  wasm-bindgen --target nodejs (CommonJS, instantiated at require time) + ESM wrapper
 #   web/   wasm-bindgen --target web (ES module; call `init()` once)
 # plus package.json, README.md and LICENSE files from web/package.
-# Both builds share one release .wasm; the `exports` map in package.json picks one.
+# Both builds share one .wasm; the `exports` map in package.json picks one.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 cargo="${CARGO:-cargo}"
 pkg="web/pkg"
-wasm="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/group_identity_web.wasm"
+# Its own profile (release settings, see Cargo.toml): the playground's build of the same
+# crate, with another feature set, must not replace this .wasm.
+wasm="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/npm/group_identity_web.wasm"
 
-"$cargo" build -p group-identity-web --release --target wasm32-unknown-unknown
+"$cargo" build -p group-identity-web --profile npm --target wasm32-unknown-unknown
 
 rm -rf "$pkg"
 mkdir -p "$pkg"

@@ -84,9 +84,19 @@ export async function startStatic() {
   return `http://127.0.0.1:${server.address().port}`;
 }
 
+/** A port free on 127.0.0.1 now: the system's pick for a listener closed again at once. */
+async function freePort() {
+  const probe = createServer();
+  probe.listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 /** `trunk serve --offline` with `[[proxy]]` backends to the emulator, as `make play` runs it. */
 export async function startTrunkServe(emulatorUrl) {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const config = join(artifacts, "Trunk.proxy.toml");
   const proxies = ["platform", "oauth", "emulator"]
     .map((p) => `[[proxy]]\nbackend = "${emulatorUrl}/${p}"\n`)
