@@ -212,11 +212,11 @@ impl Generator {
     fn write_broken(&mut self, profile: &Profile, out: &mut Vec<u8>) {
         if self.format == Format::Json {
             let choices: [&[u8]; 4] = [b"42", b"\"not a profile\"", b"[1,2]", b"null"];
-            out.extend_from_slice(choices[self.rng.usize(0..choices.len())]);
+            out.extend_from_slice(choices[draw(&mut self.rng, 0..choices.len())]);
         } else {
             let mut line = Vec::new();
             write_api(profile, &mut line);
-            let cut = self.rng.usize(1..line.len().max(2));
+            let cut = draw(&mut self.rng, 1..line.len().max(2));
             out.extend_from_slice(line.get(..cut).unwrap_or(&line));
             if self.rng.bool() {
                 out.extend_from_slice(b"}}");
@@ -240,7 +240,7 @@ impl Generator {
             } else if roll < 10 {
                 mpid = None;
             } else if roll < 20 && !self.recent_mpids.is_empty() {
-                let pick = rng.usize(0..self.recent_mpids.len());
+                let pick = draw(rng, 0..self.recent_mpids.len());
                 mpid = self.recent_mpids.get(pick).map(|m| MpidText::Number(*m));
             } else if roll < 80 {
                 mpid = Some(MpidText::String(mpid_for(self.seed, index).to_string()));
@@ -249,7 +249,7 @@ impl Generator {
                 if self.recent_mpids.len() < 64 {
                     self.recent_mpids.push(m);
                 } else {
-                    let at = rng.usize(0..64);
+                    let at = draw(rng, 0..64);
                     if let Some(old) = self.recent_mpids.get_mut(at) {
                         *old = m;
                     }
@@ -402,7 +402,7 @@ impl Generator {
         ];
         // A ragged row now and then: fewer cells than the header.
         let count = if self.edge_cases && self.rng.u32(0..1000) < 5 {
-            self.rng.usize(1..cells.len())
+            draw(&mut self.rng, 1..cells.len())
         } else {
             cells.len()
         };
@@ -433,7 +433,7 @@ fn assign_households(rng: &mut fastrand::Rng, profiles: usize) -> Vec<u32> {
         }
         // About 0.5% of addresses are buildings shared by more than 10 profiles.
         let size = if rng.u32(0..1000) < 5 {
-            rng.usize(11..=40)
+            draw(rng, 11..41)
         } else {
             match rng.u32(0..100) {
                 0..=27 => 1,
@@ -455,7 +455,7 @@ fn assign_households(rng: &mut fastrand::Rng, profiles: usize) -> Vec<u32> {
             household + 1
         };
     }
-    rng.shuffle(&mut slots);
+    shuffle(rng, &mut slots);
     slots
 }
 
@@ -793,9 +793,24 @@ fn write_csv_cell(cell: &str, out: &mut Vec<u8>) {
     }
 }
 
+/// A draw from `range` made with 64 bits on every target. fastrand's own `usize` draws 32
+/// bits on wasm32, so the playground's sample data would differ from `generate`'s for the
+/// same seed; on 64-bit targets this is the very draw `usize` makes, so nothing changes
+/// there.
+fn draw(rng: &mut fastrand::Rng, range: std::ops::Range<usize>) -> usize {
+    rng.u64(range.start as u64..range.end as u64) as usize
+}
+
+/// fastrand's `shuffle` (the same swaps), with [`draw`]'s 64-bit draws.
+fn shuffle<T>(rng: &mut fastrand::Rng, items: &mut [T]) {
+    for i in 1..items.len() {
+        items.swap(i, draw(rng, 0..i + 1));
+    }
+}
+
 fn pick<T: Copy>(rng: &mut fastrand::Rng, items: &[T]) -> T {
     // Every list below is non-empty; the fallback index keeps this panic-free anyway.
-    let i = rng.usize(0..items.len().max(1));
+    let i = draw(rng, 0..items.len().max(1));
     items[i.min(items.len().saturating_sub(1))]
 }
 
@@ -1033,6 +1048,26 @@ mod tests {
         let mut out = Vec::new();
         generate(options, &mut out);
         out
+    }
+
+    /// The digest the wasm32 build must give too (`web/tests/api.rs` checks it there): the
+    /// same bytes for a seed on every target.
+    const EVERY_TARGET_DIGEST: u64 = 6_680_624_260_776_250_389;
+
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    #[test]
+    fn the_bytes_for_a_seed_are_fixed_on_every_target() {
+        let options = GeneratorOptions {
+            flat: true,
+            edge_cases: true,
+            ..GeneratorOptions::new(7, 3000, Format::Ndjson)
+        };
+        assert_eq!(fnv1a(&make(&options)), EVERY_TARGET_DIGEST);
     }
 
     #[test]
