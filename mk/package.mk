@@ -52,14 +52,16 @@ test-node: package
 test-types: package node-test-deps
 	node tests/node/types/check-types.mjs
 
-# Generated profile files, made once by the core's seeded generator.
-$(BENCH_DATA)/profiles-%.ndjson:
+# Generated profile files, made by the core's seeded generator, and made again when the
+# generator changes.
+GENERATOR_SOURCES := core/src/generator.rs core/examples/generate.rs core/src/definition.rs
+$(BENCH_DATA)/profiles-%.ndjson: $(GENERATOR_SOURCES)
 	mkdir -p $(BENCH_DATA)
 	$(CARGO) run --release -q -p group-identity --example generate -- \
 	  --profiles $* --format ndjson --seed 1 >$@.tmp
 	mv $@.tmp $@
 
-$(BENCH_DATA)/definition.json:
+$(BENCH_DATA)/definition.json: $(GENERATOR_SOURCES)
 	mkdir -p $(BENCH_DATA)
 	$(CARGO) run --release -q -p group-identity --example generate -- --definition >$@.tmp
 	mv $@.tmp $@

@@ -101,7 +101,7 @@ function criterionResults() {
       const estimates = path.join(full, "new", "estimates.json");
       if (existsSync(bench) && existsSync(estimates)) {
         const meta = JSON.parse(readFileSync(bench, "utf8"));
-        const ns = JSON.parse(readFileSync(estimates, "utf8")).mean.point_estimate;
+        const ns = JSON.parse(readFileSync(estimates, "utf8")).median.point_estimate;
         found.push({ id: meta.full_id ?? meta.title, throughput: meta.throughput, seconds: ns / 1e9 });
       }
       walk(full);

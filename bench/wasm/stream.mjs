@@ -17,7 +17,8 @@ if (!definitionFile || !file) {
 const definition = JSON.parse(readFileSync(definitionFile, "utf8"));
 
 const marks = [1_000_000, 10_000_000];
-const rssMB = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
+// maxRSS is in KiB; reported in MB (10^6 bytes), as the MB read beside it.
+const rssMB = () => ((process.resourceUsage().maxRSS * 1024) / 1e6).toFixed(0);
 const start = process.hrtime.bigint();
 const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
 const report = (what) =>

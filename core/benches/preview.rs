@@ -101,7 +101,8 @@ fn bench(c: &mut Criterion) {
             .sample_size(10)
             .measurement_time(Duration::from_secs(if profiles > 200_000 { 8 } else { 3 }))
             .warm_up_time(Duration::from_secs(1))
-            .throughput(Throughput::Bytes(bytes.len() as u64));
+            // MB/s (10^6 bytes), as the summary below prints them, not MiB/s.
+            .throughput(Throughput::BytesDecimal(bytes.len() as u64));
         group.bench_with_input(
             BenchmarkId::new("parse_floor", profiles),
             &bytes,
