@@ -123,6 +123,21 @@ fn set_hidden(doc: &Document, id: &str, hidden: bool) {
     }
 }
 
+/// Hides the progress box; the focus, when one of its controls held it, goes back to where
+/// files are chosen rather than to the page itself.
+fn hide_progress(doc: &Document) {
+    let Ok(progress) = by_id::<HtmlElement>(doc, "progress-box") else {
+        return;
+    };
+    let held = doc
+        .active_element()
+        .is_some_and(|el| progress.contains(Some(&el)));
+    progress.set_hidden(true);
+    if held {
+        focus(doc, "profiles-file");
+    }
+}
+
 fn focus(doc: &Document, id: &str) {
     if let Ok(el) = by_id::<HtmlElement>(doc, id) {
         el.focus().ok();
@@ -241,8 +256,10 @@ pub fn start(doc: Document) -> JsResult {
     render_conditions(&app)?;
     live_defaults(&doc);
     if let Ok(main) = by_id::<HtmlElement>(&doc, "playground") {
+        main.remove_attribute("inert").ok();
         main.remove_attribute("data-loading").ok();
     }
+    set_hidden(&doc, "loading-status", true);
     run_preview(&app);
     Ok(())
 }
@@ -434,7 +451,7 @@ fn bind(app: &Shared) -> JsResult {
     on(&target("cancel")?, "click", move |_| {
         cancel(&a, Job::Preview);
         let doc = a.borrow().doc.clone();
-        set_hidden(&doc, "progress-box", true);
+        hide_progress(&doc);
         // The results shown were for other input: none stay beside the cancelled file.
         set_preview(&a, None);
         set_text(
@@ -442,8 +459,6 @@ fn bind(app: &Shared) -> JsResult {
             "results-status",
             "Cancelled: the file was not read to the end.",
         );
-        // The button is hidden with its box: focus goes back to where files are chosen.
-        focus(&doc, "profiles-file");
     })?;
 
     // Results.
@@ -986,7 +1001,7 @@ fn run_preview(app: &Shared) {
         (app.doc.clone(), app.body.clone(), app.file.clone())
     };
     cancel(app, Job::Preview);
-    set_hidden(&doc, "progress-box", true);
+    hide_progress(&doc);
     let Some(definition) = runnable(&doc, &body) else {
         set_text(&doc, "results-status", not_runnable(&doc, &body));
         return;
@@ -1170,7 +1185,7 @@ fn worker(app: &Shared, job: Job) -> JsResult<Worker> {
 fn job_failed(app: &Shared, job: Job, message: &str) {
     let doc = app.borrow().doc.clone();
     if job == Job::Preview {
-        set_hidden(&doc, "progress-box", true);
+        hide_progress(&doc);
     }
     let message = if message.is_empty() {
         "it stopped without saying why"
@@ -1277,7 +1292,7 @@ fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
         }
         "preview" => {
             finished(app, job);
-            set_hidden(&doc, "progress-box", true);
+            hide_progress(&doc);
             let json = field(data, "json").as_string().unwrap_or_default();
             match serde_json::from_str::<Preview>(&json) {
                 Ok(preview) => {

@@ -99,26 +99,35 @@ fn mount(doc: &Document, host: &Element) -> JsResult {
         inputs.append_child(&l)?;
         inputs.append_child(area)?;
     }
-    let output = El::new(doc, "div")?
+    // Only the one-line summary is announced as the reader types; the issues and the table
+    // around it are there to read, not read out at every key.
+    let summary = El::new(doc, "p")?
+        .class("gik-summary")
+        .attr("role", "status")?
+        .into_el();
+    let output = El::new(doc, "div")?.into_el();
+    let frame = El::new(doc, "div")?
         .class("gik-output")
-        .attr("aria-live", "polite")?
-        .attr("aria-label", "Preview")?
+        .child(&summary)?
+        .child(&output)?
         .into_el();
     box_.append_child(&inputs)?;
-    box_.append_child(&output)?;
+    box_.append_child(&frame)?;
     host.append_child(&box_)?;
     host.set_attribute("data-mounted", "")?;
 
     let update = {
-        let (doc, def_area, prof_area, output) = (
+        let (doc, def_area, prof_area, summary, output) = (
             doc.clone(),
             def_area.clone(),
             prof_area.clone(),
+            summary.clone(),
             output.clone(),
         );
         move || {
             refresh(
                 &doc,
+                &summary,
                 &output,
                 &def_area.value(),
                 &prof_area.value(),
@@ -166,12 +175,14 @@ fn textarea(doc: &Document, id: &str, text: &str) -> JsResult<HtmlTextAreaElemen
 
 fn refresh(
     doc: &Document,
+    summary: &Element,
     output: &Element,
     definition: &str,
     profiles: &str,
     normalize: bool,
 ) -> JsResult {
     clear(output);
+    summary.set_text_content(Some("No preview: the definition has errors."));
     // The text, not a parsed value: a repeated key is seen, a syntax error is placed, and
     // a number past a double's range is a number (as the API reads it).
     let validation = validate_definition_text(definition, &Mode::Create);
@@ -198,10 +209,9 @@ fn refresh(
     let parsed = serde_json::from_str::<Value>(definition).ok();
     let Some(definition) = parsed.and_then(|value| GroupDefinition::from_value(&value).ok()) else {
         if validation.valid {
-            let p = El::new(doc, "p")?.class("gik-error").text(
-                "The definition holds a number no double can hold (such as 1e400): there is no preview of it.",
-            );
-            output.append_child(&p.into_el())?;
+            summary.set_text_content(Some(
+                "No preview: the definition holds a number no double can hold (such as 1e400).",
+            ));
         }
         return Ok(());
     };
@@ -211,7 +221,7 @@ fn refresh(
     };
     let preview = preview_groups(&definition, profiles.as_bytes(), &options);
     let s = &preview.stats;
-    let summary = format!(
+    let line = format!(
         "{} profiles: {} group(s) with {} members in all; {} singleton(s), {} with a short key, {} without a key, {} oversized key(s).",
         thousands(s.profiles),
         thousands(s.groups),
@@ -221,12 +231,7 @@ fn refresh(
         thousands(s.no_key),
         thousands(s.oversized_groups)
     );
-    output.append_child(
-        &El::new(doc, "p")?
-            .class("gik-summary")
-            .text(&summary)
-            .into_el(),
-    )?;
+    summary.set_text_content(Some(&line));
     if !preview.groups.is_empty() {
         let table = El::new(doc, "table")?.into_el();
         let head = El::new(doc, "tr")?.into_el();
