@@ -2,10 +2,21 @@
 // its own: the API emulator on a free loopback port, and how to launch Debian's Chromium.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** A loopback port free now: the system's pick for a listener, closed again at once. */
+export async function freePort() {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 /**
  * Starts the emulator binary with `--port 0` and resolves once it printed its address.

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { once } from "node:events";
 import { chromium } from "playwright-core";
 
-import { chromiumOptions, startEmulator as startSharedEmulator } from "../support.mjs";
+import { chromiumOptions, freePort, startEmulator as startSharedEmulator } from "../support.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, "../..");
@@ -82,16 +82,6 @@ export async function startStatic() {
   await once(server, "listening");
   children.push({ kill: () => server.close() });
   return `http://127.0.0.1:${server.address().port}`;
-}
-
-/** A port free on 127.0.0.1 now: the system's pick for a listener closed again at once. */
-async function freePort() {
-  const probe = createServer();
-  probe.listen(0, "127.0.0.1");
-  await once(probe, "listening");
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 /** `trunk serve --offline` with `[[proxy]]` backends to the emulator, as `make play` runs it. */

@@ -98,14 +98,7 @@ export async function startStub(handler) {
 }
 
 /** A loopback port nothing listens on (bound, then released). */
-export async function closedPort() {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
+export { freePort as closedPort } from "../support.mjs";
 
 /** Resolves with the rejection of `promise`; fails if it resolves. */
 export async function rejection(promise) {
