@@ -45,8 +45,8 @@ fn read_body(body: &[u8], mode: &Mode) -> Result<DefinitionBody, ApiError> {
     // place. JSON that is no object is also `invalid_json`, but a value, so a 422.
     let unreadable = validation.errors.iter().find(|i| i.code == "invalid_json");
     let grammar = serde_json::from_str::<&serde_json::value::RawValue>(text).is_ok();
-    let value = serde_json::from_str::<serde_json::Value>(text).is_ok();
-    if !grammar || (unreadable.is_some() && !value) {
+    let no_value = || serde_json::from_str::<serde_json::Value>(text).is_err();
+    if !grammar || (unreadable.is_some() && no_value()) {
         let detail = unreadable.map_or("the body is not JSON", |i| i.message.as_str());
         return Err(ApiError::bad_request(format!(
             "the body is not JSON: {detail}"

@@ -679,12 +679,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                     let shaped = if self.raw_shapes {
                         let raw: &'de RawValue = map.next_value()?;
                         match raw.get().as_bytes().first() {
-                            Some(b'{' | b'n') => {
-                                let mut de = serde_json::Deserializer::from_str(raw.get());
-                                seed.deserialize(&mut de).map_err(|error| {
-                                    de::Error::custom(crate::json_error::what(&error))
-                                })?
-                            }
+                            Some(b'{' | b'n') => reread(raw, seed).map_err(|e| placed(&e))?,
                             _ => false,
                         }
                     } else {
@@ -713,8 +708,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                     };
                     let present = if self.raw_shapes {
                         let raw: &'de RawValue = map.next_value()?;
-                        let mut de = serde_json::Deserializer::from_str(raw.get());
-                        match seed.deserialize(&mut de) {
+                        match reread(raw, seed) {
                             Ok(present) => present,
                             // A number no double holds is a value of the wrong type here,
                             // as any other number is.
@@ -724,10 +718,7 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
                                     &"user_attributes to be an object",
                                 ));
                             }
-                            // Placed by the record's own reader, not within the value.
-                            Err(error) => {
-                                return Err(de::Error::custom(crate::json_error::what(&error)))
-                            }
+                            Err(error) => return Err(placed(&error)),
                         }
                     } else {
                         map.next_value_seed(seed)?
@@ -741,6 +732,20 @@ impl<'de> Visitor<'de> for RecordVisitor<'_, 'de> {
         }
         Ok(())
     }
+}
+
+/// Reads a value again from its own text, taken as a `RawValue` on the record's read.
+fn reread<'de, S: DeserializeSeed<'de>>(
+    raw: &'de RawValue,
+    seed: S,
+) -> Result<S::Value, serde_json::Error> {
+    seed.deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+}
+
+/// An error of a value read again from its text, without its place within the value: the
+/// record's own reader places it.
+fn placed<E: de::Error>(error: &serde_json::Error) -> E {
+    E::custom(crate::json_error::what(error))
 }
 
 /// `user_attributes`: an object (or null, the same as absent).

@@ -285,14 +285,19 @@ fn reason_phrase(status: u16) -> &'static str {
 /// string or a URL would escape it. Every secret counts, however short: a few mangled
 /// words in an error are better than a leaked credential.
 pub(crate) fn scrub(text: String, secrets: &[&str]) -> String {
-    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
-    let mut text = replace_forms(&text, &secrets).unwrap_or(text);
+    // Every written form of every secret, worked out once for all the strings below.
+    let forms: Vec<String> = secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .flat_map(|s| escaped_forms(s))
+        .collect();
+    let mut text = replace_forms(&text, &forms).unwrap_or(text);
     // JSON may write any character as `\uXXXX`, in more ways than any list of forms holds,
     // and the message and `body` are read from the decoded JSON: a JSON body is scrubbed
     // again string by string once decoded, and written anew when that found a secret.
     match serde_json::from_str::<Value>(&text) {
         Ok(mut json) => {
-            if scrub_strings(&mut json, &secrets) {
+            if scrub_strings(&mut json, &forms) {
                 text = json.to_string();
             }
         }
@@ -300,7 +305,7 @@ pub(crate) fn scrub(text: String, secrets: &[&str]) -> String {
         // `JSON.parse`, which decodes its escapes: when decoding them shows a secret, the
         // body is withheld whole.
         Err(_) if text.contains('\\') => {
-            if replace_forms(&decode_escapes(&text), &secrets).is_some() {
+            if replace_forms(&decode_escapes(&text), &forms).is_some() {
                 text = WITHHELD.to_owned();
             }
         }
@@ -365,38 +370,36 @@ fn decode_escapes(text: &str) -> String {
     out
 }
 
-/// `text` with every form of every secret replaced, or `None` when it holds none.
-fn replace_forms(text: &str, secrets: &[&str]) -> Option<String> {
+/// `text` with every one of `forms` replaced, or `None` when it holds none.
+fn replace_forms(text: &str, forms: &[String]) -> Option<String> {
     let mut out: Option<String> = None;
-    for secret in secrets {
-        for form in escaped_forms(secret) {
-            let current = out.as_deref().unwrap_or(text);
-            if current.contains(form.as_str()) {
-                out = Some(current.replace(form.as_str(), "[redacted]"));
-            }
+    for form in forms {
+        let current = out.as_deref().unwrap_or(text);
+        if current.contains(form.as_str()) {
+            out = Some(current.replace(form.as_str(), "[redacted]"));
         }
     }
     out
 }
 
 /// Scrubs every string of a JSON value, object keys included; true when one changed.
-fn scrub_strings(value: &mut Value, secrets: &[&str]) -> bool {
+fn scrub_strings(value: &mut Value, forms: &[String]) -> bool {
     match value {
-        Value::String(text) => match replace_forms(text, secrets) {
+        Value::String(text) => match replace_forms(text, forms) {
             Some(clean) => {
                 *text = clean;
                 true
             }
             None => false,
         },
-        Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
-            scrub_strings(item, secrets) | changed
-        }),
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, item| scrub_strings(item, forms) | changed),
         Value::Object(map) => {
             let mut changed = false;
             for (key, mut item) in std::mem::take(map) {
-                changed |= scrub_strings(&mut item, secrets);
-                let key = replace_forms(&key, secrets).map_or(key, |clean| {
+                changed |= scrub_strings(&mut item, forms);
+                let key = replace_forms(&key, forms).map_or(key, |clean| {
                     changed = true;
                     clean
                 });

@@ -662,15 +662,14 @@ fn definition_from_json(app: &Shared, typed: bool) {
     }
 }
 
-/// Saves the definition and the mode in this browser, and takes a share link out of the
-/// address bar.
+/// Saves the definition and the mode in this browser (every caller then calls [`edited`],
+/// which takes a share link out of the address bar).
 fn persist(doc: &Document) {
     if let Some(s) = storage() {
         s.set_item(STORE_DEFINITION, &value_of(doc, "def-json"))
             .ok();
         s.set_item(STORE_MODE, mode_kind(doc).name()).ok();
     }
-    leave_share_link();
 }
 
 /// Takes a share link out of the address bar (at the first edit of what it shares), so a
