@@ -371,7 +371,13 @@ impl Engine {
             short_key: self.short_key,
             ..Stats::default()
         };
-        let mut groups = Vec::new();
+        // Sized up front: a large preview's groups would otherwise be copied as they grow.
+        let formed = self
+            .keys
+            .iter()
+            .filter(|(_, state)| (2..=MAX_MEMBERS).contains(&state.count))
+            .count();
+        let mut groups = Vec::with_capacity(formed);
         let mut oversized = Vec::new();
         let mut singletons = Vec::new();
         let mut late = Vec::new();
@@ -529,8 +535,21 @@ fn inherited(
             }
             value
         }
-        Acc::Latest { .. } => serde_json::from_slice(acc.latest(long)?).ok(),
+        Acc::Latest { .. } => json_value(acc.latest(long)?),
     }
+}
+
+/// A `latest` value from its JSON text: a string without escapes (the commonest value)
+/// directly, anything else through serde_json.
+fn json_value(text: &[u8]) -> Option<serde_json::Value> {
+    if let Some(body) = text.strip_prefix(b"\"").and_then(|t| t.strip_suffix(b"\"")) {
+        if !body.contains(&b'\\') {
+            if let Ok(body) = std::str::from_utf8(body) {
+                return Some(serde_json::Value::String(body.to_owned()));
+            }
+        }
+    }
+    serde_json::from_slice(text).ok()
 }
 
 fn bad_time(
@@ -638,6 +657,33 @@ impl Engine {
         std::hint::black_box(warm);
         for ((rec, &line), hash) in recs.iter().zip(lines).zip(hashes) {
             self.accept(rec, line, hash);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_value;
+
+    #[test]
+    fn latest_values_read_from_their_text_as_serde_reads_them() {
+        for text in [
+            r#""IT""#,
+            r#""""#,
+            r#""Zürich, 8001""#,
+            r#""a \"quoted\" word""#,
+            r#""tab\tand \u00e9""#,
+            r#""\ud83d\ude00""#,
+            "true",
+            "null",
+            "-12.5e3",
+            "18446744073709551615",
+            r#"[1,"two",{"three":3}]"#,
+            r#"{"a":"\"b"}"#,
+        ] {
+            let serde: Option<serde_json::Value> = serde_json::from_str(text).ok();
+            assert!(serde.is_some(), "{text}");
+            assert_eq!(json_value(text.as_bytes()), serde, "{text}");
         }
     }
 }

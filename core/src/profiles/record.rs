@@ -283,12 +283,14 @@ impl<'a> Scratch<'a> {
 }
 
 /// Slots by wanted index (the same for attributes and their times). They remember which
-/// were set, so that clearing them for the next record touches only those: most records
-/// set few of them, and clearing a slot reads it, to drop its old value.
+/// were set: clearing them for the next record forgets those marks and drops nothing (a
+/// slot's old value goes when the slot is set again), since most records leave the same
+/// slots set and dropping a value means reading it.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Slots<'a> {
     list: Vec<Option<Slot<'a>>>,
-    /// Bit `i` for slot `i` set; bit 63 for any slot from 63 on.
+    /// Bit `i` for slot `i` set; bit 63 for any slot from 63 on (those are cleared for
+    /// real, as one bit cannot tell them apart).
     set: u64,
 }
 
@@ -308,34 +310,31 @@ impl<'a> Slots<'a> {
         }
     }
 
+    #[inline(always)]
     pub fn get(&self, index: usize) -> Option<&Slot<'a>> {
+        if self.set & (1 << index.min(63)) == 0 {
+            return None;
+        }
         self.list.get(index)?.as_ref()
     }
 
     #[inline(always)]
     fn clear(&mut self) {
-        let mut set = std::mem::take(&mut self.set);
-        while set != 0 {
-            let index = set.trailing_zeros() as usize;
-            set &= set - 1;
-            if index < 63 {
-                if let Some(place) = self.list.get_mut(index) {
-                    *place = None;
-                }
-            } else {
-                self.list
-                    .iter_mut()
-                    .skip(63)
-                    .for_each(|place| *place = None);
-            }
+        if self.set & (1 << 63) != 0 {
+            self.list
+                .iter_mut()
+                .skip(63)
+                .for_each(|place| *place = None);
         }
+        self.set = 0;
     }
 }
 
 impl PartialEq for Slots<'_> {
     /// Only what the slots hold counts.
     fn eq(&self, other: &Self) -> bool {
-        self.list == other.list
+        self.list.len() == other.list.len()
+            && (0..self.list.len()).all(|i| self.get(i) == other.get(i))
     }
 }
 
@@ -906,5 +905,16 @@ mod tests {
             slots.clear();
             assert!((0..70).all(|i| slots.get(i).is_none()), "round {round}");
         }
+        // A value kept from an earlier record never shows through a later one's marks.
+        slots.put(65, slot(65));
+        slots.put(1, slot(1));
+        assert_eq!(slots.get(69), None);
+        assert_eq!(slots.get(0), None);
+        assert_eq!(slots, {
+            let mut fresh = Slots::new(70);
+            fresh.put(1, slot(1));
+            fresh.put(65, slot(65));
+            fresh
+        });
     }
 }
