@@ -8,9 +8,11 @@ CARGO ?= cargo
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 TRUNK_VERSION := 0.21.14
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-# apt-get as root or through sudo (which resets the environment, hence `env`), waiting
-# for the dpkg lock rather than failing when another install (make -j) holds it.
-APT_GET := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
+# apt-get as root or through sudo (which resets the environment, hence `env`), one at a
+# time: under `make -j` two recipes may install at once, and apt waits for the dpkg lock
+# (the timeout) but fails at once on the lock of its package lists, so `flock` (Debian's
+# util-linux, always there) queues them.
+APT_GET := $(SUDO) flock /tmp/group-identity-apt.lock env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 
 .PHONY: tools tool-rust-components tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
 tools: tool-rust-components tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
