@@ -30,18 +30,27 @@ pub struct Slot<'a> {
 }
 
 impl<'a> Slot<'a> {
-    /// Reads a JSON value's text (as `serde_json::value::RawValue` gives it).
+    /// Reads a JSON value's text (as `serde_json::value::RawValue` gives it); a string no
+    /// Rust string holds (a lone UTF-16 surrogate escape) reads as null. See
+    /// [`Slot::read_json`].
     pub fn from_json(raw: &'a str) -> Slot<'a> {
+        Slot::read_json(raw).unwrap_or(Slot {
+            val: Val::Null,
+            raw: Some(raw),
+        })
+    }
+
+    /// Reads a JSON value's text (as `serde_json::value::RawValue` gives it). A
+    /// `RawValue` checks only the form of a `\u` escape, so a string holding half of a
+    /// UTF-16 surrogate pair gets here, and is refused with serde_json's error.
+    pub fn read_json(raw: &'a str) -> Result<Slot<'a>, serde_json::Error> {
         let raw = raw.trim_start();
         let val = match raw.as_bytes().first() {
             Some(b'"') => match raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
                 Some(inner) if memchr::memchr(b'\\', inner.as_bytes()).is_none() => {
                     Val::Str(Cow::Borrowed(inner))
                 }
-                _ => match serde_json::from_str::<String>(raw) {
-                    Ok(s) => Val::Str(Cow::Owned(s)),
-                    Err(_) => Val::Null,
-                },
+                _ => Val::Str(Cow::Owned(serde_json::from_str::<String>(raw)?)),
             },
             Some(b't') => Val::Bool(true),
             Some(b'f') => Val::Bool(false),
@@ -50,10 +59,10 @@ impl<'a> Slot<'a> {
             Some(b'{') => Val::Object(raw),
             Some(_) => Val::Num(raw),
         };
-        Slot {
+        Ok(Slot {
             val,
             raw: Some(raw),
-        }
+        })
     }
 
     /// A CSV cell: always a string.

@@ -312,7 +312,9 @@ impl Engine {
                     }
                 }
                 (Aggregation::Latest, _) if !coerce::fits_json(&slot.val) => false,
-                (Aggregation::Latest, Some(acc)) => {
+                // The times are read for every profile, grouped or not: a time that is
+                // not one is a fact about the data, reported as `uncoercible_value` is.
+                (Aggregation::Latest, acc) => {
                     let own = rec.times.get(plan.slot);
                     let at = match own.map(|t| parse_time(&t.val)) {
                         Some(Ok(Some(t))) => Some(t),
@@ -325,15 +327,16 @@ impl Engine {
                             })
                         }
                     };
-                    let at = Stamp::of(at);
-                    if acc.takes(at) {
-                        self.json_buffer.clear();
-                        slot.write_json(&mut self.json_buffer);
-                        acc.set_latest(at, &self.json_buffer, &mut self.long_texts);
+                    if let Some(acc) = acc {
+                        let at = Stamp::of(at);
+                        if acc.takes(at) {
+                            self.json_buffer.clear();
+                            slot.write_json(&mut self.json_buffer);
+                            acc.set_latest(at, &self.json_buffer, &mut self.long_texts);
+                        }
                     }
                     true
                 }
-                (Aggregation::Latest, _) => true,
             };
             if !usable {
                 let expected = match plan.aggregation {

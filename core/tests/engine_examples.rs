@@ -1905,3 +1905,85 @@ fn element_positions_give_each_array_record_its_place_as_its_line() {
         lines(&run(&def, ndjson_input))
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Values a record uses that no reading holds
+
+#[test]
+fn a_grouping_key_with_a_lone_surrogate_skips_its_record_as_any_used_value_does() {
+    let def = household(&[("has_dog", Aggregation::BooleanOr)]);
+    for (key, dog) in [
+        (r#""\ud800 12 Main St""#, "true"),
+        (r#""12345 Main""#, r#""\udc00""#),
+    ] {
+        let input = format!(
+            "{{\"mpid\":1,\"$address\":{key},\"has_dog\":{dog}}}\n{{\"mpid\":2,\"$address\":\"12345 Main\"}}\n"
+        );
+        let p = run(&def, &input);
+        assert_eq!((p.stats.profiles, p.stats.skipped), (1, 1), "{input}");
+        assert_eq!(p.stats.no_key, 0, "{input}");
+        let skipped = diagnostics_with(&p, "invalid_record");
+        assert_eq!(skipped.len(), 1, "{input}");
+        assert_eq!(skipped[0].line, Some(1));
+        assert!(
+            skipped[0].message.contains("surrogate"),
+            "{}",
+            skipped[0].message
+        );
+    }
+}
+
+#[test]
+fn csv_time_columns_are_read_only_when_a_latest_needs_them() {
+    let input = b"mpid,$address,updated_at\n1,12345 Main,\xFF\n2,12345 Main,x\n";
+    let no_times = household(&[("has_dog", Aggregation::BooleanOr)]);
+    let p = preview_groups(&no_times, input, &PreviewOptions::default());
+    assert_eq!((p.stats.skipped, p.stats.groups), (0, 1));
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    // With a `latest`, the time is used: its cell is read, and the row it cannot read goes.
+    let timed = household(&[("country", Aggregation::Latest)]);
+    let p = preview_groups(&timed, input, &PreviewOptions::default());
+    assert_eq!(p.stats.skipped, 1);
+    assert_eq!(codes(&p), ["invalid_utf8"]);
+}
+
+#[test]
+fn a_time_that_is_none_is_reported_for_every_profile_grouped_or_not() {
+    let def = household(&[("country", Aggregation::Latest)]);
+    let record = |mpid: u32, address: &str| json!({ "mpid": mpid, "$address": address, "country": "US", "updated_at": "yesterday" });
+    // No key, a short key, a singleton, a group, and an oversized key's eleventh member.
+    let mut records = vec![
+        json!({ "mpid": 1, "country": "US", "updated_at": "yesterday" }),
+        record(2, "ab"),
+        record(3, "Alone Avenue 1"),
+        record(4, HOME),
+        record(5, HOME),
+    ];
+    records.extend((6..=16).map(|mpid| record(mpid, "Crowded Court 1")));
+    let p = run(&def, &ndjson(&records));
+    let warned: Vec<_> = diagnostics_with(&p, "invalid_timestamp")
+        .iter()
+        .map(|d| d.mpid.clone().unwrap_or_default())
+        .collect();
+    let every: Vec<String> = (1..=16).map(|m| m.to_string()).collect();
+    assert_eq!(warned, every);
+}
+
+#[test]
+fn a_csv_row_of_a_quoted_empty_cell_is_a_row_not_a_blank_line() {
+    let def = household(&[]);
+    let input = |row: &str| format!("mpid,$address\n{row}\n2,12345 Main\n   \n3,12345 Main\n");
+    for row in ["\"\"", "\"\",\"\""] {
+        let p = run(&def, &input(row));
+        assert_eq!((p.stats.profiles, p.stats.skipped), (2, 1), "{row}");
+        let missing = diagnostics_with(&p, "missing_mpid");
+        assert_eq!(missing.len(), 1, "{row}");
+        assert_eq!(missing[0].line, Some(2), "{row}");
+    }
+    // Quoted spaces are a string: an mpid of two spaces, with no key.
+    let p = run(&def, &input("\"  \""));
+    assert_eq!(
+        (p.stats.profiles, p.stats.no_key, p.stats.skipped),
+        (3, 1, 0)
+    );
+}

@@ -57,6 +57,8 @@ pub(super) struct CsvReader {
     /// was blank: a blank line, however long, is skipped like any other.
     long_cells: usize,
     long_blank: bool,
+    /// The row being read holds a quote: then it is no blank line, whatever its cells.
+    row_quoted: bool,
 }
 
 /// Where the input stands with respect to quotes, as csv-core reads them: a quote opens
@@ -175,6 +177,7 @@ impl CsvReader {
             row_line: 1,
             long_cells: 0,
             long_blank: true,
+            row_quoted: false,
         }
     }
 
@@ -246,10 +249,13 @@ impl CsvReader {
             }
             self.breaks.read(row);
             self.quoting.read(read);
+            // A quote makes a row of blanks a row of cells: `""` is an empty mpid.
+            self.row_quoted |= memchr::memchr(b'"', row).is_some();
             input = input.get(nin..).unwrap_or_default();
             self.out_len += nout;
             self.ends_len += nend;
-            self.row_bytes += row.len();
+            // Saturating: on wasm32 a `usize` wraps at 4 GiB, and the cap must hold past it.
+            self.row_bytes = self.row_bytes.saturating_add(row.len());
             if self.row_bytes > MAX_RECORD_BYTES {
                 // Too long to be a profile: what the row holds so far goes, and so will
                 // the rest of it.
@@ -286,7 +292,8 @@ impl CsvReader {
                 {
                     self.last_line = self.row_line;
                     // One cell of blanks is a blank line, however long: skipped as any.
-                    let blank_row = self.long_blank && self.long_cells <= 1;
+                    let quoted = std::mem::take(&mut self.row_quoted);
+                    let blank_row = self.long_blank && self.long_cells <= 1 && !quoted;
                     (self.long_blank, self.long_cells) = (true, 0);
                     if !blank_row {
                         if self.header.is_none() {
@@ -309,7 +316,9 @@ impl CsvReader {
                     // csv-core already takes an empty one and as format detection reads
                     // it: no header, no profile with an mpid of spaces.
                     let cells_start = self.rows.last().map_or(0, |r| r.ends_end);
+                    let quoted = std::mem::take(&mut self.row_quoted);
                     let blank_row = self.ends_len == cells_start + 1
+                        && !quoted
                         && self.out.get(start..self.out_len).is_some_and(blank_text);
                     if blank_row {
                         self.out_len = start;
@@ -487,6 +496,10 @@ fn fill<'a>(
 fn role(name: &str, wanted: &Wanted, all: bool) -> Role {
     match name {
         "mpid" => Role::Mpid,
+        // Times, never attributes; read only when a `latest` needs them, so that a pass
+        // that uses no time keeps a row whose time cell is not UTF-8, as the JSON readers
+        // keep such a record.
+        "updated_at" | "last_stored_timestamp_ms" if !wanted.wants_times() => Role::Other,
         "updated_at" => Role::UpdatedAt,
         "last_stored_timestamp_ms" => Role::LastStored,
         _ if all => Role::Any,

@@ -257,7 +257,8 @@ impl JsonArrayReader {
         }
         if let Some(start) = element_start {
             let more = chunk.get(start..).unwrap_or_default();
-            self.held += more.len();
+            // Saturating: on wasm32 a `usize` wraps at 4 GiB, and the cap must hold past it.
+            self.held = self.held.saturating_add(more.len());
             if self.held > MAX_RECORD_BYTES {
                 self.partial.clear();
                 self.partial.shrink_to(4096);
@@ -330,7 +331,7 @@ impl JsonArrayReader {
     ) -> bool {
         let line = self.element_line;
         let record = self.record_line(line);
-        if std::mem::take(&mut self.held) + tail.len() > MAX_RECORD_BYTES {
+        if std::mem::take(&mut self.held).saturating_add(tail.len()) > MAX_RECORD_BYTES {
             batch.flush(sink);
             self.partial.clear();
             sink.reject(too_large(record));

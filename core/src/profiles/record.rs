@@ -524,14 +524,14 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 }
 
 /// The grouping key's value, with its exact JSON text ("numbers by their JSON text").
-/// Nested deeper than a typed read goes, it is refused as [`typed_slot`] refuses it: a
-/// `RawValue` checks no depth.
+/// Nested deeper than a typed read goes, or a string no typed read decodes (a lone UTF-16
+/// surrogate), it is refused as [`typed_slot`] refuses it: a `RawValue` checks neither.
 fn raw_slot<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Slot<'de>, A::Error> {
     let raw: &'de RawValue = map.next_value()?;
     if crate::json_error::nested_too_deep(raw.get().as_bytes()) {
         return Err(de::Error::custom("recursion limit exceeded"));
     }
-    Ok(Slot::from_json(raw.get()))
+    Slot::read_json(raw.get()).map_err(|e| de::Error::custom(crate::json_error::what(&e)))
 }
 
 /// Any other value, typed as serde's `deserialize_any` types it (see [`typed_slot`]).
