@@ -22,6 +22,11 @@ pub const AUDIENCE: &str = "https://api.mparticle.com";
 /// Expired tokens are kept this long to answer "expired" rather than "invalid".
 const FORGET_AFTER: Duration = Duration::from_secs(3600);
 
+/// Tokens a client holds at once; a new one past this many retires the client's oldest,
+/// so that a client asking for a token per call (any page may: CORS is open) cannot grow
+/// the emulator's memory for a whole token lifetime.
+const MAX_TOKENS_PER_CLIENT: usize = 1000;
+
 /// Who is calling: set by [`require_token`] for the handlers.
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -92,6 +97,17 @@ impl Tokens {
                 .checked_add(FORGET_AFTER)
                 .is_none_or(|forget| forget > now)
         });
+        let held = issued.values().filter(|t| t.client_id == client_id).count();
+        if held >= MAX_TOKENS_PER_CLIENT {
+            let oldest = issued
+                .iter()
+                .filter(|(_, t)| t.client_id == client_id)
+                .min_by_key(|(_, t)| t.expires_at)
+                .map(|(token, _)| token.clone());
+            if let Some(oldest) = oldest {
+                issued.remove(&oldest);
+            }
+        }
         issued.insert(
             token.clone(),
             Issued {
@@ -299,6 +315,23 @@ mod tests {
         assert!(matches!(tokens.lookup("nope"), Lookup::Unknown));
         assert_eq!(tokens.expire_all(), 2);
         assert!(matches!(tokens.lookup(&a), Lookup::Expired));
+    }
+
+    #[test]
+    fn a_client_holds_a_bounded_number_of_tokens() {
+        let tokens = Tokens::default();
+        let ttl = Duration::from_secs(60);
+        let first = tokens.issue(Arc::from("c"), ttl).unwrap();
+        let other = tokens.issue(Arc::from("d"), ttl).unwrap();
+        for _ in 1..MAX_TOKENS_PER_CLIENT {
+            tokens.issue(Arc::from("c"), ttl).unwrap();
+        }
+        assert!(matches!(tokens.lookup(&first), Lookup::Valid(_)));
+        let newest = tokens.issue(Arc::from("c"), ttl).unwrap();
+        // The oldest of that client went; another client's token stays.
+        assert_eq!(tokens.lock().len(), MAX_TOKENS_PER_CLIENT + 1);
+        assert!(matches!(tokens.lookup(&newest), Lookup::Valid(_)));
+        assert!(matches!(tokens.lookup(&other), Lookup::Valid(_)));
     }
 
     #[test]

@@ -206,10 +206,18 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Con
             "--config" => config_file = Some(PathBuf::from(value("--config")?)),
             "--client" => clients.push(parse_client(&value("--client")?)?),
             "--quiet" => quiet = true,
-            other => {
+            // A flag's name is echoed; anything else may be a client's `id:secret:...`
+            // typed without its `--client`, so it is not.
+            other if other.starts_with('-') && !other.contains(['=', ':']) => {
                 return Err(ConfigError::new(format!(
                     "unknown argument {other:?} (see --help)"
                 )))
+            }
+            _ => {
+                return Err(ConfigError::new(
+                    "an argument that is not a flag (not shown: it may hold a secret; a client \
+                     is given as --client ID:SECRET:WORKSPACES, see --help)",
+                ))
             }
         }
     }
@@ -273,9 +281,29 @@ fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
         ConfigError::new(format!(
             "config file {}, line {line}: {}",
             path.display(),
-            e.message().trim_end()
+            without_value(e.message().trim_end())
         ))
     })
+}
+
+/// A deserializer's reason without the value it found: "invalid type: integer `1234`,
+/// expected a string" names a `secret` given as a number. The kind of value stays.
+fn without_value(message: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: ", "invalid length: "] {
+        if let Some(rest) = message.strip_prefix(lead) {
+            let kind = rest
+                .split(['`', '"', ','])
+                .next()
+                .unwrap_or_default()
+                .trim();
+            let expected = rest
+                .rfind(", expected ")
+                .and_then(|at| rest.get(at..))
+                .unwrap_or_default();
+            return format!("{lead}{kind} (value not shown){expected}");
+        }
+    }
+    message.to_string()
 }
 
 fn parse_host(text: &str) -> Result<IpAddr, ConfigError> {
@@ -399,7 +427,13 @@ mod tests {
         assert!(parse_args(args(&["--token-ttl", "31622400"])).is_ok());
         assert!(parse_args(args(&["--port", "70000"])).is_err());
         assert!(parse_args(args(&["--port"])).is_err());
-        assert!(parse_args(args(&["--bogus"])).is_err());
+        let err = parse_args(args(&["--bogus"])).unwrap_err();
+        assert!(err.message.contains("--bogus"), "{}", err.message);
+        // A client typed without its flag is not echoed.
+        for stray in ["app:s3cret:1000", "-app:s3cret:1", "-c=s3cret"] {
+            let err = parse_args(args(&[stray])).unwrap_err();
+            assert!(!err.message.contains("s3cret"), "{}", err.message);
+        }
         assert!(parse_args(args(&["--client", "a:b:1", "--client", "a:c:2"])).is_err());
     }
 
@@ -423,6 +457,20 @@ mod tests {
         std::fs::write(&file, "token_ttl = 9223372036854775807\n").unwrap();
         let err = parse_args(args(&["--config", file.to_str().unwrap()])).unwrap_err();
         assert!(err.message.contains("token lifetime"), "{}", err.message);
+
+        // A secret of the wrong type is named by its kind, never by its value.
+        std::fs::write(
+            &file,
+            "[[clients]]\nid = \"f\"\nsecret = 8675309\nworkspaces = [1]\n",
+        )
+        .unwrap();
+        let err = parse_args(args(&["--config", file.to_str().unwrap()])).unwrap_err();
+        assert!(err.message.contains("line 3"), "{}", err.message);
+        assert!(err.message.contains("integer"), "{}", err.message);
+        assert!(!err.message.contains("8675309"), "{}", err.message);
+        std::fs::write(&file, "[[clients]]\nid = \"f\"\nsecret = [\"s3cr3t\"]\n").unwrap();
+        let err = parse_args(args(&["--config", file.to_str().unwrap()])).unwrap_err();
+        assert!(!err.message.contains("s3cr3t"), "{}", err.message);
 
         std::fs::write(&file, "prot = 9000\n").unwrap();
         let err = parse_args(args(&["--config", file.to_str().unwrap()])).unwrap_err();

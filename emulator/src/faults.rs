@@ -150,8 +150,14 @@ pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -
             match parsed {
                 Ok(fault) => Some(fault),
                 Err(message) => {
-                    return ApiError::bad_request(format!("X-Emulator-Fault: {message}"))
-                        .into_response()
+                    let message = format!("X-Emulator-Fault: {message}");
+                    // In the shape of the endpoint asked, as every other error.
+                    let error = if oauth {
+                        ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_request", message)
+                    } else {
+                        ApiError::bad_request(message)
+                    };
+                    return error.into_response();
                 }
             }
         }
@@ -174,7 +180,11 @@ pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -
     let error = if oauth {
         ApiError::oauth(status, oauth_code(status), message)
     } else {
-        ApiError::platform(status, platform_code(status), message)
+        ApiError {
+            // A 401 says how to authenticate, as the real ones do.
+            www_authenticate: status == StatusCode::UNAUTHORIZED,
+            ..ApiError::platform(status, platform_code(status), message)
+        }
     };
     error.with_retry_after(fault.retry_after()).into_response()
 }

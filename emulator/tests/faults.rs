@@ -103,6 +103,32 @@ async fn header_fault_on_the_token_endpoint_is_oauth_shaped() {
         )
         .await;
     assert_eq!(answer.json()["error"], "temporarily_unavailable");
+    // A malformed fault is named in the token service's shape too.
+    let answer = env
+        .raw(
+            Method::POST,
+            "/oauth/token",
+            &[("x-emulator-fault", "abc")],
+            Some(token_body()),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.json()["error"], "invalid_request");
+    let description = answer.json()["error_description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(description.contains("X-Emulator-Fault"), "{}", answer.text);
+}
+
+#[tokio::test]
+async fn a_forced_401_says_how_to_authenticate() {
+    let env = env(Config::default()).await;
+    let answer = env
+        .raw(Method::GET, GROUPS, &[("x-emulator-fault", "401")], None)
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.headers["www-authenticate"], "Bearer");
 }
 
 #[tokio::test]
