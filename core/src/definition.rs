@@ -162,16 +162,20 @@ pub fn read_definition_text(text: &str, mode: &Mode) -> (Validation, Option<Defi
         if crate::json_error::out_of_range(&error) {
             Tree::from_raw_text(text)
         } else {
-            Err(error)
+            Err(Reread::Serde(error))
         }
     });
     match tree {
         Ok(tree) => check(&tree, mode),
         Err(error) => {
+            let message = match error {
+                Reread::Serde(error) => syntax_message(text, &error),
+                Reread::At { what, offset } => placed_message(text, offset, &what),
+            };
             let issue = Issue {
                 code: "invalid_json".into(),
                 path: String::new(),
-                message: syntax_message(text, &error),
+                message,
             };
             (
                 Validation {
@@ -279,42 +283,50 @@ impl Tree {
 
     /// The tree of JSON text that serde cannot type for a number's range. Read through
     /// `RawValue`, which checks a number's grammar but not its range; a number serde can
-    /// type is written as the typed read writes it. The errors are the text's own: a
-    /// syntax error where it stands, or nesting deeper than the typed read allows.
-    fn from_raw_text(text: &str) -> Result<Tree, serde_json::Error> {
-        let raw: &RawValue = serde_json::from_str(text)?;
-        Tree::from_raw(raw, crate::json_error::MAX_NESTING).ok_or_else(|| {
-            <serde_json::Error as serde::de::Error>::custom("recursion limit exceeded")
-        })
+    /// type is written as the typed read writes it. The errors are the ones the typed
+    /// read would give, where it would give them: a syntax error, a string no Rust string
+    /// holds (a lone UTF-16 surrogate: `RawValue` checks only an escape's form), or
+    /// nesting deeper than the typed read allows.
+    fn from_raw_text(text: &str) -> Result<Tree, Reread> {
+        let raw: &RawValue = serde_json::from_str(text).map_err(Reread::Serde)?;
+        Tree::from_raw(raw, crate::json_error::MAX_NESTING, text)
     }
 
-    fn from_raw(raw: &RawValue, depth: usize) -> Option<Tree> {
+    /// `whole` is the text `raw` stands in, to place an error in it.
+    fn from_raw(raw: &RawValue, depth: usize, whole: &str) -> Result<Tree, Reread> {
         let text = raw.get();
-        Some(match text.as_bytes().first()? {
-            b'{' => {
-                let RawMembers(members) = serde_json::from_str(text).ok()?;
-                let depth = depth.checked_sub(1)?;
+        // Where this value starts in the whole text (a `RawValue` borrows from it).
+        let start = (text.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+        let read = |error: serde_json::Error| Reread::at_error(text, start, &error);
+        let too_deep = || Reread::At {
+            what: crate::json_error::what_nested(),
+            offset: start,
+        };
+        Ok(match text.as_bytes().first() {
+            Some(b'{') => {
+                let depth = depth.checked_sub(1).ok_or_else(too_deep)?;
+                let RawMembers(members) = serde_json::from_str(text).map_err(read)?;
                 Tree::Object(
                     members
                         .into_iter()
-                        .map(|(key, value)| Some((key, Tree::from_raw(value, depth)?)))
-                        .collect::<Option<_>>()?,
+                        .map(|(key, value)| Ok((key, Tree::from_raw(value, depth, whole)?)))
+                        .collect::<Result<_, _>>()?,
                 )
             }
-            b'[' => {
-                let items: Vec<&RawValue> = serde_json::from_str(text).ok()?;
-                let depth = depth.checked_sub(1)?;
+            Some(b'[') => {
+                let depth = depth.checked_sub(1).ok_or_else(too_deep)?;
+                let items: Vec<&RawValue> = serde_json::from_str(text).map_err(read)?;
                 Tree::Array(
                     items
                         .into_iter()
-                        .map(|item| Tree::from_raw(item, depth))
-                        .collect::<Option<_>>()?,
+                        .map(|item| Tree::from_raw(item, depth, whole))
+                        .collect::<Result<_, _>>()?,
                 )
             }
-            b'-' | b'0'..=b'9' => {
+            Some(b'-' | b'0'..=b'9') => {
                 serde_json::from_str(text).unwrap_or_else(|_| Tree::Number(text.to_owned()))
             }
-            _ => serde_json::from_str(text).ok()?,
+            _ => serde_json::from_str(text).map_err(read)?,
         })
     }
 
@@ -424,10 +436,50 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawMembers<'a> {
     }
 }
 
+/// Why the text of a body holding a number past a double's range could not be read
+/// again: serde's own error on the whole text, or what went wrong and where (a byte
+/// offset in the whole text) in a value read on its own.
+enum Reread {
+    Serde(serde_json::Error),
+    At { what: String, offset: usize },
+}
+
+impl Reread {
+    /// `error` from reading `slice`, which starts `start` bytes into the whole text.
+    fn at_error(slice: &str, start: usize, error: &serde_json::Error) -> Reread {
+        let (line, column) = (error.line(), error.column());
+        // The byte serde stopped at, counted from the slice's start (1-based column).
+        let line_start = slice
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>();
+        Reread::At {
+            what: crate::json_error::what(error),
+            offset: start + line_start + column.saturating_sub(1),
+        }
+    }
+}
+
+/// The `invalid_json` message for an error `offset` bytes into `text`, placed as
+/// [`syntax_message`] places serde's.
+fn placed_message(text: &str, offset: usize, what: &str) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, chars) + 1;
+    format!("the body is not valid JSON at line {line}, column {column}: {what}")
+}
+
 /// The `invalid_json` message for a syntax error: what went wrong, line and column.
 fn syntax_message(text: &str, error: &serde_json::Error) -> String {
-    if text.trim().is_empty() {
+    // JSON's white space only: a no-break space is text, and not JSON.
+    if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
         return "the body is empty; expected a JSON object".into();
+    }
+    if text.starts_with('\u{feff}') {
+        // RFC 8259: JSON sent over a network must not start with one; editors on
+        // Windows save one, and it is invisible.
+        return "the body is not valid JSON at line 1, column 1: it starts with a byte order mark (U+FEFF), which JSON sent to the API must not have; remove it".into();
     }
     let what = crate::json_error::what(error);
     let (line, byte_column) = crate::json_error::position(text.as_bytes(), error);

@@ -38,7 +38,7 @@ pub(crate) fn what(error: &serde_json::Error) -> String {
     };
     match what {
         "expected ident" => "expected true, false or null".into(),
-        "recursion limit exceeded" => format!("nested deeper than {MAX_NESTING} levels"),
+        "recursion limit exceeded" => what_nested(),
         // serde_json's words for a lone UTF-16 surrogate, which no string may hold; the
         // first reads as if the escape were cut short.
         "unexpected end of hex escape" | "lone leading surrogate in hex escape" => {
@@ -46,6 +46,11 @@ pub(crate) fn what(error: &serde_json::Error) -> String {
         }
         _ => what.into(),
     }
+}
+
+/// [`what`] for serde_json's recursion limit.
+pub(crate) fn what_nested() -> String {
+    format!("nested deeper than {MAX_NESTING} levels")
 }
 
 /// The deepest nesting serde_json reads (its recursion limit is 128, and the outermost

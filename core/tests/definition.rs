@@ -984,6 +984,56 @@ fn body_that_is_not_an_object_is_invalid_json() {
 }
 
 #[test]
+fn errors_after_a_number_past_a_double_are_placed_as_without_it() {
+    // `12345` takes the place of `1e400` at the same width: the same error, in the same
+    // place, whichever reading found it.
+    let deep = format!(
+        r#"{{"n":1e400,"d":{}{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    for text in [
+        r#"{"big":1e400,"note":"\ud800","id":"household","source_user_attribute":"s","attributes":[]}"#,
+        "{\"big\":1e400,\n \"\\udc00\":1}",
+        "{\"a\":[1e400,\n  {\"b\":\"x\\ud800y\"}]}",
+        deep.as_str(),
+    ] {
+        let big = only_error(&validate_definition_text(text, &Mode::Create)).clone();
+        let typed = validate_definition_text(&text.replace("1e400", "12345"), &Mode::Create);
+        assert_eq!(big.code, "invalid_json", "{text}");
+        assert_eq!(big.message, only_error(&typed).message, "{text}");
+        assert!(big.message.contains(" at line "), "{}", big.message);
+    }
+}
+
+#[test]
+fn a_byte_order_mark_or_other_white_space_is_named_as_such() {
+    let body = r#"{"id":"household","source_user_attribute":"s","attributes":[]}"#;
+    let issue = only_error(&validate_definition_text(
+        &format!("\u{feff}{body}"),
+        &Mode::Create,
+    ))
+    .clone();
+    assert_eq!(issue.code, "invalid_json");
+    assert!(
+        issue.message.contains("byte order mark"),
+        "{}",
+        issue.message
+    );
+    for text in ["\u{a0}", "\u{3000}"] {
+        let issue = only_error(&validate_definition_text(text, &Mode::Create)).clone();
+        assert!(!issue.message.contains("empty"), "{}", issue.message);
+        assert!(
+            issue.message.contains("line 1, column 1"),
+            "{}",
+            issue.message
+        );
+    }
+    let issue = only_error(&validate_definition_text(" \r\n\t", &Mode::Create)).clone();
+    assert!(issue.message.contains("empty"), "{}", issue.message);
+}
+
+#[test]
 fn numbers_past_a_double_are_json_and_typed_as_numbers() {
     // `1e400` is valid JSON that serde cannot type: a wrong type or an unknown field, as
     // any other number would be, never `invalid_json`.
