@@ -2,7 +2,7 @@
 # Builds the npm package `group-identity` into web/pkg:
 #   node/  wasm-bindgen --target nodejs (CommonJS, instantiated at require time) + ESM wrapper
 #   web/   wasm-bindgen --target web (ES module; call `init()` once)
-# plus package.json, README.md and LICENSE files from web/package.
+# plus package.json and README.md from web/package, and the licence texts from the root.
 # Both builds share one .wasm; the `exports` map in package.json picks one.
 set -euo pipefail
 
@@ -76,7 +76,7 @@ export declare function initSync(module?: unknown): void;
 export default function init(module?: unknown): Promise<void>;
 TS
 
-cp web/package/package.json web/package/README.md "$pkg/"
+cp web/package/package.json web/package/README.md LICENSE-MIT LICENSE-APACHE "$pkg/"
 # The package version is the crate's version: one fact, kept in web/Cargo.toml.
 version="$(awk -F'"' '/^version = /{print $2; exit}' web/Cargo.toml)"
 node -e '

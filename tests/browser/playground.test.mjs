@@ -190,6 +190,59 @@ describe("preview", () => {
     await page.context().close();
   });
 
+  test("answers go when the state they were for changes", async () => {
+    const page = await openPlayground();
+    await page.fill("#profiles-text", HOUSEHOLDS);
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
+    await page.fill("#cond-attr-0", "household:has_dog");
+    await page.fill("#cond-value-0", "true");
+    await page.click("#audience-run");
+    await page.waitForFunction(() => /match/.test(document.getElementById("audience-result").textContent));
+    assert.ok((await page.locator("#audience-members li").count()) > 0);
+    // An edit of the definition: the count was for the old one.
+    await page.fill("#f-description", "changed");
+    await page.waitForFunction(() => document.getElementById("audience-result").textContent === "");
+    assert.equal(await page.locator("#audience-members li").count(), 0);
+    // A condition that cannot run says so, with no members of an earlier count beside it.
+    await page.click("#audience-run");
+    await page.waitForFunction(() => /match/.test(document.getElementById("audience-result").textContent));
+    await page.fill("#cond-attr-0", "");
+    await page.click("#audience-run");
+    await page.waitForFunction(() => !/match/.test(document.getElementById("audience-result").textContent));
+    assert.equal(await page.locator("#audience-members li").count(), 0);
+    // The preview follows the chosen mode: a whole definition sent as set attributes has
+    // errors, and the groups of the create body go with the message.
+    await page.check("input[name=mode][value=patch]");
+    await page.waitForFunction(() => /Fix the definition/.test(document.getElementById("results-status").textContent));
+    assert.equal(await page.locator("#groups-body tr").count(), 0);
+    assert.equal(await page.locator("[data-stat=profiles]").count(), 0);
+    assert.ok(await page.isDisabled("#page-next"));
+    // Back in create mode the groups come back.
+    await page.check("input[name=mode][value=create]");
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
+    // Downloading with no profiles saves nothing and says why.
+    await page.fill("#profiles-text", "");
+    await page.click("#dl-ndjson");
+    assert.match(await page.textContent("#dl-status"), /No profiles/);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("keyboard paging keeps the focus on a paging control", async () => {
+    const page = await openPlayground();
+    await page.selectOption("#sample-size", "200");
+    await page.click("#sample");
+    await page.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "200");
+    assert.ok(Number(await stat(page, "groups")) > 25, "more than one page of groups");
+    await page.focus("#page-next");
+    for (let i = 0; i < 10 && !(await page.isDisabled("#page-next")); i++) {
+      await page.keyboard.press("Enter");
+    }
+    assert.ok(await page.isDisabled("#page-next"));
+    assert.equal(await page.evaluate(() => document.activeElement.id), "page-prev");
+    await page.context().close();
+  });
+
   test("a small file that is not UTF-8 is read as a file, its bad cells reported", async () => {
     const page = await openPlayground();
     await page.fill("#profiles-text", HOUSEHOLDS);
@@ -539,6 +592,20 @@ describe("sharing and layout", () => {
     assert.doesNotMatch(fresh.url(), /#s=/);
     assert.deepEqual(fresh.problems, []);
     await fresh.context().close();
+  });
+
+  test("without a clipboard the share link is selected in its box", async () => {
+    const page = await openPlayground();
+    await page.evaluate(() => Object.defineProperty(Navigator.prototype, "clipboard", { get: () => undefined }));
+    await page.click("#share");
+    assert.match(await page.textContent("#share-status"), /Link ready.*Copy it from the box/);
+    const selected = await page.evaluate(() => {
+      const input = document.getElementById("share-url");
+      return document.activeElement === input && input.selectionEnd - input.selectionStart === input.value.length;
+    });
+    assert.ok(selected, "the link is focused and selected");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
   });
 
   test("a download over a file goes on while edits preview again, and keeps formulas as text", async () => {

@@ -54,10 +54,12 @@ before(async () => {
 });
 after(() => pkg?.cleanup());
 
-test("the tarball holds both builds, the types and the README", () => {
+test("the tarball holds both builds, the types, the README and the licences", () => {
   for (const file of [
     "package.json",
     "README.md",
+    "LICENSE-MIT",
+    "LICENSE-APACHE",
     "node/group_identity.js",
     "node/group_identity_bg.wasm",
     "node/group_identity.d.ts",
@@ -479,6 +481,7 @@ for (const flavour of ["import", "require"]) {
         assert.equal(session.bytesRead, bytes.length);
         assert.deepEqual(session.finish(), expected, `round ${round}`);
         assert.throws(() => session.finish(), /already finished/);
+        assert.throws(() => session.push("x"), /already finished/);
       }
       assert.ok(splitInside > 100, "chunks ended inside multi-byte characters");
 
@@ -492,6 +495,23 @@ for (const flavour of ["import", "require"]) {
       }
       assert.equal(session.bytesRead, bytes.length);
       assert.deepEqual(session.finish(), expected);
+    });
+
+    test("a Uint8Array longer than one call reads is refused, not cut short", () => {
+      const { previewGroups, PreviewSession } = api();
+      // What a 4 GiB Buffer says of itself, without allocating one: its length does not
+      // fit the 32 bits a view's length is read in.
+      class Huge extends Uint8Array {
+        get length() {
+          return 2 ** 32;
+        }
+      }
+      const huge = new Huge(8);
+      assert.throws(() => previewGroups(DEFINITION, huge), (e) => e instanceof RangeError && /smaller pieces/.test(e.message));
+      const session = new PreviewSession(DEFINITION);
+      assert.throws(() => session.push(huge), RangeError);
+      session.push("mpid,$address\n1,12 Long Street\n");
+      assert.equal(session.finish().stats.profiles, 1);
     });
 
     test("PreviewSession fed from a file read stream", async () => {

@@ -68,7 +68,12 @@ export interface PreviewOptions {
   maxListed?: number;
 }
 
-export interface AudienceOptions extends PreviewOptions {
+/** An audience has no diagnostics nor lists: only the reading options and `limit`. */
+export interface AudienceOptions {
+  /** Default `"auto"`; ignored for an array of objects, which is always JSON. */
+  format?: Format;
+  /** Trim, collapse inner white space and lower-case keys before comparing. Default `false`. */
+  normalizeKeys?: boolean;
   /** Most mpids returned (default 1000). */
   limit?: number;
 }

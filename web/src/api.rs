@@ -59,14 +59,19 @@ pub fn preview_audience(
     let conditions = convert::conditions(&conditions)?;
     let mut options = Options::read(&options, "options")?.audience()?;
     let input = convert::profiles(&profiles, &mut options.preview)?;
-    let result = group_identity::preview_audience(
-        &definition,
-        &convert::whole(&input)?,
-        &conditions,
-        &options,
-    )
-    .map_err(Thrown::Condition)?;
-    convert::to_js(&result)
+    // Two passes over the caller's value, each fed in windows as `previewGroups` feeds
+    // its one: the input is never copied whole into wasm memory.
+    let mut session = group_identity::AudienceSession::new(&definition, &conditions, &options)
+        .map_err(Thrown::Condition)?;
+    for pass in 0..2 {
+        if pass == 1 {
+            session.second_pass();
+        }
+        let mut feeder = Feeder::default();
+        feeder.push(&mut session, &input)?;
+        feeder.finish(&mut session);
+    }
+    convert::to_js(&session.finish())
 }
 
 /// Compiles the definition to two warehouse SQL queries over a table of profiles: `groups`

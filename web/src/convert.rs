@@ -329,6 +329,23 @@ const ELEMENTS_AT_A_TIME: u32 = 4096;
 
 /// A `Uint8Array`, also one made in another realm (an iframe, a `vm` context, jsdom),
 /// which `instanceof` does not recognise.
+/// A `Uint8Array` the package can read: its `length` is read as a `u32`, which a
+/// 4 GiB array (Node allows them) would wrap, silently reading another length.
+fn readable_bytes(bytes: Uint8Array) -> Result<Uint8Array, JsValue> {
+    let length = Reflect::get(&bytes, &"length".into())
+        .ok()
+        .and_then(|l| l.as_f64())
+        .unwrap_or(0.0);
+    if length > f64::from(u32::MAX) {
+        return Err(Thrown::Range(format!(
+            "a Uint8Array of {length} bytes is more than one call reads (at most {} bytes): push it to a PreviewSession in smaller pieces (subarray)",
+            u32::MAX
+        ))
+        .into());
+    }
+    Ok(bytes)
+}
+
 fn uint8_array(value: &JsValue) -> Option<Uint8Array> {
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
         return Some(bytes.clone());
@@ -377,7 +394,7 @@ pub(crate) fn profiles(value: &JsValue, options: &mut PreviewOptions) -> Result<
         return Ok(Profiles::Text(value.clone().unchecked_into()));
     }
     if let Some(bytes) = uint8_array(value) {
-        return Ok(Profiles::Bytes(bytes));
+        return Ok(Profiles::Bytes(readable_bytes(bytes)?));
     }
     if js_sys::Array::is_array(value) {
         options.format = Format::Json;
@@ -399,13 +416,30 @@ pub(crate) fn chunk(value: &JsValue) -> Result<Profiles, JsValue> {
         return Ok(Profiles::Text(value.clone().unchecked_into()));
     }
     if let Some(bytes) = uint8_array(value) {
-        return Ok(Profiles::Bytes(bytes));
+        return Ok(Profiles::Bytes(readable_bytes(bytes)?));
     }
     Err(Thrown::Type(format!(
         "chunk must be a string or a Uint8Array, got {}",
         describe(value)
     ))
     .into())
+}
+
+/// What a [`Feeder`] feeds: a session that takes the input's bytes in chunks.
+pub trait Feed {
+    fn feed(&mut self, bytes: &[u8]);
+}
+
+impl Feed for PreviewSession {
+    fn feed(&mut self, bytes: &[u8]) {
+        self.push(bytes);
+    }
+}
+
+impl Feed for group_identity::AudienceSession {
+    fn feed(&mut self, bytes: &[u8]) {
+        self.push(bytes);
+    }
 }
 
 /// Feeds input to a session in bounded windows, reusing one buffer for bytes.
@@ -450,15 +484,15 @@ impl Feeder {
 
     /// Ends the input: a high surrogate still held had no low half. Returns the bytes
     /// given to the engine.
-    pub fn finish(&mut self, session: &mut PreviewSession) -> u64 {
+    pub fn finish(&mut self, session: &mut impl Feed) -> u64 {
         self.lone_high(session)
     }
 
     /// Gives the engine a held high surrogate as what it is alone.
-    fn lone_high(&mut self, session: &mut PreviewSession) -> u64 {
+    fn lone_high(&mut self, session: &mut impl Feed) -> u64 {
         match self.high.take() {
             Some(_) => {
-                session.push(REPLACEMENT.as_bytes());
+                session.feed(REPLACEMENT.as_bytes());
                 REPLACEMENT.len() as u64
             }
             None => 0,
@@ -467,18 +501,14 @@ impl Feeder {
 
     /// Pushes a `PreviewSession.push` chunk (a string or a `Uint8Array`); returns the
     /// number of UTF-8 bytes given to the engine.
-    pub fn push_chunk(
-        &mut self,
-        session: &mut PreviewSession,
-        chunk: &JsValue,
-    ) -> Result<u64, JsValue> {
+    pub fn push_chunk(&mut self, session: &mut impl Feed, chunk: &JsValue) -> Result<u64, JsValue> {
         let input = self::chunk(chunk)?;
         self.push(session, &input)
     }
 
     pub(crate) fn push(
         &mut self,
-        session: &mut PreviewSession,
+        session: &mut impl Feed,
         input: &Profiles,
     ) -> Result<u64, JsValue> {
         Ok(match input {
@@ -491,18 +521,18 @@ impl Feeder {
     /// The array's JSON, a slice of elements at a time (see [`object_slices`]).
     fn push_objects(
         &mut self,
-        session: &mut PreviewSession,
+        session: &mut impl Feed,
         array: &js_sys::Array,
     ) -> Result<u64, JsValue> {
         let mut pushed = self.lone_high(session);
         object_slices(array, |text| {
-            session.push(text);
+            session.feed(text);
             pushed += text.len() as u64;
         })?;
         Ok(pushed)
     }
 
-    fn push_bytes(&mut self, session: &mut PreviewSession, bytes: &Uint8Array) -> u64 {
+    fn push_bytes(&mut self, session: &mut impl Feed, bytes: &Uint8Array) -> u64 {
         let len = bytes.length();
         if len == 0 {
             // Nothing: a high surrogate held from a string chunk still waits for its half.
@@ -518,14 +548,14 @@ impl Feeder {
             }
             if let Some(window) = self.buffer.get_mut(..n) {
                 bytes.subarray(start, end).copy_to(window);
-                session.push(window);
+                session.feed(window);
             }
             start = end;
         }
         held + u64::from(len)
     }
 
-    fn push_text(&mut self, session: &mut PreviewSession, text: &JsString) -> u64 {
+    fn push_text(&mut self, session: &mut impl Feed, text: &JsString) -> u64 {
         let mut len = text.length();
         if len == 0 {
             return 0;
@@ -542,7 +572,7 @@ impl Feeder {
                     Some(Ok(c)) => &*c.encode_utf8(&mut utf8),
                     _ => REPLACEMENT,
                 };
-                session.push(pair.as_bytes());
+                session.feed(pair.as_bytes());
                 pushed += pair.len() as u64;
                 start = 1;
             } else {
@@ -562,25 +592,12 @@ impl Feeder {
                 end -= 1;
             }
             let window = String::from(text.slice(start, end));
-            session.push(window.as_bytes());
+            session.feed(window.as_bytes());
             pushed += window.len() as u64;
             start = end;
         }
         pushed
     }
-}
-
-/// The whole input as bytes, for the entry points the engine only offers one-shot.
-pub(crate) fn whole(input: &Profiles) -> Result<Vec<u8>, JsValue> {
-    Ok(match input {
-        Profiles::Text(text) => String::from(text.clone()).into_bytes(),
-        Profiles::Bytes(bytes) => bytes.to_vec(),
-        Profiles::Objects(array) => {
-            let mut bytes = Vec::new();
-            object_slices(array, |text| bytes.extend_from_slice(text))?;
-            bytes
-        }
-    })
 }
 
 /// Audience conditions: an array of `{ attribute, operator, value }`. A condition that cannot

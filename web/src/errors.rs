@@ -18,6 +18,8 @@ pub(crate) enum Thrown {
     Type(String),
     /// A call the object's state does not allow (e.g. `push` after `finish`).
     State(String),
+    /// A value out of the range the package takes; a real `RangeError`.
+    Range(String),
 }
 
 impl Thrown {
@@ -41,6 +43,7 @@ impl Thrown {
             Thrown::Sql(err) => named("SqlError", &err.to_string()).into(),
             Thrown::Type(message) => js_sys::TypeError::new(&message).into(),
             Thrown::State(message) => js_sys::Error::new(&message).into(),
+            Thrown::Range(message) => js_sys::RangeError::new(&message).into(),
         }
     }
 }

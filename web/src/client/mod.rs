@@ -186,7 +186,9 @@ impl GroupsClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<GroupDefinitionResponse>")]
     pub fn create(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "GroupDefinitionRequest | string")]
+        #[wasm_bindgen(
+            unchecked_param_type = "(GroupDefinitionRequest & { id: string }) | string"
+        )]
         definition: JsValue,
     ) -> Promise {
         let body = body_of(&definition, "definition", &Mode::Create);

@@ -111,7 +111,7 @@ fn error_message(error: &JsValue) -> String {
 /// Runs one operation in the background and shows its outcome in the output box, unless
 /// a later call has started since (answers can come back in any order, and an older one
 /// must not overwrite the newer call's).
-pub fn run(doc: Document, op: Op, body: Value, group_id: String) {
+pub fn run(doc: Document, op: Op, body: Value, text: String, group_id: String) {
     let settings = settings(&doc);
     let call = CALLS.with(|calls| {
         calls.set(calls.get() + 1);
@@ -119,14 +119,16 @@ pub fn run(doc: Document, op: Op, body: Value, group_id: String) {
     });
     show(&doc, "Sending...");
     wasm_bindgen_futures::spawn_local(async move {
-        let text = perform(&settings, op, &body, &group_id).await;
+        let shown = perform(&settings, op, &body, &text, &group_id).await;
         if CALLS.with(Cell::get) == call {
-            show(&doc, &text);
+            show(&doc, &shown);
         }
     });
 }
 
-async fn perform(settings: &Settings, op: Op, body: &Value, group_id: &str) -> String {
+/// `text` is the definition as written: create and update send it as it stands (the
+/// client validates it), so a number no double holds (`1e400`) goes out as written.
+async fn perform(settings: &Settings, op: Op, body: &Value, text: &str, group_id: &str) -> String {
     let collection = format!("/platform/workspaces/{}/groups", settings.workspace);
     let (method, path) = match op {
         Op::List => ("GET", collection),
@@ -142,8 +144,8 @@ async fn perform(settings: &Settings, op: Op, body: &Value, group_id: &str) -> S
     let started = call(settings, |client| match op {
         Op::List => client.list(),
         Op::Get => client.get(id),
-        Op::Create => client.create(body_js),
-        Op::Update => client.update(id, body_js),
+        Op::Create => client.create(JsValue::from_str(text)),
+        Op::Update => client.update(id, JsValue::from_str(text)),
         Op::SetAttributes => {
             let attributes = Reflect::get(&body_js, &JsValue::from_str("attributes"))
                 .unwrap_or(JsValue::UNDEFINED);

@@ -204,8 +204,12 @@ fn preview_options(doc: &Document) -> PreviewOptions {
     }
 }
 
-/// The definition that drives previews, if the body is valid enough to run one.
+/// The definition that drives previews, if the text is valid in the selected mode (the
+/// status line's errors block a preview) and holds a whole definition.
 fn runnable(doc: &Document, body: &Value) -> Option<GroupDefinition> {
+    if !validate_definition_text(&value_of(doc, "def-json"), &mode_of(doc, body)).valid {
+        return None;
+    }
     GroupDefinition::from_value(&preview_body(body, &path_group_id(doc, body))).ok()
 }
 
@@ -560,7 +564,8 @@ fn bind(app: &Shared) -> JsResult {
                 (app.doc.clone(), app.body.clone())
             };
             let group_id = path_group_id(&doc, &body);
-            super::api::run(doc, op, body, group_id);
+            let text = value_of(&doc, "def-json");
+            super::api::run(doc, op, body, text, group_id);
         })?;
     }
     Ok(())
@@ -885,8 +890,10 @@ fn issue_item(doc: &Document, issue: &Issue, level: &str) -> JsResult<web_sys::N
 /// asked for is the one of the state it was asked in.
 fn edited(app: &Shared) {
     leave_share_link();
-    if cancel(app, Job::Audience) {
-        let doc = app.borrow().doc.clone();
+    let doc = app.borrow().doc.clone();
+    let stopped = cancel(app, Job::Audience);
+    clear_audience(&doc);
+    if stopped {
         set_text(
             &doc,
             Job::Audience.status(),
@@ -1002,6 +1009,8 @@ fn run_preview(app: &Shared) {
     cancel(app, Job::Preview);
     hide_progress(&doc);
     let Some(definition) = runnable(&doc, &body) else {
+        // The groups shown were for a definition that is no longer the one written.
+        set_preview(app, None);
         set_text(&doc, "results-status", not_runnable(&doc, &body));
         return;
     };
@@ -1112,9 +1121,10 @@ impl Drop for Background {
 /// A count or download over the old profiles stops (its answer would be for them); a
 /// preview follows the new ones by itself.
 fn new_input(app: &Shared) -> u32 {
+    let doc = app.borrow().doc.clone();
+    clear_audience(&doc);
     for job in [Job::Audience, Job::Enrich] {
         if cancel(app, job) {
-            let doc = app.borrow().doc.clone();
             set_text(&doc, job.status(), "Stopped: the profiles changed.");
         }
     }
@@ -1166,6 +1176,7 @@ fn worker(app: &Shared, job: Job) -> JsResult<Worker> {
     let on_error = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
         e.prevent_default();
         let message = field(&e, "message").as_string().unwrap_or_default();
+        finished(&a, job);
         job_failed(&a, job, &message);
     });
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -1183,8 +1194,14 @@ fn worker(app: &Shared, job: Job) -> JsResult<Worker> {
 /// Says on the job's own status line that it failed.
 fn job_failed(app: &Shared, job: Job, message: &str) {
     let doc = app.borrow().doc.clone();
-    if job == Job::Preview {
-        hide_progress(&doc);
+    // Results of the input before must not stand beside the failure as if they were its.
+    match job {
+        Job::Preview => {
+            hide_progress(&doc);
+            set_preview(app, None);
+        }
+        Job::Audience => clear_audience(&doc),
+        Job::Enrich => {}
     }
     let message = if message.is_empty() {
         "it stopped without saying why"
@@ -1409,6 +1426,7 @@ fn render_page(app: &Shared) -> JsResult {
     let tbody = by_id::<Element>(doc, "groups-body")?;
     let Some(preview) = a.preview.as_ref() else {
         clear(&tbody);
+        set_paging(doc, true, true);
         return Ok(());
     };
     let pages = a.filtered.len().div_ceil(PAGE_SIZE).max(1);
@@ -1427,15 +1445,38 @@ fn render_page(app: &Shared) -> JsResult {
         thousands(a.filtered.len() as u64)
     );
     set_text(doc, "page-info", &info);
-    for (id, disabled) in [
-        ("page-prev", a.page == 0),
-        ("page-next", a.page + 1 >= pages),
-    ] {
-        if let Ok(el) = by_id::<Element>(doc, id) {
-            Reflect::set(&el, &"disabled".into(), &JsValue::from_bool(disabled)).ok();
-        }
-    }
+    set_paging(doc, a.page == 0, a.page + 1 >= pages);
     Ok(())
+}
+
+/// Enables or disables the paging buttons. A focused button about to be disabled hands
+/// its focus to the other one, or to the page count: a disabled button drops focus to
+/// the top of the page, and the keyboard user with it.
+fn set_paging(doc: &Document, prev_disabled: bool, next_disabled: bool) {
+    let active = doc.active_element();
+    let buttons = [("page-prev", prev_disabled), ("page-next", next_disabled)];
+    for (i, &(id, disabled)) in buttons.iter().enumerate() {
+        let Ok(el) = by_id::<HtmlElement>(doc, id) else {
+            continue;
+        };
+        let focused = active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<Element>());
+        if disabled && focused {
+            let other = buttons
+                .get(1 - i)
+                .filter(|(_, off)| !off)
+                .map(|(id, _)| *id);
+            let heir = other.unwrap_or("page-info");
+            if let Ok(heir) = by_id::<HtmlElement>(doc, heir) {
+                if heir.id() == "page-info" {
+                    heir.set_tab_index(-1);
+                }
+                heir.focus().ok();
+            }
+        }
+        Reflect::set(&el, &"disabled".into(), &JsValue::from_bool(disabled)).ok();
+    }
 }
 
 /// Offers `content` (a Blob, or a JavaScript string) as a file to save.
@@ -1492,6 +1533,10 @@ fn download(app: &Shared, out: OutFormat) {
     // A download still running is replaced, whichever way this one goes.
     cancel(app, Job::Enrich);
     let (text, blob) = job_input(&doc, file);
+    if blob.is_none() && text.trim().is_empty() {
+        set_text(&doc, "dl-status", "No profiles: paste or drop some first.");
+        return;
+    }
     if let Some(blob) = blob {
         set_text(
             &doc,
@@ -1649,6 +1694,7 @@ fn run_audience(app: &Shared) {
         let a = app.borrow();
         (a.doc.clone(), a.body.clone(), a.file.clone())
     };
+    clear_audience(&doc);
     let Some(definition) = runnable(&doc, &body) else {
         set_text(
             &doc,
@@ -1685,6 +1731,14 @@ fn run_audience(app: &Shared) {
             "audience-result",
             &format!("Condition {}: {}", e.index + 1, e.message),
         ),
+    }
+}
+
+/// Takes away an audience answer and its members: they belong to the state counted.
+fn clear_audience(doc: &Document) {
+    set_text(doc, "audience-result", "");
+    if let Ok(list) = by_id::<Element>(doc, "audience-members") {
+        clear(&list);
     }
 }
 
@@ -1753,7 +1807,32 @@ fn share(app: &Shared) {
     } else {
         "Link ready: it holds the definition and the profiles."
     };
+    // `navigator.clipboard` is undefined outside secure contexts (plain http on a LAN
+    // host); calling it would throw, and a refused write rejects: then the link is
+    // selected in its box, to copy by hand.
+    let by_hand = move |doc: &Document| {
+        set_text(
+            doc,
+            "share-status",
+            &format!("{note} Copy it from the box above: this page may not use the clipboard."),
+        );
+        if let Ok(input) = by_id::<HtmlInputElement>(doc, "share-url") {
+            input.focus().ok();
+            input.select();
+        }
+    };
+    let has_clipboard = Reflect::get(&window.navigator(), &"clipboard".into())
+        .is_ok_and(|c| !c.is_undefined() && !c.is_null());
+    if !has_clipboard {
+        by_hand(&doc);
+        return;
+    }
     set_text(&doc, "share-status", note);
-    let clipboard = window.navigator().clipboard();
-    let _ = clipboard.write_text(&url);
+    let promise = window.navigator().clipboard().write_text(&url);
+    wasm_bindgen_futures::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(_) => set_text(&doc, "share-status", &format!("{note} Copied.")),
+            Err(_) => by_hand(&doc),
+        }
+    });
 }
