@@ -1,7 +1,8 @@
 // Type checks of the package's declarations (run by `make test-types`):
 //  1. consumer.ts under NodeNext resolution (the `node` + `import` condition),
-//  2. consumer-web.ts under bundler resolution (the `default` condition, with `init`),
-//  3. real outputs of every function written out as TypeScript literals typed with the
+//  2. consumer-cjs.cts under NodeNext resolution as CommonJS (the `require` condition),
+//  3. consumer-web.ts under bundler resolution (the `default` condition, with `init`),
+//  4. real outputs of every function written out as TypeScript literals typed with the
 //     declared result types: excess-property and missing-property checks prove that the
 //     declarations match what the package actually returns.
 import { execFileSync } from "node:child_process";
@@ -23,6 +24,7 @@ function run(project) {
 }
 
 run(path.join(here, "tsconfig.json"));
+run(path.join(here, "tsconfig.cjs.json"));
 run(path.join(here, "tsconfig.bundler.json"));
 
 const definition = {
