@@ -40,7 +40,9 @@ function showUnavailable() {
   document.documentElement.dataset.groupIdentityExamples = "unavailable";
   for (const example of document.querySelectorAll("[data-group-identity-example]")) {
     if (example.querySelector(".gik-unavailable")) continue;
-    for (const source of example.querySelectorAll('script[type="application/json"]')) {
+    // Only the example's own sources, as the engine reads them: a code sample nested
+    // deeper stays as it is.
+    for (const source of example.querySelectorAll(':scope > script[type="application/json"]')) {
       const pre = document.createElement("pre");
       pre.textContent = source.textContent.trim();
       source.replaceWith(pre);

@@ -682,6 +682,14 @@ describe("sharing and layout", () => {
         .map((el) => el.id || el.outerHTML.slice(0, 60)),
     );
     assert.deepEqual(unlabelled, []);
+    // Scrolling boxes take the keyboard's focus, and say what they hold.
+    const unnamed = await page.$$eval("[tabindex='0']", (els) =>
+      els.filter((el) => !(el.getAttribute("aria-label") || el.getAttribute("aria-labelledby"))).map((el) => el.id),
+    );
+    assert.deepEqual(unnamed, []);
+    assert.equal(await page.locator(".chart-box[tabindex='0']").count(), 1);
+    // The chart's label reads out every bar, as its parts are not read.
+    assert.match(await page.getAttribute("#chart svg", "aria-label"), /1: 1; 2: 2; 3: 0;.*51\+: 0\./);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 360, `the page is ${width} px wide at a 360 px viewport`);
     await shot(page, "11-narrow");
@@ -719,6 +727,17 @@ describe("documentation embed", () => {
       /home:has_dog = false/.test(document.querySelector("#example-household .gik-output").textContent),
     );
     await page.screenshot({ path: join(artifacts, "12-embed.png"), fullPage: true });
+    // Past 20 groups and 5 diagnostics a line says how many more; the cells carry the
+    // embed's own class names, which a host page's `.key` rules do not reach.
+    const many = Array.from({ length: 25 }, (_, i) => `${2 * i + 1},${i} Many Street\n${2 * i + 2},${i} Many Street`);
+    const unkeyed = Array.from({ length: 7 }, () => ",No Mpid Street");
+    await profiles.fill(["mpid,$address", ...many, ...unkeyed].join("\n"));
+    await page.waitForFunction(() =>
+      /and 5 more group\(s\)/.test(document.querySelector("#example-household .gik-output").textContent),
+    );
+    assert.match(await household.textContent(), /and 2 more diagnostic\(s\)/);
+    assert.equal(await page.locator("#example-household td.gik-key").count(), 20);
+    assert.equal(await page.locator("#example-household td.key").count(), 0);
     // An example added later (a single-page docs site) mounts when asked, once.
     const mounted = await page.evaluate(async () => {
       const example = document.createElement("div");

@@ -1437,7 +1437,7 @@ fn render_page(app: &Shared) -> JsResult {
         .skip(start)
         .take(PAGE_SIZE)
         .filter_map(|&i| preview.groups.get(i));
-    render::group_rows(doc, &tbody, rows)?;
+    render::group_rows(doc, &tbody, rows, "")?;
     let info = format!(
         "Page {} of {} ({} groups)",
         thousands(a.page as u64 + 1),

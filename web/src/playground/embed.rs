@@ -15,6 +15,10 @@ use web_sys::{Document, Element, HtmlTextAreaElement};
 use super::dom::{clear, on, thousands, El, JsResult};
 use super::render;
 
+/// Groups and diagnostics an example shows; a line says how many more there are.
+const SHOWN_GROUPS: usize = 20;
+const SHOWN_NOTES: usize = 5;
+
 thread_local! {
     /// Numbers examples across calls so element ids stay unique on the page.
     static NEXT: Cell<u32> = const { Cell::new(0) };
@@ -200,7 +204,7 @@ fn refresh(
                 issue.path.as_str()
             };
             let li = El::new(doc, "li")?
-                .class(level)
+                .class(&format!("gik-{level}"))
                 .text(&format!("{level} at {path}: {}", issue.message));
             list.append_child(&li.into_el())?;
         }
@@ -240,9 +244,18 @@ fn refresh(
         }
         table.append_child(&El::new(doc, "thead")?.child(&head)?.into_el())?;
         let body = El::new(doc, "tbody")?.into_el();
-        render::group_rows(doc, &body, preview.groups.iter().take(20))?;
+        render::group_rows(doc, &body, preview.groups.iter().take(SHOWN_GROUPS), "gik-")?;
         table.append_child(&body)?;
         output.append_child(&table)?;
+        if let Some(more) = preview
+            .groups
+            .len()
+            .checked_sub(SHOWN_GROUPS)
+            .filter(|&n| n > 0)
+        {
+            let text = format!("and {} more group(s)", thousands(more as u64));
+            output.append_child(&El::new(doc, "p")?.class("gik-more").text(&text).into_el())?;
+        }
     }
     let mut notes: Vec<String> = preview
         .oversized
@@ -254,10 +267,21 @@ fn refresh(
             )
         })
         .collect();
-    notes.extend(preview.diagnostics.iter().take(5).map(|d| match d.line {
-        Some(line) => format!("line {line}: {}", d.message),
-        None => d.message.clone(),
-    }));
+    notes.extend(
+        preview
+            .diagnostics
+            .iter()
+            .take(SHOWN_NOTES)
+            .map(|d| match d.line {
+                Some(line) => format!("line {line}: {}", d.message),
+                None => d.message.clone(),
+            }),
+    );
+    let unshown = (preview.diagnostics.len().saturating_sub(SHOWN_NOTES) as u64)
+        .saturating_add(preview.diagnostics_suppressed);
+    if unshown > 0 {
+        notes.push(format!("and {} more diagnostic(s)", thousands(unshown)));
+    }
     if !notes.is_empty() {
         let list = El::new(doc, "ul")?.class("gik-notes").into_el();
         for note in notes {

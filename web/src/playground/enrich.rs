@@ -148,6 +148,9 @@ impl Writer {
                 for profile in profiles {
                     let mut object = Map::new();
                     object.insert("mpid".into(), Value::String(profile.mpid.clone()));
+                    for (k, v) in times(profile) {
+                        object.insert(k.into(), v);
+                    }
                     for (k, v) in own(profile) {
                         object.insert(k.clone(), v.clone());
                     }
@@ -174,6 +177,9 @@ impl Writer {
                         }
                     };
                     put("mpid", &Value::String(profile.mpid.clone()));
+                    for (k, v) in times(profile) {
+                        put(k, &v);
+                    }
                     for (k, v) in own(profile) {
                         put(k, v);
                     }
@@ -189,14 +195,40 @@ impl Writer {
     }
 }
 
-/// A profile's own attributes as written out. A user attribute named `mpid` (possible in
-/// the Profile API shape) is left out: in a row, `mpid` is the profile's id, and the id
-/// must not be replaced by it.
+/// Names a flat row gives the profile's id and times, never an attribute.
+const RESERVED: [&str; 4] = [
+    "mpid",
+    "updated_at",
+    "last_stored_timestamp_ms",
+    "user_attribute_timestamps",
+];
+
+/// A profile's own attributes as written out. A user attribute with a reserved name
+/// (possible in the Profile API shape) is left out: in a flat row, `mpid` is the
+/// profile's id and the others are its times, which must not be replaced by it.
 fn own(profile: &FullProfile) -> impl Iterator<Item = (&String, &Value)> {
     profile
         .attributes
         .iter()
-        .filter(|(k, _)| k.as_str() != "mpid")
+        .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
+}
+
+/// The times `latest` reads, as loaded, so that the download read again gives the same
+/// `latest` values: `updated_at` and `last_stored_timestamp_ms` in both formats, and the
+/// per-attribute times in NDJSON (a CSV row has no place for them).
+fn times(profile: &FullProfile) -> impl Iterator<Item = (&'static str, Value)> + '_ {
+    let per_attribute = (!profile.attribute_timestamps.is_empty())
+        .then(|| Value::Object(profile.attribute_timestamps.clone()));
+    [
+        ("updated_at", profile.updated_at.clone()),
+        (
+            "last_stored_timestamp_ms",
+            profile.last_stored_timestamp_ms.clone(),
+        ),
+        ("user_attribute_timestamps", per_attribute),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name, value?)))
 }
 
 /// Whole profiles, without findings (the preview reports them).
@@ -204,8 +236,8 @@ fn stream(options: &PreviewOptions) -> ProfileStream {
     ProfileStream::new(options.format, 0)
 }
 
-/// The CSV header: `mpid`, the profiles' own attributes in the order first seen, then the
-/// inherited ones.
+/// The CSV header: `mpid`, the profiles' times and own attributes in the order first
+/// seen, then the inherited ones.
 struct Columns {
     names: Vec<String>,
     index: HashMap<String, usize>,
@@ -229,7 +261,10 @@ impl Columns {
     }
 
     fn add_own(&mut self, profile: &FullProfile) {
-        for name in profile.attributes.keys() {
+        for (name, _) in times(profile).filter(|(name, _)| *name != "user_attribute_timestamps") {
+            self.add(name);
+        }
+        for (name, _) in own(profile) {
             self.add(name);
         }
     }
@@ -379,6 +414,52 @@ mod tests {
         assert_eq!(line, json!({ "mpid": "7", "$address": "1 Lone Rd" }));
         let csv = enrich(&household(), &options, input, OutFormat::Csv);
         assert_eq!(csv, "mpid,$address\r\n7,1 Lone Rd\r\n");
+    }
+
+    #[test]
+    fn the_times_latest_reads_go_into_the_download_and_give_the_same_latest() {
+        let definition = GroupDefinition {
+            attributes: vec![GroupAttribute {
+                id: "country".into(),
+                aggregation: Aggregation::Latest,
+            }],
+            ..household()
+        };
+        let input = concat!(
+            r#"{"mpid":1,"updated_at":"2024-05-01T00:00:00Z","user_attributes":{"$address":"123 Main St","country":"US","updated_at":"not a time"},"user_attribute_timestamps":{"country":1700000000000}}"#,
+            "\n",
+            r#"{"mpid":2,"last_stored_timestamp_ms":1600000000000,"user_attributes":{"$address":"123 Main St","country":"CA"}}"#,
+            "\n",
+        );
+        let options = PreviewOptions::default();
+        let ndjson = enrich(&definition, &options, input.as_bytes(), OutFormat::Ndjson);
+        let first: Value =
+            serde_json::from_str(ndjson.lines().next().unwrap_or_default()).unwrap_or_default();
+        // The profile's time wins over a user attribute of the same name.
+        assert_eq!(first["updated_at"], json!("2024-05-01T00:00:00Z"));
+        assert_eq!(
+            first["user_attribute_timestamps"],
+            json!({ "country": 1700000000000_i64 })
+        );
+        let csv = enrich(&definition, &options, input.as_bytes(), OutFormat::Csv);
+        assert!(
+            csv.starts_with(
+                "mpid,updated_at,$address,country,last_stored_timestamp_ms,household:country\r\n"
+            ),
+            "{csv}"
+        );
+        // Read again, each download gives the latest its input gave.
+        let latest = |text: &[u8]| {
+            let preview = group_identity::preview_groups(&definition, text, &options);
+            preview
+                .groups
+                .first()
+                .and_then(|g| g.attributes.get("household:country").cloned())
+        };
+        let expected = latest(input.as_bytes());
+        assert_eq!(expected, Some(json!("US")));
+        assert_eq!(latest(ndjson.as_bytes()), expected);
+        assert_eq!(latest(csv.as_bytes()), expected);
     }
 
     #[test]

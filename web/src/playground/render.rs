@@ -76,13 +76,19 @@ pub fn chart(doc: &Document, target: &Element, preview: &Preview) -> JsResult {
     let bars = size_buckets(preview);
     let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
     let (width, height, bar_w, base) = (520.0, 200.0, 40.0, 170.0);
+    // An image's parts are not read out: its label carries every bar's number.
+    let counts: Vec<String> = bars
+        .iter()
+        .map(|(label, count, _)| format!("{label}: {}", thousands(*count)))
+        .collect();
+    let label = format!(
+        "Number of keys by how many profiles share them (above 10: oversized, no group). {}.",
+        counts.join("; ")
+    );
     let svg = El::svg(doc, "svg")?
         .attr("viewBox", &format!("0 0 {width} {height}"))?
         .attr("role", "img")?
-        .attr(
-            "aria-label",
-            "Number of keys by how many profiles share them; oversized sizes form no group",
-        )?
+        .attr("aria-label", &label)?
         .class("chart")
         .into_el();
     for (i, (label, count, oversized)) in bars.iter().enumerate() {
@@ -160,10 +166,13 @@ pub fn matches(group: &Group, needle: &str) -> bool {
 }
 
 /// One table row per group, for the given groups only.
+/// `prefix` goes before the cells' class names: the docs embed gives its own (`gik-`), so
+/// that a host page's `.key` or `.members` rules do not reach its cells.
 pub fn group_rows<'a>(
     doc: &Document,
     tbody: &Element,
     groups: impl Iterator<Item = &'a Group>,
+    prefix: &str,
 ) -> JsResult {
     clear(tbody);
     for group in groups {
@@ -174,10 +183,15 @@ pub fn group_rows<'a>(
             .map(|(k, v)| format!("{k} = {}", show_value(v)))
             .collect();
         let row = El::new(doc, "tr")?
-            .child(&El::new(doc, "td")?.class("key").text(&group.key).into_el())?
             .child(
                 &El::new(doc, "td")?
-                    .class("members")
+                    .class(&format!("{prefix}key"))
+                    .text(&group.key)
+                    .into_el(),
+            )?
+            .child(
+                &El::new(doc, "td")?
+                    .class(&format!("{prefix}members"))
                     .text(
                         &group
                             .members
@@ -190,7 +204,7 @@ pub fn group_rows<'a>(
             )?
             .child(
                 &El::new(doc, "td")?
-                    .class("inherited")
+                    .class(&format!("{prefix}inherited"))
                     .text(&attrs.join("\n"))
                     .into_el(),
             )?;
