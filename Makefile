@@ -16,7 +16,7 @@ include $(filter-out mk/tools.mk mk/native.mk,$(sort $(wildcard mk/*.mk)))
 help:
 	@echo "make play   build and serve the playground with the API emulator on 127.0.0.1"
 	@echo "make test   everything the project checks (native, wasm in Node, headless Chromium)"
-	@echo "make bench  benchmarks (criterion natively, Node for wasm)"
+	@echo "make bench  the criterion benchmark (native); make bench-wasm: the wasm package in Node"
 	@echo "make fuzz   run every fuzz target for a while (FUZZ_SECONDS, default 60)"
 
 test: $(TEST_TARGETS)

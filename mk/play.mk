@@ -7,10 +7,15 @@ PLAY_PORT := 8000
 BROWSER_TESTS := tests/browser
 EMULATOR_BIN = $(or $(CARGO_TARGET_DIR),target)/debug/group-identity-emulator
 
-.PHONY: play build-www test-playground test-browser emulator-bin
+.PHONY: play build-www test-playground test-browser emulator-bin fetch-crates
 TEST_TARGETS += test-playground test-browser
 
-build-www: tool-wasm-target tool-wasm-bindgen tool-trunk
+# Trunk builds with `cargo --offline`: every crate the wasm build needs is fetched first
+# (from crates.io, by Cargo.lock), not left to whatever trunk happens to run before.
+fetch-crates:
+	$(CARGO) fetch --locked
+
+build-www: tool-wasm-target tool-wasm-bindgen tool-trunk fetch-crates
 	cd www && trunk build --release --offline
 
 # The driver is behind the `playground` feature, which the workspace-wide checks leave off.
@@ -22,14 +27,24 @@ test-playground: tool-wasm-target tool-rust-components
 emulator-bin:
 	$(CARGO) build -p group-identity-emulator
 
-# Ctrl-C stops trunk; the trap then stops the emulator.
-play: tool-wasm-target tool-wasm-bindgen tool-trunk emulator-bin
-	@$(EMULATOR_BIN) --port $(EMULATOR_PORT) --quiet > /dev/null & emulator=$$!; \
-	trap 'kill $$emulator 2>/dev/null || true' EXIT INT TERM; \
+# Ctrl-C stops trunk; the trap then stops the emulator. The URL is printed only once the
+# emulator says it serves (its first line); if it cannot (the port is taken), it says why.
+play: tool-wasm-target tool-wasm-bindgen tool-trunk fetch-crates emulator-bin
+	@log=$$(mktemp); \
+	$(EMULATOR_BIN) --port $(EMULATOR_PORT) --quiet > "$$log" 2>&1 & emulator=$$!; \
+	trap 'kill $$emulator 2>/dev/null || true; rm -f "$$log"' EXIT INT TERM; \
+	for i in $$(seq 100); do \
+	  grep -q "listening on" "$$log" && break; \
+	  kill -0 $$emulator 2>/dev/null || break; \
+	  sleep 0.1; \
+	done; \
+	if ! grep -q "listening on" "$$log"; then \
+	  echo "The API emulator did not start on 127.0.0.1:$(EMULATOR_PORT):"; cat "$$log"; exit 1; \
+	fi; \
 	echo "Playground: http://127.0.0.1:$(PLAY_PORT)/  (API emulator on 127.0.0.1:$(EMULATOR_PORT), proxied; client local-client/local-secret, workspace 1000; Ctrl-C stops both)"; \
 	cd www && trunk serve --release --offline --no-autoreload
 
-$(BROWSER_TESTS)/node_modules/.installed: $(BROWSER_TESTS)/package-lock.json
+$(BROWSER_TESTS)/node_modules/.installed: $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.json
 	cd $(BROWSER_TESTS) && npm ci --no-audit --no-fund
 	touch $@
 

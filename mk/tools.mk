@@ -28,8 +28,10 @@ tool-wasm-target: tool-rust-components
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
 	  || rustup target add wasm32-unknown-unknown
 
+# The CLI and the test runner the wasm tests use come from the same crate: both are checked.
 tool-wasm-bindgen:
-	@if [ "$$(wasm-bindgen --version 2>/dev/null | awk '{print $$2}')" != "$(WASM_BINDGEN_VERSION)" ]; then \
+	@if [ "$$(wasm-bindgen --version 2>/dev/null | awk '{print $$2}')" != "$(WASM_BINDGEN_VERSION)" ] \
+	  || [ "$$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $$2}')" != "$(WASM_BINDGEN_VERSION)" ]; then \
 	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 3 minutes)"; \
 	  $(CARGO) install wasm-bindgen-cli --version "$(WASM_BINDGEN_VERSION)" --locked --force; \
 	fi
@@ -46,9 +48,10 @@ tool-trunk:
 	    $(CARGO) install trunk --version "$(TRUNK_VERSION)" --locked --force; \
 	fi
 
-# Debian's Chromium and its driver, for the browser tests.
+# Debian's Chromium and its driver, for the browser tests: checked where the tests launch
+# them (a chromium elsewhere on PATH, a snap, is not the one they use).
 tool-chromium:
-	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
 	  $(APT_GET) update -qq; \
 	  $(APT_GET) install -y -qq chromium chromium-driver; \
 	fi
