@@ -1161,11 +1161,24 @@ fn finished(app: &Shared, job: Job) {
     });
 }
 
+// `worker.js` sits beside the build's JavaScript, which is not always beside the page: a
+// build for a sub-path opened without its final slash (`/tools/gik`) would look for
+// `/tools/worker.js`. So it is found from this snippet's own address, which wasm-bindgen
+// puts two folders below the build (`snippets/<crate>/inline<N>.js`).
+#[wasm_bindgen(inline_js = r#"
+export function worker_url() {
+  return new URL("../../worker.js", import.meta.url).href;
+}
+"#)]
+extern "C" {
+    fn worker_url() -> String;
+}
+
 /// A fresh worker for a job of this kind (the caller has cancelled the last one).
 fn worker(app: &Shared, job: Job) -> JsResult<Worker> {
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
-    let worker = Worker::new_with_options("worker.js", &options)?;
+    let worker = Worker::new_with_options(&worker_url(), &options)?;
     let a = app.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         on_worker_message(&a, job, &e.data()).unwrap_or_else(|e| log_error(&e));
