@@ -447,24 +447,37 @@ enum Reread {
 impl Reread {
     /// `error` from reading `slice`, which starts `start` bytes into the whole text.
     fn at_error(slice: &str, start: usize, error: &serde_json::Error) -> Reread {
-        let (line, column) = (error.line(), error.column());
-        // The byte serde stopped at, counted from the slice's start (1-based column).
-        let line_start = slice
-            .split_inclusive('\n')
-            .take(line.saturating_sub(1))
-            .map(str::len)
-            .sum::<usize>();
         Reread::At {
             what: crate::json_error::what(error),
-            offset: start + line_start + column.saturating_sub(1),
+            offset: start + offset_of(slice, error.line(), error.column()),
         }
     }
 }
 
-/// The `invalid_json` message for an error `offset` bytes into `text`, placed as
-/// [`syntax_message`] places serde's.
+/// The byte offset in `text` of serde_json's 1-based line and byte column. A column past
+/// its line's text stays on that line, at its line break.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let len = text
+        .get(start..)
+        .and_then(|rest| rest.split('\n').next())
+        .map_or(0, str::len);
+    start + column.saturating_sub(1).min(len)
+}
+
+/// The `invalid_json` message for an error `offset` bytes into `text`: its line, and its
+/// column in characters (serde_json counts bytes; people and editors count characters),
+/// the character the offset falls in.
 fn placed_message(text: &str, offset: usize, what: &str) -> String {
-    let before = text.get(..offset).unwrap_or(text);
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = text.get(..at).unwrap_or_default();
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, chars) + 1;
     format!("the body is not valid JSON at line {line}, column {column}: {what}")
@@ -486,17 +499,7 @@ fn syntax_message(text: &str, error: &serde_json::Error) -> String {
     if line == 0 {
         return format!("the body is not valid JSON: {what}");
     }
-    // serde_json counts columns in bytes; people and editors count characters. The
-    // column just past a line's text is its line break.
-    let column = text
-        .split('\n')
-        .nth(line - 1)
-        .map(|l| {
-            let within = l.char_indices().take_while(|(i, _)| *i < byte_column);
-            within.count() + byte_column.saturating_sub(l.len())
-        })
-        .unwrap_or(byte_column);
-    format!("the body is not valid JSON at line {line}, column {column}: {what}")
+    placed_message(text, offset_of(text, line, byte_column), &what)
 }
 
 fn chars(s: &str) -> usize {

@@ -40,9 +40,7 @@ pub fn preview_groups(
     // The one-shot preview is a session fed in windows, so a huge input is never copied
     // into wasm memory whole.
     let mut session = group_identity::PreviewSession::new(&definition, &options);
-    let mut feeder = Feeder::default();
-    feeder.push(&mut session, &input)?;
-    feeder.finish(&mut session);
+    Feeder::feed_whole(&mut session, &input)?;
     convert::preview_to_js(session.finish())
 }
 
@@ -63,14 +61,9 @@ pub fn preview_audience(
     // its one: the input is never copied whole into wasm memory.
     let mut session = group_identity::AudienceSession::new(&definition, &conditions, &options)
         .map_err(Thrown::Condition)?;
-    for pass in 0..2 {
-        if pass == 1 {
-            session.second_pass();
-        }
-        let mut feeder = Feeder::default();
-        feeder.push(&mut session, &input)?;
-        feeder.finish(&mut session);
-    }
+    Feeder::feed_whole(&mut session, &input)?;
+    session.second_pass();
+    Feeder::feed_whole(&mut session, &input)?;
     convert::to_js(&session.finish())
 }
 

@@ -482,6 +482,14 @@ impl Feeder {
         }
     }
 
+    /// Feeds a whole input, start to end, in windows.
+    pub(crate) fn feed_whole(session: &mut impl Feed, input: &Profiles) -> Result<(), JsValue> {
+        let mut feeder = Feeder::default();
+        feeder.push(session, input)?;
+        feeder.finish(session);
+        Ok(())
+    }
+
     /// Ends the input: a high surrogate still held had no low half. Returns the bytes
     /// given to the engine.
     pub fn finish(&mut self, session: &mut impl Feed) -> u64 {

@@ -25,7 +25,9 @@ use web_sys::{
     WorkerType,
 };
 
-use super::dom::{by_id, clear, event_element, log_error, on, thousands, El, JsResult};
+use super::dom::{
+    by_id, clear, copy_to_clipboard, event_element, log_error, on, thousands, El, JsResult,
+};
 use super::enrich::{enrich, OutFormat};
 use super::model::{
     apply_fields, condition_value, container_for, detect_format, fields_from_value, format_label,
@@ -1820,32 +1822,22 @@ fn share(app: &Shared) {
     } else {
         "Link ready: it holds the definition and the profiles."
     };
-    // `navigator.clipboard` is undefined outside secure contexts (plain http on a LAN
-    // host); calling it would throw, and a refused write rejects: then the link is
-    // selected in its box, to copy by hand.
-    let by_hand = move |doc: &Document| {
+    set_text(&doc, "share-status", note);
+    // Without a clipboard (plain http on a LAN host) the link is selected in its box, to
+    // copy by hand.
+    copy_to_clipboard(&url, move |copied| {
+        if copied {
+            set_text(&doc, "share-status", &format!("{note} Copied."));
+            return;
+        }
         set_text(
-            doc,
+            &doc,
             "share-status",
             &format!("{note} Copy it from the box above: this page may not use the clipboard."),
         );
-        if let Ok(input) = by_id::<HtmlInputElement>(doc, "share-url") {
+        if let Ok(input) = by_id::<HtmlInputElement>(&doc, "share-url") {
             input.focus().ok();
             input.select();
-        }
-    };
-    let has_clipboard = Reflect::get(&window.navigator(), &"clipboard".into())
-        .is_ok_and(|c| !c.is_undefined() && !c.is_null());
-    if !has_clipboard {
-        by_hand(&doc);
-        return;
-    }
-    set_text(&doc, "share-status", note);
-    let promise = window.navigator().clipboard().write_text(&url);
-    wasm_bindgen_futures::spawn_local(async move {
-        match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(_) => set_text(&doc, "share-status", &format!("{note} Copied.")),
-            Err(_) => by_hand(&doc),
         }
     });
 }

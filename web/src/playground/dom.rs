@@ -104,6 +104,25 @@ pub fn show_value(value: &serde_json::Value) -> String {
     }
 }
 
+/// Writes `text` to the clipboard, then calls `done(true)`. Where there is none
+/// (`navigator.clipboard` is undefined outside secure contexts, and calling it would
+/// throw) or the write is refused, `done(false)`: the caller offers the text to copy by
+/// hand.
+pub fn copy_to_clipboard(text: &str, done: impl FnOnce(bool) + 'static) {
+    let navigator = web_sys::window().map(|w| w.navigator()).filter(|n| {
+        js_sys::Reflect::get(n, &"clipboard".into())
+            .is_ok_and(|c| !c.is_undefined() && !c.is_null())
+    });
+    let Some(navigator) = navigator else {
+        done(false);
+        return;
+    };
+    let promise = navigator.clipboard().write_text(text);
+    wasm_bindgen_futures::spawn_local(async move {
+        done(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok());
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,7 +148,7 @@ impl Writer {
                 for profile in profiles {
                     let mut object = Map::new();
                     object.insert("mpid".into(), Value::String(profile.mpid.clone()));
-                    for (k, v) in times(profile) {
+                    for (k, v) in times(profile, true) {
                         object.insert(k.into(), v);
                     }
                     for (k, v) in own(profile) {
@@ -177,7 +177,7 @@ impl Writer {
                         }
                     };
                     put("mpid", &Value::String(profile.mpid.clone()));
-                    for (k, v) in times(profile) {
+                    for (k, v) in times(profile, false) {
                         put(k, &v);
                     }
                     for (k, v) in own(profile) {
@@ -214,10 +214,13 @@ fn own(profile: &FullProfile) -> impl Iterator<Item = (&String, &Value)> {
 }
 
 /// The times `latest` reads, as loaded, so that the download read again gives the same
-/// `latest` values: `updated_at` and `last_stored_timestamp_ms` in both formats, and the
-/// per-attribute times in NDJSON (a CSV row has no place for them).
-fn times(profile: &FullProfile) -> impl Iterator<Item = (&'static str, Value)> + '_ {
-    let per_attribute = (!profile.attribute_timestamps.is_empty())
+/// `latest` values: `updated_at` and `last_stored_timestamp_ms`, and with `per_attribute`
+/// (NDJSON; a CSV row has no place for them) `user_attribute_timestamps`.
+fn times(
+    profile: &FullProfile,
+    per_attribute: bool,
+) -> impl Iterator<Item = (&'static str, Value)> + '_ {
+    let per_attribute = (per_attribute && !profile.attribute_timestamps.is_empty())
         .then(|| Value::Object(profile.attribute_timestamps.clone()));
     [
         ("updated_at", profile.updated_at.clone()),
@@ -261,7 +264,7 @@ impl Columns {
     }
 
     fn add_own(&mut self, profile: &FullProfile) {
-        for (name, _) in times(profile).filter(|(name, _)| *name != "user_attribute_timestamps") {
+        for (name, _) in times(profile, false) {
             self.add(name);
         }
         for (name, _) in own(profile) {

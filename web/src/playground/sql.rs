@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
-use super::dom::{by_id, JsResult};
+use super::dom::{by_id, copy_to_clipboard, JsResult};
 
 /// The two outputs: (query, `<pre>` id, copy button id, name in messages).
 pub const QUERIES: [(Query, &str, &str, &str); 2] = [
@@ -139,22 +139,12 @@ pub fn copy(doc: &Document, query: Query) {
             "The clipboard is not available here: the {name} is selected, press Ctrl+C (or \u{2318}C) to copy it."
         )));
     };
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    // `navigator.clipboard` is undefined outside secure contexts; calling it would throw.
-    let has_clipboard = Reflect::get(&window.navigator(), &"clipboard".into())
-        .is_ok_and(|c| !c.is_undefined() && !c.is_null());
-    if !has_clipboard {
-        fallback(&pre, &status);
-        return;
-    }
-    let promise = window.navigator().clipboard().write_text(&text);
     status.set_text_content(Some("Copying..."));
-    wasm_bindgen_futures::spawn_local(async move {
-        match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(_) => status.set_text_content(Some(&copied)),
-            Err(_) => fallback(&pre, &status),
+    copy_to_clipboard(&text, move |copied_it| {
+        if copied_it {
+            status.set_text_content(Some(&copied));
+        } else {
+            fallback(&pre, &status);
         }
     });
 }
