@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,8 +23,8 @@ pub const AUDIENCE: &str = "https://api.mparticle.com";
 const FORGET_AFTER: Duration = Duration::from_secs(3600);
 
 /// Tokens a client holds at once; a new one past this many retires the client's oldest,
-/// so that a client asking for a token per call (any page may: CORS is open) cannot grow
-/// the emulator's memory for a whole token lifetime.
+/// so that a client asking for a token per call (a script in a loop) cannot grow the
+/// emulator's memory for a whole token lifetime.
 const MAX_TOKENS_PER_CLIENT: usize = 1000;
 
 /// Who is calling: set by [`require_token`] for the handlers.
@@ -37,9 +37,14 @@ pub struct Caller {
 impl Caller {
     /// Reads the `{ws}` path segment and checks this client may use it.
     pub fn workspace(&self, raw: &str) -> Result<u64, ApiError> {
-        let ws: u64 = raw.parse().map_err(|_| {
+        // Digits only, without leading zeros: Rust's parse would take `+1000` and `01000`,
+        // which the API's integer ids are not written as.
+        let canonical =
+            raw.bytes().all(|b| b.is_ascii_digit()) && (raw == "0" || !raw.starts_with('0'));
+        let ws: u64 = raw.parse().ok().filter(|_| canonical).ok_or_else(|| {
             ApiError::bad_request(format!(
-                "the workspace id must be a whole number, got {:?}",
+                "the workspace id must be a whole number written in digits without leading \
+                 zeros, got {:?}",
                 shorten(raw)
             ))
         })?;
@@ -150,7 +155,14 @@ fn same_secret(a: &str, b: &str) -> bool {
 }
 
 /// `POST /oauth/token`: client credentials for a bearer token.
-pub async fn token(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn token(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(error) = crate::origins::require_json("/oauth/token", &headers) {
+        return error.into_response();
+    }
     // A body the server will not take (too large) answers in the token service's shape too.
     let body = match body {
         Ok(body) => body,
@@ -245,7 +257,7 @@ pub async fn require_token(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let caller = match caller(&app, &request) {
+    let caller = match caller(&app, request.headers()) {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
@@ -256,13 +268,20 @@ pub async fn require_token(
     response
 }
 
-fn caller(app: &AppState, request: &Request) -> Result<Caller, ApiError> {
+/// The client a request's bearer token was issued to, or the 401 (400 for two tokens).
+pub fn caller(app: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let how = "send \"Authorization: Bearer <access_token>\" with a token from POST /oauth/token";
-    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
         return Err(ApiError::unauthorized(format!(
             "no Authorization header; {how}"
         )));
     };
+    if values.next().is_some() {
+        return Err(ApiError::bad_request(
+            "more than one Authorization header; send exactly one",
+        ));
+    }
     let token = value
         .to_str()
         .ok()

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::origins::AllowedOrigins;
+
 pub const DEFAULT_CLIENT_ID: &str = "local-client";
 pub const DEFAULT_CLIENT_SECRET: &str = "local-secret";
 pub const DEFAULT_WORKSPACE: u64 = 1000;
@@ -61,6 +63,8 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     /// One line per request on stderr (never secrets, tokens or bodies).
     pub log_requests: bool,
+    /// Pages allowed to call besides those served from this machine.
+    pub allowed_origins: AllowedOrigins,
 }
 
 impl Default for Config {
@@ -74,6 +78,7 @@ impl Default for Config {
             token_ttl: DEFAULT_TOKEN_TTL,
             state_file: None,
             log_requests: false,
+            allowed_origins: AllowedOrigins::default(),
         }
     }
 }
@@ -145,10 +150,14 @@ OPTIONS:
   --port PORT            port to listen on (default 8080; 0 picks a free one and prints it)
   --client ID:SECRET:WS  a client and the workspaces it may use, e.g. app:s3cret:1000,2000
                          (repeatable; without any, the client local-client:local-secret:1000)
-  --config FILE          a TOML file with host, port, token_ttl, state, quiet and [[clients]]
+  --config FILE          a TOML file with host, port, token_ttl, state, quiet,
+                         allow_origins (a list) and [[clients]]
                          (id, secret, workspaces); flags override it, clients add up
   --token-ttl SECONDS    token lifetime (default 28800, eight hours like the live API)
   --state FILE           keep definitions and profiles in FILE across restarts
+  --allow-origin ORIGIN  let pages of ORIGIN call, e.g. https://docs.example.com
+                         (repeatable; * allows every page and host name). Without it
+                         only pages served from this machine may call
   --quiet                no request log
   -h, --help             this text
 ";
@@ -161,6 +170,8 @@ struct FileConfig {
     token_ttl: Option<u64>,
     state: Option<PathBuf>,
     quiet: Option<bool>,
+    #[serde(default)]
+    allow_origins: Vec<String>,
     #[serde(default)]
     clients: Vec<FileClient>,
 }
@@ -182,6 +193,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Con
     let mut quiet = false;
     let mut config_file = None;
     let mut clients = Vec::new();
+    let mut origins = Vec::new();
 
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -205,6 +217,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Con
             "--state" => state = Some(PathBuf::from(value("--state")?)),
             "--config" => config_file = Some(PathBuf::from(value("--config")?)),
             "--client" => clients.push(parse_client(&value("--client")?)?),
+            "--allow-origin" => origins.push(value("--allow-origin")?),
             "--quiet" => quiet = true,
             // A flag's name is echoed; anything else may be a client's `id:secret:...`
             // typed without its `--client`, so it is not.
@@ -238,6 +251,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Con
             });
         }
         quiet = quiet || file.quiet.unwrap_or(false);
+        origins.splice(0..0, file.allow_origins);
         for client in file.clients {
             file_clients.push(ClientConfig::new(
                 client.id,
@@ -258,6 +272,12 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Con
     }
     if !file_clients.is_empty() {
         config.clients = file_clients;
+    }
+    for origin in &origins {
+        config
+            .allowed_origins
+            .add(origin)
+            .map_err(ConfigError::new)?;
     }
     config.check()?;
     Ok(Command::Run(RunOptions {
@@ -435,6 +455,38 @@ mod tests {
             assert!(!err.message.contains("s3cret"), "{}", err.message);
         }
         assert!(parse_args(args(&["--client", "a:b:1", "--client", "a:c:2"])).is_err());
+    }
+
+    #[test]
+    fn allowed_origins_come_from_flags_and_the_file() {
+        let dir = std::env::temp_dir().join(format!("gie-origins-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("emulator.toml");
+        std::fs::write(&file, "allow_origins = [\"https://docs.example.com\"]\n").unwrap();
+        let options = run(&[
+            "--config",
+            file.to_str().unwrap(),
+            "--allow-origin",
+            "http://devbox:3000",
+        ]);
+        let origins = &options.config.allowed_origins;
+        assert_eq!(
+            origins.listed,
+            ["https://docs.example.com", "http://devbox:3000"]
+        );
+        assert!(!origins.any);
+        assert!(run(&["--allow-origin=*"]).config.allowed_origins.any);
+        assert!(!run(&[])
+            .config
+            .allowed_origins
+            .allows("https://docs.example.com"));
+        let err = parse_args(args(&["--allow-origin", "docs.example.com"])).unwrap_err();
+        assert!(
+            err.message.contains("--allow-origin expects"),
+            "{}",
+            err.message
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
 use group_identity::definition::{read_definition_text, DefinitionBody, Mode};
 
@@ -18,6 +18,12 @@ type Body = Result<Bytes, BytesRejection>;
 
 pub fn path_error(rejection: PathRejection) -> ApiError {
     ApiError::bad_request(rejection.body_text())
+}
+
+/// The body's bytes, once its Content-Type says JSON (415 otherwise).
+fn json_bytes(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    crate::origins::require_json("/platform/", headers)?;
+    body.map_err(body_error)
 }
 
 pub fn body_error(rejection: BytesRejection) -> ApiError {
@@ -120,11 +126,12 @@ pub async fn create(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     path: WsPath,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Json<StoredGroup>, ApiError> {
     let Path(ws) = path.map_err(path_error)?;
     let ws = caller.workspace(&ws)?;
-    let body = read_body(&body.map_err(body_error)?, &Mode::Create)?;
+    let body = read_body(&json_bytes(&headers, body)?, &Mode::Create)?;
     let (Some(id), Some(source_user_attribute), Some(attributes)) =
         (body.id, body.source_user_attribute, body.attributes)
     else {
@@ -170,13 +177,14 @@ pub async fn update(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     path: GroupPath,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Json<StoredGroup>, ApiError> {
     replace(
         app,
         caller,
         path,
-        body,
+        (headers, body),
         |group_id| Mode::Update { group_id },
         |existing, body| {
             StoredGroup {
@@ -200,13 +208,14 @@ pub async fn set_attributes(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     path: GroupPath,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Json<StoredGroup>, ApiError> {
     replace(
         app,
         caller,
         path,
-        body,
+        (headers, body),
         |_| Mode::Patch,
         |existing, body| StoredGroup {
             attributes: body
@@ -224,13 +233,13 @@ async fn replace(
     app: AppState,
     caller: Caller,
     path: GroupPath,
-    body: Body,
+    (headers, body): (HeaderMap, Body),
     mode: impl FnOnce(String) -> Mode,
     change: impl FnOnce(StoredGroup, DefinitionBody) -> StoredGroup,
 ) -> Result<Json<StoredGroup>, ApiError> {
     let Path((ws, group_id)) = path.map_err(path_error)?;
     let ws = caller.workspace(&ws)?;
-    let body = read_body(&body.map_err(body_error)?, &mode(group_id.clone()))?;
+    let body = read_body(&json_bytes(&headers, body)?, &mode(group_id.clone()))?;
     let mut store = app.store.lock().await;
     let existing = existing(&store, ws, &group_id)?;
     let group = StoredGroup {

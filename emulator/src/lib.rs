@@ -20,6 +20,7 @@ mod errors;
 mod faults;
 mod groups;
 mod jobs;
+pub mod origins;
 mod persist;
 mod server;
 mod store;
@@ -33,6 +34,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{ClientConfig, Config, ConfigError};
 pub use faults::Fault;
+pub use origins::AllowedOrigins;
 pub use server::router;
 
 /// Why the emulator could not start or stopped.
@@ -153,10 +155,19 @@ pub fn banner(addr: SocketAddr, config: &Config) -> String {
             client.id
         ));
     }
-    text.push_str(
-        "CORS is open to every origin on every route, the token endpoint included \
-         (the real token service may refuse browser calls; the emulator allows them).\n",
-    );
+    let origins = &config.allowed_origins;
+    if origins.any {
+        text.push_str("Pages of every origin may call it (--allow-origin *), by any host name.\n");
+    } else {
+        let mut who = "pages served from this machine (localhost, 127.0.0.1, [::1])".to_string();
+        for origin in &origins.listed {
+            who.push_str(", ");
+            who.push_str(origin);
+        }
+        text.push_str(&format!(
+            "Browser calls (CORS) are answered for {who}; other pages are refused.\n"
+        ));
+    }
     match &config.state_file {
         Some(path) => text.push_str(&format!("State is kept in {}\n", path.display())),
         None => text.push_str("State is kept in memory only (use --state FILE to keep it)\n"),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderName, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
@@ -15,12 +15,13 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use time::macros::format_description;
 use time::OffsetDateTime;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::{self, Tokens};
 use crate::config::{ClientConfig, Config};
 use crate::errors::ApiError;
 use crate::faults::{self, Faults, FAULT_HEADER};
+use crate::origins::{self, AllowedOrigins};
 use crate::store::Store;
 use crate::{groups, jobs, persist, Error};
 
@@ -45,6 +46,7 @@ pub struct Inner {
     /// One lock for every change: writes are serialized, and the state file is written
     /// while it is held, so the file always matches some moment of the store.
     pub store: tokio::sync::Mutex<Store>,
+    pub allowed_origins: AllowedOrigins,
     state_file: Option<PathBuf>,
     log_requests: bool,
 }
@@ -129,6 +131,7 @@ pub async fn router(config: Config) -> Result<Router, Error> {
         tokens: Tokens::default(),
         faults: Faults::default(),
         store: tokio::sync::Mutex::new(store),
+        allowed_origins: config.allowed_origins.clone(),
         state_file: config.state_file.clone(),
         log_requests: config.log_requests,
     }));
@@ -192,8 +195,12 @@ fn build(app: AppState) -> Router {
     admin = both(admin, "/emulator/expire-tokens", post(expire_tokens));
     admin = both(admin, "/emulator/health", get(health));
 
+    // The same pages as `origins::gate` serves: the answer names the page's own origin.
+    let allowed = app.allowed_origins.clone();
     let cors = CorsLayer::new()
-        .allow_origin(Any)
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            allowed.allows(origin.to_str().unwrap_or_default())
+        }))
         .allow_methods([
             Method::GET,
             Method::POST,
@@ -217,6 +224,7 @@ fn build(app: AppState) -> Router {
         .merge(admin)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(app.clone(), origins::gate))
         .layer(middleware::from_fn_with_state(app.clone(), log))
         .layer(cors)
         .with_state(app)
@@ -250,11 +258,29 @@ async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no endpoint {method} {}", uri.path()))
 }
 
-async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+/// 405, in the shape of the endpoint asked for; on the token-guarded endpoints a missing
+/// or bad token is told first, as for any other call there.
+async fn method_not_allowed(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> ApiError {
+    let path = uri.path();
+    let message = format!("{path} does not answer {method}");
+    if path.starts_with("/oauth/") {
+        let status = StatusCode::METHOD_NOT_ALLOWED;
+        return ApiError::oauth(status, "invalid_request", message);
+    }
+    if path.starts_with("/platform/") || path.starts_with("/emulator/workspaces/") {
+        if let Err(error) = auth::caller(&app, &headers) {
+            return error;
+        }
+    }
     ApiError::platform(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
-        format!("{} does not answer {method}", uri.path()),
+        message,
     )
 }
 

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 const GROUPS: &str = "/platform/workspaces/1000/groups";
 const HOUSEHOLD: &str = "/platform/workspaces/1000/groups/household";
+const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
 
 fn is_api_time(text: &str) -> bool {
     // 2023-11-13T21:50:17.732Z
@@ -116,7 +117,7 @@ async fn token_endpoint_errors_are_oauth_shaped() {
         .raw(
             Method::POST,
             "/oauth/token",
-            &[],
+            &[("content-type", "application/json")],
             Some(b"client_id=x".to_vec()),
         )
         .await;
@@ -130,13 +131,13 @@ async fn oversized_bodies_answer_in_each_endpoints_error_shape() {
     let big = vec![b' '; 3 << 20];
     // The token endpoint: the token service's `{ error, error_description }`.
     let answer = env
-        .raw(Method::POST, "/oauth/token", &[], Some(big.clone()))
+        .raw(Method::POST, "/oauth/token", JSON, Some(big.clone()))
         .await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.json()["error"], "invalid_request", "{}", answer.text);
     // The emulator's own endpoints: the Platform API's `{ errors: [...] }`.
     let answer = env
-        .raw(Method::POST, "/emulator/faults", &[], Some(big))
+        .raw(Method::POST, "/emulator/faults", JSON, Some(big))
         .await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.error().0, "PAYLOAD_TOO_LARGE", "{}", answer.text);
@@ -322,7 +323,7 @@ async fn trailing_slash_is_optional() {
         .raw(
             Method::POST,
             "/oauth/token/",
-            &[],
+            JSON,
             Some(
                 json!({ "client_id": "local-client", "client_secret": "local-secret",
                         "audience": AUDIENCE, "grant_type": "client_credentials" })
@@ -471,12 +472,20 @@ async fn clients_only_touch_their_own_workspaces() {
     // a's group is untouched.
     let got = env.call(Method::GET, HOUSEHOLD, &a, None).await;
     assert_eq!(got.json()["attributes"], household()["attributes"]);
-    // A workspace id that is not a number is a bad request.
-    let answer = env
-        .call(Method::GET, "/platform/workspaces/abc/groups", &a, None)
-        .await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert_eq!(answer.error().0, "BAD_REQUEST");
+    // A workspace id that is not a number, or not written as the API writes one (Rust's
+    // parse alone would take `+1000` and `01000` for workspace 1000), is a bad request.
+    for id in ["abc", "+1000", "01000", "1000.0", "-1000", "%201000"] {
+        let answer = env
+            .call(
+                Method::GET,
+                &format!("/platform/workspaces/{id}/groups"),
+                &a,
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{id}");
+        assert_eq!(answer.error().0, "BAD_REQUEST");
+    }
 }
 
 #[tokio::test]
@@ -750,7 +759,36 @@ async fn unknown_groups_and_routes_are_404() {
     let answer = env.call(Method::DELETE, GROUPS, &token, None).await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer.error().0, "METHOD_NOT_ALLOWED");
+    // Without a token the token is what is wrong, as for any call there.
+    let answer = env.raw(Method::POST, HOUSEHOLD, &[], None).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    // The token endpoint answers in the token service's shape, this too.
+    let answer = env.raw(Method::GET, "/oauth/token", &[], None).await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.json()["error"], "invalid_request");
+    // Two tokens in one request: which one is meant is not guessed.
+    let auth = format!("Bearer {token}");
+    let answer = env
+        .raw(
+            Method::GET,
+            GROUPS,
+            &[
+                ("authorization", auth.as_str()),
+                ("authorization", auth.as_str()),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer.error().1.contains("one Authorization"),
+        "{}",
+        answer.text
+    );
 }
+
+/// A page served from this machine, as the playground is.
+const LOCAL_PAGE: &str = "http://127.0.0.1:8000";
 
 #[tokio::test]
 async fn cors_preflight_and_headers() {
@@ -765,7 +803,7 @@ async fn cors_preflight_and_headers() {
                 Method::OPTIONS,
                 path,
                 &[
-                    ("origin", "https://docs.example.com"),
+                    ("origin", LOCAL_PAGE),
                     ("access-control-request-method", method),
                     (
                         "access-control-request-headers",
@@ -777,7 +815,8 @@ async fn cors_preflight_and_headers() {
             .await;
         assert!(answer.status.is_success(), "{path}: {}", answer.status);
         let h = &answer.headers;
-        assert_eq!(h["access-control-allow-origin"], "*");
+        assert_eq!(h["access-control-allow-origin"], LOCAL_PAGE);
+        assert!(h["vary"].to_str().unwrap().contains("origin"));
         let methods = h["access-control-allow-methods"]
             .to_str()
             .unwrap()
@@ -796,6 +835,115 @@ async fn cors_preflight_and_headers() {
     }
     // Simple requests, errors included, carry the CORS headers too.
     let answer = env
+        .raw(Method::GET, GROUPS, &[("origin", LOCAL_PAGE)], None)
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.headers["access-control-allow-origin"], LOCAL_PAGE);
+    let exposed = answer.headers["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("retry-after"), "{exposed}");
+}
+
+/// Loopback keeps other machines out, not other pages in the developer's browser: a
+/// form post from any site reaches 127.0.0.1 without a preflight. Such calls are
+/// refused before they act, and a host name that is not this machine's (DNS
+/// rebinding) too.
+#[tokio::test]
+async fn pages_of_other_sites_cannot_use_the_emulator() {
+    let env = env(Config::default()).await;
+    let site = "https://evil.example";
+    let credentials = json!({
+        "client_id": "local-client",
+        "client_secret": "local-secret",
+        "audience": AUDIENCE,
+        "grant_type": "client_credentials",
+    })
+    .to_string();
+    let token = env
+        .raw(
+            Method::POST,
+            "/oauth/token",
+            &[("origin", site), ("content-type", "text/plain")],
+            Some(credentials.clone().into_bytes()),
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::FORBIDDEN, "{}", token.text);
+    assert_eq!(token.json()["error"], "access_denied");
+    assert!(token.headers.get("access-control-allow-origin").is_none());
+    let fault = env
+        .raw(
+            Method::POST,
+            "/emulator/faults",
+            &[("origin", site), ("content-type", "text/plain")],
+            Some(br#"{"status":503,"count":4000000000}"#.to_vec()),
+        )
+        .await;
+    assert_eq!(fault.status, StatusCode::FORBIDDEN);
+    assert!(fault.error().1.contains("--allow-origin"), "{}", fault.text);
+    let expire = env
+        .raw(
+            Method::POST,
+            "/emulator/expire-tokens",
+            &[("origin", "null")],
+            None,
+        )
+        .await;
+    assert_eq!(expire.status, StatusCode::FORBIDDEN);
+    // A preflight from such a page gets no permission either.
+    let preflight = env
+        .raw(
+            Method::OPTIONS,
+            GROUPS,
+            &[
+                ("origin", site),
+                ("access-control-request-method", "GET"),
+                ("access-control-request-headers", "authorization"),
+            ],
+            None,
+        )
+        .await;
+    assert!(preflight
+        .headers
+        .get("access-control-allow-origin")
+        .is_none());
+    // DNS rebinding: the page's own name points at 127.0.0.1, so it is sent as the host.
+    let rebound = env
+        .raw(
+            Method::GET,
+            "/emulator/faults",
+            &[("host", "evil.example:8080")],
+            None,
+        )
+        .await;
+    assert_eq!(rebound.status, StatusCode::FORBIDDEN);
+    assert!(
+        rebound.error().1.contains("DNS rebinding"),
+        "{}",
+        rebound.text
+    );
+    // Nothing above acted: no fault is pending, and the token endpoint still serves.
+    let pending = env.raw(Method::GET, "/emulator/faults", &[], None).await;
+    assert_eq!(pending.json()["pending"], Value::Null);
+    for host in ["localhost:9", "127.0.0.1:9", "[::1]:9", "192.168.1.20:9"] {
+        let answer = env
+            .raw(Method::GET, "/emulator/health", &[("host", host)], None)
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn listed_origins_may_call() {
+    let mut config = Config::default();
+    config
+        .allowed_origins
+        .add("https://docs.example.com")
+        .unwrap();
+    config.allowed_origins.add("http://devbox:3000").unwrap();
+    let env = env(config).await;
+    let answer = env
         .raw(
             Method::GET,
             GROUPS,
@@ -804,10 +952,94 @@ async fn cors_preflight_and_headers() {
         )
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(answer.headers["access-control-allow-origin"], "*");
-    let exposed = answer.headers["access-control-expose-headers"]
-        .to_str()
-        .unwrap()
-        .to_ascii_lowercase();
-    assert!(exposed.contains("retry-after"), "{exposed}");
+    assert_eq!(
+        answer.headers["access-control-allow-origin"],
+        "https://docs.example.com"
+    );
+    let other = env
+        .raw(
+            Method::GET,
+            GROUPS,
+            &[("origin", "https://other.example.com")],
+            None,
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    let named = env
+        .raw(
+            Method::GET,
+            "/emulator/health",
+            &[("host", "devbox:8080")],
+            None,
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::OK);
+}
+
+/// The live API reads a body as JSON only when it is sent as JSON.
+#[tokio::test]
+async fn bodies_must_be_sent_as_json() {
+    let env = env(Config::default()).await;
+    let token = env.token("local-client", "local-secret").await;
+    let auth = format!("Bearer {token}");
+    let body = json!({
+        "id": "household",
+        "source_user_attribute": "$address",
+        "attributes": [],
+    })
+    .to_string();
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let mut headers = vec![("authorization", auth.as_str())];
+        headers.extend(content_type.map(|t| ("content-type", t)));
+        let answer = env
+            .raw(
+                Method::POST,
+                GROUPS,
+                &headers,
+                Some(body.clone().into_bytes()),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let (code, message) = answer.error();
+        assert_eq!(code, "UNSUPPORTED_MEDIA_TYPE");
+        assert!(message.contains("application/json"), "{message}");
+        let mut headers = Vec::new();
+        headers.extend(content_type.map(|t| ("content-type", t)));
+        let token = env
+            .raw(
+                Method::POST,
+                "/oauth/token",
+                &headers,
+                Some(
+                    json!({
+                        "client_id": "local-client",
+                        "client_secret": "local-secret",
+                        "audience": AUDIENCE,
+                        "grant_type": "client_credentials",
+                    })
+                    .to_string()
+                    .into_bytes(),
+                ),
+            )
+            .await;
+        assert_eq!(token.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(token.json()["error"], "invalid_request");
+    }
+    // Parameters and letter case do not matter.
+    let answer = env
+        .raw(
+            Method::POST,
+            GROUPS,
+            &[
+                ("authorization", auth.as_str()),
+                ("content-type", "Application/JSON; charset=utf-8"),
+            ],
+            Some(body.into_bytes()),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
 }

@@ -18,6 +18,8 @@ async fn runs_logs_without_secrets_and_stops_on_ctrl_c() {
             "app:topsecret-value:1000,2000",
             "--token-ttl",
             "120",
+            "--allow-origin",
+            "https://docs.example.com",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -38,13 +40,17 @@ async fn runs_logs_without_secrets_and_stops_on_ctrl_c() {
     let http = reqwest::Client::new();
     let answer = http
         .post(format!("{url}/oauth/token"))
+        .header("origin", "https://docs.example.com")
         .json(&json!({ "client_id": "app", "client_secret": "topsecret-value",
                        "audience": "https://api.mparticle.com", "grant_type": "client_credentials" }))
         .send()
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
-    assert_eq!(answer.headers()["access-control-allow-origin"], "*");
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "https://docs.example.com"
+    );
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body["expires_in"], 120);
     let token = body["access_token"].as_str().unwrap().to_string();
@@ -89,7 +95,10 @@ async fn runs_logs_without_secrets_and_stops_on_ctrl_c() {
         .unwrap();
     assert!(banner.contains("app (workspaces 1000, 2000)"), "{banner}");
     assert!(banner.contains("<secret of app>"), "{banner}");
-    assert!(banner.contains("CORS"), "{banner}");
+    assert!(
+        banner.contains("this machine (localhost, 127.0.0.1, [::1]), https://docs.example.com;"),
+        "{banner}"
+    );
     assert!(log.contains("POST /oauth/token 200"), "{log}");
     assert!(
         log.contains("GET /platform/workspaces/2000/groups 200"),

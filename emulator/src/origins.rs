@@ -1,0 +1,264 @@
+//! Which web pages may call the emulator. Listening on loopback keeps other machines out,
+//! not other pages: any site open in the developer's browser can send requests to
+//! 127.0.0.1. So a request that names an `Origin` is served only for a page on this
+//! machine (or one allowed with `--allow-origin`), and its `Host` must name this machine
+//! (an IP address or `localhost`), which defeats DNS rebinding: a site that points its own
+//! name at 127.0.0.1 still sends that name as the host.
+
+use std::net::IpAddr;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::errors::ApiError;
+use crate::server::AppState;
+
+/// Pages allowed besides those served from this machine.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AllowedOrigins {
+    /// Every page, and every host name (`--allow-origin '*'`).
+    pub any: bool,
+    /// Exact origins, `scheme://host[:port]`, lower-case.
+    pub listed: Vec<String>,
+}
+
+impl AllowedOrigins {
+    /// Adds an origin as `--allow-origin` gives it: `*`, or `http(s)://host[:port]`.
+    pub fn add(&mut self, text: &str) -> Result<(), String> {
+        if text == "*" {
+            self.any = true;
+            return Ok(());
+        }
+        let origin = text.trim_end_matches('/').to_ascii_lowercase();
+        match split_origin(&origin) {
+            Some(_) => {
+                self.listed.push(origin);
+                Ok(())
+            }
+            None => Err(format!(
+                "--allow-origin expects * or an origin such as https://docs.example.com or \
+                 http://devbox:3000 (scheme, host and port only), got {text:?}"
+            )),
+        }
+    }
+
+    /// Whether a page of this origin (the `Origin` header's value) may call.
+    pub fn allows(&self, origin: &str) -> bool {
+        if self.any {
+            return true;
+        }
+        let origin = origin.to_ascii_lowercase();
+        match split_origin(&origin) {
+            Some((_, host)) if is_local_name(host) => true,
+            Some(_) => self.listed.contains(&origin),
+            // `null` (a file or a sandboxed frame) and anything malformed.
+            None => false,
+        }
+    }
+
+    /// Whether a request addressed to this `Host` header's value is served.
+    fn allows_host(&self, host: &str) -> bool {
+        if self.any {
+            return true;
+        }
+        let host = host.to_ascii_lowercase();
+        let name = strip_port(&host);
+        name.is_some_and(|name| {
+            is_ip(name)
+                || is_local_name(name)
+                || self
+                    .listed
+                    .iter()
+                    .any(|o| split_origin(o).is_some_and(|(_, h)| h == name))
+        })
+    }
+}
+
+/// Middleware: 403 for a page not allowed, or a host name that is not this machine's.
+/// CORS alone would not do: it only hides the answer from the page, after the emulator
+/// has acted (a form post needs no preflight).
+pub async fn gate(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    match check(&app.allowed_origins, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(message) => refusal(request.uri().path(), message).into_response(),
+    }
+}
+
+fn check(allowed: &AllowedOrigins, headers: &HeaderMap) -> Result<(), String> {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        if !allowed.allows(origin) {
+            return Err(format!(
+                "calls from pages of {:?} are refused: only pages served from this machine \
+                 may call the emulator (start it with --allow-origin ORIGIN to allow another)",
+                shorten(origin)
+            ));
+        }
+    }
+    if let Some(host) = headers.get(header::HOST) {
+        let host = host.to_str().unwrap_or_default();
+        if !allowed.allows_host(host) {
+            return Err(format!(
+                "requests addressed to host {:?} are refused: use an IP address or localhost \
+                 (a name that points at this machine may be a DNS rebinding attack; \
+                 --allow-origin http://NAME:PORT allows a name)",
+                shorten(host)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A refusal in the shape of the endpoint asked for.
+pub fn refusal(path: &str, message: String) -> ApiError {
+    if path.starts_with("/oauth/") {
+        ApiError::oauth(StatusCode::FORBIDDEN, "access_denied", message)
+    } else {
+        ApiError::forbidden(message)
+    }
+}
+
+/// 415 unless the request says its body is JSON, as the live API requires: a JSON body
+/// sent as a form or as plain text is refused there too.
+pub fn require_json(path: &str, headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if media.eq_ignore_ascii_case("application/json") {
+        return Ok(());
+    }
+    let found = if content_type.is_empty() {
+        "none".to_string()
+    } else {
+        format!("{:?}", shorten(content_type))
+    };
+    let message = format!("the body must be sent as Content-Type: application/json, got {found}");
+    let status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+    Err(if path.starts_with("/oauth/") {
+        ApiError::oauth(status, "invalid_request", message)
+    } else {
+        ApiError::platform(status, "UNSUPPORTED_MEDIA_TYPE", message)
+    })
+}
+
+/// `(scheme, host)` of a lower-case origin `http(s)://host[:port]`.
+fn split_origin(origin: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = origin.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = strip_port(rest)?;
+    let name_ok = !host.is_empty()
+        && (is_ip(host)
+            || host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
+    name_ok.then_some((scheme, host))
+}
+
+/// The host of `host[:port]` (`[v6]` keeps its brackets); `None` for a bad port or a path.
+fn strip_port(text: &str) -> Option<&str> {
+    let (host, port) = match text.rfind(':') {
+        // A colon inside `[...]` belongs to an IPv6 address.
+        Some(at) if !text.get(at..)?.contains(']') => (text.get(..at)?, text.get(at + 1..)),
+        _ => (text, None),
+    };
+    if let Some(port) = port {
+        if !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err() {
+            return None;
+        }
+    }
+    (!host.contains(['/', '?', '#', '@'])).then_some(host)
+}
+
+fn is_ip(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<IpAddr>().is_ok()
+}
+
+/// A name or address that always means this machine: loopback addresses, `localhost`
+/// and its subdomains (RFC 6761).
+fn is_local_name(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host == "localhost" || host.ends_with(".localhost"),
+    }
+}
+
+fn shorten(text: &str) -> String {
+    let mut out: String = text.chars().take(80).collect();
+    if text.chars().nth(80).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AllowedOrigins;
+
+    #[test]
+    fn pages_of_this_machine_are_allowed_and_others_only_when_listed() {
+        let mut allowed = AllowedOrigins::default();
+        for origin in [
+            "http://127.0.0.1:8000",
+            "http://localhost:3000",
+            "https://LOCALHOST",
+            "http://app.localhost:5173",
+            "http://[::1]:8000",
+            "http://127.4.5.6",
+        ] {
+            assert!(allowed.allows(origin), "{origin}");
+        }
+        for origin in [
+            "https://docs.example.com",
+            "null",
+            "http://localhost.example.com",
+            "http://127.0.0.1.nip.io",
+            "http://10.0.0.2:8000",
+            "file://",
+            "",
+        ] {
+            assert!(!allowed.allows(origin), "{origin}");
+        }
+        allowed.add("https://Docs.Example.com/").unwrap();
+        assert!(allowed.allows("https://docs.example.com"));
+        assert!(!allowed.allows("http://docs.example.com"));
+        assert!(allowed.add("docs.example.com").is_err());
+        assert!(allowed.add("https://docs.example.com/path").is_err());
+        assert!(allowed.add("https://docs.example.com:99999").is_err());
+        allowed.add("*").unwrap();
+        assert!(allowed.allows("null"));
+    }
+
+    #[test]
+    fn hosts_must_name_this_machine() {
+        let mut allowed = AllowedOrigins::default();
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "localhost",
+            "[::1]:8080",
+            "192.168.1.20:8080",
+            "x.localhost",
+        ] {
+            assert!(allowed.allows_host(host), "{host}");
+        }
+        for host in ["evil.example:8080", "evil.example", "127.0.0.1:80x", "a/b"] {
+            assert!(!allowed.allows_host(host), "{host}");
+        }
+        allowed.add("http://devbox:3000").unwrap();
+        assert!(allowed.allows_host("devbox:8080"));
+    }
+}
