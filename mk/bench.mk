@@ -8,8 +8,11 @@ FUZZ_TARGETS = $(filter-out profiles_common,$(basename $(notdir $(wildcard core/
 bench:
 	$(CARGO) bench -p group-identity --bench preview
 
+CARGO_FUZZ_VERSION := 0.13.2
 tool-cargo-fuzz:
-	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@if [ "$$(cargo fuzz --version 2>/dev/null | awk '{print $$2}')" != "$(CARGO_FUZZ_VERSION)" ]; then \
+	  $(CARGO) install cargo-fuzz --version "$(CARGO_FUZZ_VERSION)" --locked --force; \
+	fi
 
 # cargo fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
 fuzz: tool-cargo-fuzz

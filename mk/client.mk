@@ -14,8 +14,10 @@ tests/client/node_modules/.package-lock.json: tests/client/package-lock.json tes
 client-test-deps: tests/client/node_modules/.package-lock.json
 
 # The tests spawn target/debug/group-identity-emulator themselves (EMULATOR_BIN overrides).
+# Built as `cargo test --workspace` builds it (test-native has, so this is instant): a
+# `cargo build -p` would unify other features and compile its web-server crates again.
 client-emulator:
-	$(CARGO) build -p group-identity-emulator
+	$(CARGO) test --workspace --no-run
 
 test-client-node: package client-emulator
 	cd tests/client && node --test --test-concurrency=1 node.test.mjs

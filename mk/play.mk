@@ -41,7 +41,9 @@ play: tool-wasm-target tool-wasm-bindgen tool-trunk fetch-crates emulator-bin
 	if ! grep -q "listening on" "$$log"; then \
 	  echo "The API emulator did not start on 127.0.0.1:$(EMULATOR_PORT):"; cat "$$log"; exit 1; \
 	fi; \
-	echo "Playground: http://127.0.0.1:$(PLAY_PORT)/  (API emulator on 127.0.0.1:$(EMULATOR_PORT), proxied; client local-client/local-secret, workspace 1000; Ctrl-C stops both)"; \
+	node -e "require('net').createServer().once('error', () => process.exit(1)).listen($(PLAY_PORT), '127.0.0.1', function () { this.close() })" \
+	  || { echo "Port $(PLAY_PORT) on 127.0.0.1 is taken (another trunk serve?): stop what uses it."; exit 1; }; \
+	echo "Playground: http://127.0.0.1:$(PLAY_PORT)/ once trunk says it serves (it builds first)  (API emulator on 127.0.0.1:$(EMULATOR_PORT), proxied; client local-client/local-secret, workspace 1000; Ctrl-C stops both)"; \
 	cd www && trunk serve --release --offline --no-autoreload
 
 $(BROWSER_TESTS)/node_modules/.installed: $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.json
@@ -50,5 +52,5 @@ $(BROWSER_TESTS)/node_modules/.installed: $(BROWSER_TESTS)/package.json $(BROWSE
 
 # A test may wait 5 minutes at most (a 1M-profile file on a slow machine); a hung one
 # stops at 7, not eating CI's time.
-test-browser: build-www tool-chromium emulator-bin $(BROWSER_TESTS)/node_modules/.installed
+test-browser: build-www tool-chromium client-emulator $(BROWSER_TESTS)/node_modules/.installed
 	cd $(BROWSER_TESTS) && EMULATOR_BIN="$(abspath $(EMULATOR_BIN))" node --test --test-concurrency=1 --test-timeout=420000 playground.test.mjs

@@ -4,6 +4,8 @@
 # ~/.cargo/bin. First on PATH, so an older copy elsewhere is not taken for the pinned one.
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 CARGO ?= cargo
+# Trunk asks crates.io for a newer version of itself on every run, --offline or not.
+export TRUNK_SKIP_VERSION_CHECK := true
 # The wasm-bindgen CLI must equal the crate version in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 TRUNK_VERSION := 0.21.14

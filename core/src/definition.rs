@@ -2,8 +2,9 @@
 //!
 //! Decisions where the contract is silent:
 //!
-//! - `"description": null` is accepted as an absent description (in every mode); `null`
-//!   for any other field is `wrong_type`.
+//! - `"description": null` is accepted as an absent description in create and update;
+//!   `null` for any other field is `wrong_type`. A patch body holds `attributes` only,
+//!   so there `"description": null` is `not_allowed_in_patch` like any other field.
 //! - Attribute ids are compared exactly (case-sensitive) for `duplicate_attribute`; the
 //!   issue is reported at the later occurrence's `/attributes/N/id` and names the first.
 //! - `type` must be exact lower case: `"Latest"` is `unknown_aggregation`, and the message
@@ -735,7 +736,7 @@ impl Checker<'_> {
                     has_attributes = true;
                     body.attributes = self.attributes(&path, value);
                 }
-                "description" if matches!(value, Tree::Null) => {}
+                "description" if !is_patch && matches!(value, Tree::Null) => {}
                 _ if is_patch => {
                     let message = format!(
                         "field {} is not allowed in a PATCH (set attributes) body, which holds \"attributes\" only",

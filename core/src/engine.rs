@@ -108,6 +108,9 @@ pub(crate) struct Engine {
     short_list: Vec<KeyCount>,
     source_present: u64,
     variants: Vec<(String, u64)>,
+    /// Group attributes whose ids are case variants of the source attribute: the readers
+    /// take such a key for the attribute, so it is noted as a variant here.
+    variant_slots: Vec<(usize, String)>,
     key_buffer: String,
     /// A `latest` value's JSON text on its way into an accumulator.
     json_buffer: Vec<u8>,
@@ -118,6 +121,12 @@ impl Engine {
     /// The engine and the attribute names it needs read from each record.
     pub fn new(definition: &GroupDefinition, options: &PreviewOptions) -> (Engine, Wanted) {
         let wanted = Engine::wanted(definition);
+        let variant_slots = definition
+            .attributes
+            .iter()
+            .filter(|a| wanted.is_case_variant(&a.id))
+            .filter_map(|a| Some((wanted.index_of(&a.id)?, a.id.clone())))
+            .collect();
         let plans = definition
             .attributes
             .iter()
@@ -146,6 +155,7 @@ impl Engine {
             short_list: Vec::new(),
             source_present: 0,
             variants: Vec::new(),
+            variant_slots,
             key_buffer: String::new(),
             json_buffer: Vec::new(),
             long_texts: LongTexts::default(),
@@ -182,10 +192,18 @@ impl Engine {
         let source = rec.value(0);
         if source.is_some_and(|s| !s.is_null()) {
             self.source_present += 1;
-        } else if let Some(spelling) = rec.source_variant() {
-            match self.variants.iter_mut().find(|(s, _)| s == spelling) {
-                Some((_, n)) => *n += 1,
-                None => self.variants.push((spelling.to_string(), 1)),
+        } else {
+            let spelling = rec.source_variant().or_else(|| {
+                self.variant_slots
+                    .iter()
+                    .find(|(slot, _)| rec.value(*slot).is_some_and(|v| !v.is_null()))
+                    .map(|(_, id)| id.as_str())
+            });
+            if let Some(spelling) = spelling {
+                match self.variants.iter_mut().find(|(s, _)| s == spelling) {
+                    Some((_, n)) => *n += 1,
+                    None => self.variants.push((spelling.to_string(), 1)),
+                }
             }
         }
 

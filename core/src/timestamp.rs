@@ -22,7 +22,7 @@ pub fn parse_time(val: &Val<'_>) -> Result<Option<Nanos>, InvalidTime> {
             Ok(ms) => millis_to_nanos(ms),
             Err(_) => i128::from(*ms) * 1_000_000,
         })),
-        Val::Float(ms) if ms.is_finite() && ms.abs() < 1e17 => Ok(Some((ms * 1e6) as i128)),
+        Val::Float(ms) => float_millis(*ms).map(Some),
         Val::Str(s) => {
             let s = s.trim();
             if s.is_empty() {
@@ -53,10 +53,22 @@ fn epoch_millis(text: &str) -> Result<Nanos, InvalidTime> {
         return Ok(millis_to_nanos(ms));
     }
     // Fractional or exponent forms such as 1.7e12 are still milliseconds.
-    match text.parse::<f64>() {
-        Ok(ms) if ms.is_finite() && ms.abs() < 1e17 => Ok((ms * 1e6) as i128),
-        _ => Err(InvalidTime),
+    text.parse::<f64>()
+        .map_err(|_| InvalidTime)
+        .and_then(float_millis)
+}
+
+/// Milliseconds held by a double, to the nanosecond. The whole milliseconds convert
+/// exactly and only the fraction is scaled: `ms * 1e6` alone would round to a multiple of
+/// 256 ns at today's dates, so `1704164645678.0` would not tie with `1704164645678`.
+fn float_millis(ms: f64) -> Result<Nanos, InvalidTime> {
+    if !ms.is_finite() || ms.abs() >= 1e17 {
+        return Err(InvalidTime);
     }
+    let whole = ms.trunc();
+    // Both exact: `whole` is an integer below 2^63, and `ms - whole` loses no bits.
+    let fraction = ((ms - whole) * 1e6).round();
+    Ok(whole as i128 * 1_000_000 + fraction as i128)
 }
 
 #[cfg(test)]
@@ -83,5 +95,26 @@ mod tests {
             parse_time(&Val::UInt(u64::MAX)),
             Ok(Some(i128::from(u64::MAX) * 1_000_000))
         );
+    }
+
+    #[test]
+    fn milliseconds_written_as_doubles_tie_with_the_same_instant() {
+        let exact = parse_time(&Val::Int(1_704_164_645_678));
+        for same in [
+            Val::Float(1_704_164_645_678.0),
+            Val::Num("1.704164645678e12"),
+            Val::Num("1704164645678.000"),
+            Val::Str("2024-01-02T03:04:05.678Z".into()),
+        ] {
+            assert_eq!(parse_time(&same), exact, "{same:?}");
+        }
+        // A fraction a double holds exactly counts exactly.
+        assert_eq!(
+            parse_time(&Val::Float(1_704_164_645_678.5)),
+            parse_time(&Val::Str("2024-01-02T03:04:05.6785Z".into()))
+        );
+        assert_eq!(parse_time(&Val::Float(-1.25)), Ok(Some(-1_250_000)));
+        assert_eq!(parse_time(&Val::Float(1e17)), Err(InvalidTime));
+        assert_eq!(parse_time(&Val::Float(f64::NAN)), Err(InvalidTime));
     }
 }

@@ -612,6 +612,12 @@ fn patch_mode_allows_attributes_only() {
         .message
         .contains(r#"did you mean "attributes"?"#));
     assert!(!v.warnings[0].message.contains("ignored"));
+    // Not even a null description: the body holds attributes only.
+    let v = patch(json!({
+        "attributes": [{ "id": "has_dog", "type": "boolean_or" }],
+        "description": null
+    }));
+    assert_eq!(pairs(&v.errors), [("not_allowed_in_patch", "/description")]);
 }
 
 #[test]

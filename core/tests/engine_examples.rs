@@ -233,6 +233,38 @@ fn sum_takes_numbers_and_numeric_strings() {
     assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
 }
 
+/// A number is the double nearest to what is written, whichever format carries it and
+/// wherever it is used: 17 digits (as JavaScript writes `0.1 + 0.2`) and exponents too.
+#[test]
+fn numbers_are_the_nearest_double_in_every_format() {
+    let def = household(&[("ltv", Aggregation::Sum), ("c", Aggregation::Latest)]);
+    for text in [
+        "0.83575876580499574",
+        "0.30000000000000004",
+        "123456789.12345678",
+        "1.7976931348623157e308",
+        "2.2250738585072014e-308",
+        "8.98846567431158e307",
+        "1e23",
+        "-4.9406564584124654e-324",
+    ] {
+        let expected: f64 = text.parse().unwrap();
+        let json = format!(
+            "{{\"mpid\":1,\"$address\":\"{HOME}\",\"ltv\":{text},\"c\":{text}}}\n\
+             {{\"mpid\":2,\"$address\":\"{HOME}\"}}\n"
+        );
+        let csv = format!("mpid,$address,ltv\n1,{HOME},{text}\n2,{HOME},0\n");
+        for (input, format) in [(&json, "NDJSON"), (&csv, "CSV")] {
+            let p = run(&def, input);
+            let sum = attr(&p, HOME, "household:ltv").and_then(Value::as_f64);
+            assert_eq!(sum, Some(expected), "{text} in {format}");
+        }
+        let p = run(&def, &json);
+        let latest = attr(&p, HOME, "household:c").and_then(Value::as_f64);
+        assert_eq!(latest, Some(expected), "{text} kept by latest");
+    }
+}
+
 #[test]
 fn integral_results_print_without_a_fraction() {
     let def = household(&[("ltv", Aggregation::Sum), ("visits", Aggregation::Average)]);
@@ -399,6 +431,20 @@ fn latest_ties_go_to_the_later_record_across_time_forms() {
     let got = latest_of(&[
         json!({"mpid": 1, "$address": HOME, "country": "US", "updated_at": 1_704_164_645_678_i64}),
         json!({"mpid": 2, "$address": HOME, "country": "DE", "updated_at": "2024-01-02T03:04:05.678Z"}),
+    ]);
+    assert_eq!(got, Some(json!("DE")));
+    // Milliseconds written as a double (Python writes `1704164645678.0`), or with a
+    // fraction a double holds exactly, are the same instant too.
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US",
+               "user_attribute_timestamps": {"country": 1_704_164_645_678_i64}}),
+        json!({"mpid": 2, "$address": HOME, "country": "DE",
+               "user_attribute_timestamps": {"country": 1_704_164_645_678.0_f64}}),
+    ]);
+    assert_eq!(got, Some(json!("DE")));
+    let got = latest_of(&[
+        json!({"mpid": 1, "$address": HOME, "country": "US", "updated_at": "2024-01-02T03:04:05.6785Z"}),
+        json!({"mpid": 2, "$address": HOME, "country": "DE", "updated_at": 1_704_164_645_678.5_f64}),
     ]);
     assert_eq!(got, Some(json!("DE")));
 }
@@ -640,6 +686,21 @@ fn source_attribute_case_warns_when_only_another_spelling_exists() {
         ]),
     );
     assert!(diagnostics_with(&p, "source_attribute_case").is_empty());
+
+    // The other spelling is also a group attribute: still the source's case variant.
+    let def = household(&[("$Address", Aggregation::Latest)]);
+    let json = ndjson(&[
+        json!({"mpid": 1, "$Address": HOME}),
+        json!({"mpid": 2, "user_attributes": {"$Address": HOME}}),
+    ]);
+    let csv = format!("mpid,$Address\n1,{HOME}\n2,{HOME}\n");
+    for input in [json, csv] {
+        let p = run(&def, &input);
+        let warnings = diagnostics_with(&p, "source_attribute_case");
+        assert_eq!(warnings.len(), 1, "{input}: {:#?}", p.diagnostics);
+        assert_eq!(warnings[0].attribute.as_deref(), Some("$Address"));
+        assert!(warnings[0].message.contains('2'), "{}", warnings[0].message);
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -87,6 +87,26 @@ fn bad_names_are_errors_not_sql() {
     assert!(err.to_string().contains("NUL"));
 }
 
+/// Spark substitutes `${env:HOME}` with the server's environment before reading a query,
+/// inside quoted literals and names too: such a name is refused as a column name, and
+/// escaped in a literal.
+#[test]
+fn spark_variables_are_never_left_for_substitution() {
+    let err = to_sql(&definition("${env:HOME}"), &options(Dialect::Spark, "t")).unwrap_err();
+    assert!(matches!(err, SqlError::SparkVariable { .. }), "{err}");
+    assert!(err.to_string().contains("spark.sql.variable.substitute"));
+    let err = to_sql(&definition("x"), &options(Dialect::Spark, "db.${x}")).unwrap_err();
+    assert!(matches!(err, SqlError::SparkVariable { .. }), "{err}");
+    // Elsewhere it is a name like any other.
+    for dialect in [Dialect::DuckDb, Dialect::Snowflake, Dialect::BigQuery] {
+        assert!(to_sql(&definition("${env:HOME}"), &options(dialect, "t")).is_ok());
+    }
+    assert_eq!(
+        group_identity::sql::quote_literal(Dialect::Spark, "a${env:HOME}b$c").unwrap(),
+        "'a\\u0024{env:HOME}b$c'"
+    );
+}
+
 #[test]
 fn oversized_query_needs_no_attribute_columns() {
     let q = to_sql(&definition("country"), &options(Dialect::DuckDb, "t")).unwrap();

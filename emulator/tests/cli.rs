@@ -8,24 +8,37 @@ use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_group-identity-emulator");
 
+/// A spawned emulator that a failing assertion does not leave running.
+struct StopOnDrop(std::process::Child);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        // Already stopped and reaped when the test went well: then these do nothing.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[tokio::test]
 async fn runs_logs_without_secrets_and_stops_on_ctrl_c() {
-    let mut child = Command::new(BIN)
-        .args([
-            "--port",
-            "0",
-            "--client",
-            "app:topsecret-value:1000,2000",
-            "--token-ttl",
-            "120",
-            "--allow-origin",
-            "https://docs.example.com",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the emulator binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut child = StopOnDrop(
+        Command::new(BIN)
+            .args([
+                "--port",
+                "0",
+                "--client",
+                "app:topsecret-value:1000,2000",
+                "--token-ttl",
+                "120",
+                "--allow-origin",
+                "https://docs.example.com",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the emulator binary starts"),
+    );
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     let url = first
@@ -63,7 +76,7 @@ async fn runs_logs_without_secrets_and_stops_on_ctrl_c() {
     assert_eq!(answer.status(), 200);
 
     // Ctrl-C: a graceful stop with exit status 0.
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     // The shell's own `kill`, so no extra package is needed.
     let signal = format!("kill -INT {pid}");
     assert!(Command::new("sh")
@@ -73,7 +86,7 @@ async fn runs_logs_without_secrets_and_stops_on_ctrl_c() {
         .success());
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             break status;
         }
         assert!(
@@ -88,6 +101,7 @@ async fn runs_logs_without_secrets_and_stops_on_ctrl_c() {
     stdout.read_to_string(&mut banner).unwrap();
     let mut log = String::new();
     child
+        .0
         .stderr
         .take()
         .unwrap()

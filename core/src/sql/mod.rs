@@ -87,6 +87,14 @@ pub enum SqlError {
     EmptyName { what: String },
     #[error("{what} contains a NUL character, which SQL text cannot carry")]
     NulCharacter { what: String },
+    /// Spark replaces `${...}` anywhere in a query's text, inside quotes too, before it
+    /// reads the query; a quoted name has no escape that prevents it.
+    #[error(
+        "{what} contains \"${{\", which Spark replaces with a variable's value before it reads \
+         the query (spark.sql.variable.substitute), quoted names included; rename it, or \
+         choose another dialect"
+    )]
+    SparkVariable { what: String },
 }
 
 /// Writes the two queries for `definition` over the table in `options`.

@@ -22,8 +22,12 @@ pub fn quote_identifier(dialect: Dialect, name: &str, what: &str) -> Result<Stri
             }
             out.push('"');
         }
-        // Spark: a backtick inside a quoted identifier is doubled, nothing else is special.
+        // Spark: a backtick inside a quoted identifier is doubled, nothing else is special,
+        // and nothing escapes `${`.
         Dialect::Spark => {
+            if name.contains("${") {
+                return Err(SqlError::SparkVariable { what: what.into() });
+            }
             out.push('`');
             for c in name.chars() {
                 if c == '`' {
@@ -63,8 +67,20 @@ pub fn quote_literal(dialect: Dialect, value: &str) -> Result<String, SqlError> 
             }
         }
         // These read backslash escape sequences inside '...'.
-        Dialect::Snowflake | Dialect::BigQuery | Dialect::Spark => {
+        Dialect::Snowflake | Dialect::BigQuery => {
             push_backslash_escaped(&mut out, value, '\'');
+        }
+        // Spark also replaces `${...}` in the query's text before reading it: a `$` that
+        // opens one is written as its escape, which the substitution does not see.
+        Dialect::Spark => {
+            let mut parts = value.split("${");
+            if let Some(first) = parts.next() {
+                push_backslash_escaped(&mut out, first, '\'');
+            }
+            for part in parts {
+                out.push_str("\\u0024{");
+                push_backslash_escaped(&mut out, part, '\'');
+            }
         }
     }
     out.push('\'');
