@@ -40,6 +40,31 @@ for dts in "$pkg/node/group_identity.d.ts" "$pkg/web/group_identity.d.ts"; do
   mv "$dts.tmp" "$dts"
 done
 
+# The CommonJS build answers browser-style code too: `init` (the default export) and
+# `initSync` are no-ops, and `__esModule` makes TypeScript's and bundlers' interop
+# (`import init from "group-identity"` compiled to `require`) take `default` as the
+# default export rather than the whole module. The ESM wrapper below declares its own.
+cat >>"$pkg/node/group_identity.js" <<'JS'
+
+// Browser-style code runs unchanged in Node: the module is ready at require time.
+Object.defineProperty(exports, "__esModule", { value: true });
+/** A no-op in Node: the module is ready at require time. */
+exports.initSync = function initSync() {
+    return undefined;
+};
+/** A no-op in Node: the module is ready at require time. */
+exports.default = async function init() {
+    return undefined;
+};
+JS
+cat >>"$pkg/node/group_identity.d.ts" <<'TS'
+
+/** A no-op in Node: the module is ready at require time. */
+export declare function initSync(module?: unknown): void;
+/** A no-op in Node: the module is ready at require time. */
+export default function init(module?: unknown): Promise<void>;
+TS
+
 # Each build directory says how Node should read its .js files.
 printf '{ "type": "commonjs" }\n' >"$pkg/node/package.json"
 printf '{ "type": "module" }\n' >"$pkg/web/package.json"
@@ -49,7 +74,7 @@ printf '{ "type": "module" }\n' >"$pkg/web/package.json"
 # (the client's `GroupsClient` included) is covered without a list kept by hand.
 names="$(node -e '
   const m = require(process.argv[1]);
-  const hidden = new Set(["initSync", "__wbg_get_imports", "__wasm", "__wbg_wasm_module", "__wbg_memory"]);
+  const hidden = new Set(["default", "initSync", "__wbg_get_imports", "__wasm", "__wbg_wasm_module", "__wbg_memory"]);
   console.log(Object.keys(m).filter((k) => !hidden.has(k) && !k.startsWith("__")).sort().join(", "));
 ' "$root/$pkg/node/group_identity.js")"
 cat >"$pkg/node/index.mjs" <<JS

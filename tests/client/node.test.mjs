@@ -322,6 +322,137 @@ describe("errors", () => {
   });
 });
 
+describe("inputs and safety", () => {
+  test("definitions and attributes as UTF-8 bytes (a Buffer, a Uint8Array) are sent as their JSON", async () => {
+    const c = client();
+    const created = await c.create(Buffer.from(JSON.stringify(HOUSEHOLD)));
+    assert.equal(created.id, "household");
+    assert.deepEqual(created.attributes, HOUSEHOLD.attributes);
+    const { id: _, ...withoutId } = HOUSEHOLD;
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(JSON.stringify({ ...withoutId, description: "Straße 🏠" }))]);
+    const updated = await c.update("household", bom);
+    assert.equal(updated.description, "Straße 🏠");
+    const attributes = [{ id: "ltv", type: "sum" }];
+    const patched = await c.setAttributes("household", new TextEncoder().encode(JSON.stringify(attributes)));
+    assert.deepEqual(patched.attributes, attributes);
+    assert.deepEqual((await c.setAttributes("household", JSON.stringify(HOUSEHOLD.attributes))).attributes, HOUSEHOLD.attributes);
+    for (const request of spy.apiRequests().filter((r) => r.method !== "GET")) {
+      assert.ok(!/"0":|"type":"Buffer"/.test(request.body), request.body);
+    }
+
+    // Bytes that are not UTF-8: a 422 naming the byte offset, and nothing is sent.
+    spy.reset();
+    const broken = Buffer.concat([Buffer.from('{"id":"ab'), Buffer.from([0xff]), Buffer.from('c"}')]);
+    for (const call of [() => c.create(broken), () => c.update("household", broken), () => c.setAttributes("household", broken)]) {
+      const err = await apiError(call());
+      assert.equal(err.status, 422);
+      assert.equal(err.code, "validation_failed");
+      assert.equal(err.issues[0].code, "invalid_json");
+      assert.match(err.message, /not UTF-8.*0xFF at byte offset 9\b/);
+    }
+    const notJson = await apiError(c.setAttributes("household", Buffer.from("[{")));
+    assert.equal(notJson.issues[0].code, "invalid_json");
+    assert.equal(spy.calls.length, 0, JSON.stringify(spy.calls));
+  });
+
+  test("a local validation failure carries the warnings; a missing field names the likely typo", async () => {
+    const c = client();
+    const { attributes, ...rest } = HOUSEHOLD;
+    const err = await apiError(c.create({ ...rest, atributes: attributes }));
+    assert.equal(err.status, 422);
+    assert.deepEqual(err.issues.map((i) => i.code), ["missing_field"]);
+    assert.deepEqual(err.warnings.map((w) => [w.code, w.path]), [["unknown_field", "/atributes"]]);
+    assert.match(err.message, /missing required field "attributes".*did you mean "attributes"/);
+    const plain = await apiError(c.create({ ...HOUSEHOLD, id: "x" }));
+    assert.deepEqual(plain.warnings, []);
+    assert.doesNotMatch(plain.message, /warning/);
+    assert.equal(spy.calls.length, 0);
+  });
+
+  test("a workspace id is sent in canonical digits", async () => {
+    for (const workspaceId of ["01000", "  0001000 ", 1000n]) {
+      const c = client({ workspaceId });
+      assert.equal(JSON.parse(JSON.stringify(c)).workspaceId, String(WORKSPACE));
+      assert.deepEqual(await c.list(), []);
+    }
+    assert.ok(spy.apiRequests().every((r) => r.path === `/platform/workspaces/${WORKSPACE}/groups`));
+    const zero = new GroupsClient({ workspaceId: "000", accessToken: "abcdefgh" });
+    assert.equal(JSON.parse(JSON.stringify(zero)).workspaceId, "0");
+    assert.throws(() => new GroupsClient({ workspaceId: "+1000", accessToken: "abcdefgh" }), /digits only/);
+  });
+
+  test("URL options: plain http only to a loopback host; values that may hold credentials are never echoed", () => {
+    const make = (apiUrl, key = "apiUrl") => () => new GroupsClient({ workspaceId: 1, accessToken: "abcdefgh", [key]: apiUrl });
+    for (const url of ["http://127.0.0.1:8000", "http://127.9.8.7", "http://localhost:3000/", "http://[::1]:8787", "https://api.example"]) {
+      make(url)();
+      make(url, "authUrl")();
+    }
+    for (const key of ["apiUrl", "authUrl"]) {
+      for (const url of ["http://api.mparticle.com", "http://10.0.0.1", "http://localhost.example.com", "http://128.0.0.1", "http://[::2]"]) {
+        assert.throws(make(url, key), (err) => {
+          assert.ok(err instanceof TypeError);
+          assert.match(err.message, new RegExp(`${key} must use https://.*loopback`));
+          assert.ok(err.message.includes(url), "a value without credentials is named");
+          return true;
+        });
+      }
+      for (const url of [
+        "https://api.example/?access_token=qs-secret-1",
+        "https://api.example/#qs-secret-1",
+        "ftp://me:qs-secret-1@api.example",
+        "https://me:qs secret-1@api example",
+        "http://me@api.example/qs-secret-1",
+      ]) {
+        assert.throws(make(url, key), (err) => {
+          assert.ok(err instanceof TypeError);
+          assert.match(err.message, new RegExp(key));
+          assert.ok(!err.message.includes("qs-secret-1") && !err.message.includes("qs secret-1"), err.message);
+          return true;
+        });
+      }
+    }
+    assert.throws(make("ftp://api.example"), /got "ftp:\/\/api\.example"/);
+  });
+
+  test("redirects are refused: neither the secret nor the token is sent on", async () => {
+    const elsewhere = [];
+    const target = await startStub((req, body) => {
+      elsewhere.push({ url: req.url, authorization: req.headers.authorization, body });
+      return { status: 200, headers: { "content-type": "application/json" }, body: "[]" };
+    });
+    const redirecting = await startStub((req) => {
+      if (req.url === "/oauth/token" && req.method === "POST" && !redirecting.passToken) {
+        return { status: 307, headers: { location: `${target.url}/oauth/token` } };
+      }
+      if (req.url === "/oauth/token") {
+        return {
+          status: 200,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ access_token: "redirect-token-123456789", expires_in: 3600, token_type: "Bearer" }),
+        };
+      }
+      return { status: 308, headers: { location: `${target.url}${req.url}` } };
+    });
+    try {
+      const tokenErr = await apiError(client({ authUrl: redirecting.url, apiUrl: redirecting.url }).list());
+      assert.equal(tokenErr.status, 0);
+      assert.equal(tokenErr.code, "network_error");
+      assert.match(tokenErr.message, /redirect.*refused/);
+      redirecting.passToken = true;
+      const c = client({ authUrl: redirecting.url, apiUrl: redirecting.url, maxRetries: 2 });
+      const apiErr = await apiError(c.list());
+      assert.equal(apiErr.status, 0);
+      assert.match(apiErr.message, /redirect.*refused/);
+      assert.equal(spy.apiRequests().length, 1, "a refused redirect is not retried");
+      await apiError(c.create(HOUSEHOLD));
+      assert.deepEqual(elsewhere, [], "nothing reached the redirect's target");
+    } finally {
+      await target.stop();
+      await redirecting.stop();
+    }
+  });
+});
+
 describe("retries", () => {
   test("a 503 is retried, honouring Retry-After, then succeeds", async () => {
     const c = client();

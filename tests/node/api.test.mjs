@@ -83,6 +83,37 @@ test("import and require share one instance, with no init call", async () => {
   await pkg.esm.default();
 });
 
+test("require gives browser-style init too: default, initSync and esModuleInterop", async () => {
+  const { cjs } = pkg;
+  assert.equal(typeof cjs.default, "function");
+  assert.equal(await cjs.default(), undefined);
+  assert.equal(await cjs.default({ module_or_path: "ignored" }), undefined);
+  assert.equal(typeof cjs.initSync, "function");
+  assert.equal(cjs.initSync(), undefined);
+  assert.equal(cjs.__esModule, true);
+  // What TypeScript (esModuleInterop) and bundlers emit for `import init from` under CommonJS.
+  const importDefault = (mod) => (mod && mod.__esModule ? mod : { default: mod });
+  const init = importDefault(cjs).default;
+  await init();
+  // The ESM entry keeps its own no-ops and exports no `__esModule` or `default` twice.
+  assert.equal(typeof pkg.esm.initSync, "function");
+  assert.ok(!("__esModule" in pkg.esm));
+  // A CommonJS file run as a user writes it, compiled by tsc from `import init, {...} from`.
+  const file = path.join(pkg.dir, "interop.cjs");
+  writeFileSync(
+    file,
+    `"use strict";
+var __importDefault = (this && this.__importDefault) || function (mod) { return (mod && mod.__esModule) ? mod : { "default": mod }; };
+const gi = __importDefault(require("group-identity"));
+const { validateDefinition } = require("group-identity");
+(async () => { await (0, gi.default)(); console.log(JSON.stringify(validateDefinition("{}").valid)); })()
+  .catch((e) => { console.error(e); process.exit(1); });
+`,
+  );
+  const { execFileSync } = await import("node:child_process");
+  assert.equal(execFileSync(process.execPath, [file], { encoding: "utf8" }).trim(), "false");
+});
+
 for (const flavour of ["import", "require"]) {
   describe(`via ${flavour}`, () => {
     const api = () => (flavour === "import" ? pkg.esm : pkg.cjs);
@@ -600,6 +631,92 @@ for (const flavour of ["import", "require"]) {
       const session = new PreviewSession(DEFINITION);
       session.push(new Uint8Array([0xff, 0xfe, 0x7b, 0x0a]));
       assert.equal(typeof session.finish().stats.skipped, "number");
+    });
+
+    test("a definition given as UTF-8 bytes (a Buffer, a Uint8Array) is read as its JSON text", () => {
+      const { previewGroups, previewAudience, PreviewSession, toSql, validateDefinition } = api();
+      const text = JSON.stringify({ ...DEFINITION, description: "Straße 🏠" });
+      const buffer = Buffer.from(text);
+      const bytes = new TextEncoder().encode(text);
+      const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...bytes]);
+      for (const given of [buffer, bytes, withBom]) {
+        assert.deepEqual(validateDefinition(given), { valid: true, errors: [], warnings: [] });
+        assert.deepEqual(previewGroups(given, NDJSON), previewGroups(text, NDJSON));
+        const dogs = [{ attribute: "household:has_dog", operator: "=", value: true }];
+        assert.deepEqual(previewAudience(given, NDJSON, dogs), previewAudience(text, NDJSON, dogs));
+        const session = new PreviewSession(given);
+        session.push(NDJSON);
+        assert.deepEqual(session.finish(), previewGroups(text, NDJSON));
+        const sql = { dialect: "duckdb", table: "profiles", columns: SQL_COLUMNS };
+        assert.deepEqual(toSql(given, sql), toSql(text, sql));
+      }
+      // Bytes that are not UTF-8: an invalid_json issue naming the byte offset.
+      const broken = new Uint8Array([...bytes.subarray(0, 10), 0xff, ...bytes.subarray(10)]);
+      const result = validateDefinition(broken);
+      assert.equal(result.valid, false);
+      assert.equal(result.errors[0].code, "invalid_json");
+      assert.match(result.errors[0].message, /not UTF-8.*0xFF at byte offset 10\b/);
+      assert.throws(() => previewGroups(broken, NDJSON), (error) => {
+        assert.equal(error.name, "DefinitionError");
+        assert.match(error.message, /byte offset 10\b/);
+        return true;
+      });
+      const cut = bytes.subarray(0, text.indexOf("ß") + 1);
+      assert.match(validateDefinition(cut).errors[0].message, /ends inside a character at byte offset \d+/);
+    });
+
+    test("a lone surrogate in a profile object becomes U+FFFD, as in a string", () => {
+      const { previewGroups } = api();
+      const half = "🏠".slice(0, 1);
+      const low = "🏠".slice(1);
+      const profiles = [
+        { mpid: "1", $address: `Lane ${half}`, ltv: 1 },
+        { mpid: "2", $address: `Lane ${half}`, ltv: 2 },
+        { mpid: "3", $address: `Street ${low}!`, [`note${half}`]: "x", ltv: 3 },
+        { mpid: "4", $address: `Street ${low}!`, ltv: 4, pair: "🏠", escaped: "\\ud800" },
+      ];
+      const preview = previewGroups(DEFINITION, profiles);
+      assert.equal(preview.stats.skipped, 0, JSON.stringify(preview.diagnostics));
+      assert.equal(preview.stats.profiles, 4);
+      assert.deepEqual(
+        preview.groups.map((g) => [g.key, g.members]),
+        [
+          ["Lane \ufffd", ["1", "2"]],
+          ["Street \ufffd!", ["3", "4"]],
+        ],
+      );
+      // As the same profiles given as NDJSON text (whose lone halves become U+FFFD).
+      const text = profiles.map((p) => JSON.stringify(p).replaceAll("\\ud83c", half).replaceAll("\\udfe0", low)).join("\n");
+      const asText = previewGroups(DEFINITION, text);
+      assert.deepEqual(asText.groups, preview.groups);
+      assert.deepEqual(asText.stats, preview.stats);
+    });
+
+    test("DefinitionError carries the warnings; a missing field names the likely typo", () => {
+      const { previewGroups, validateDefinition } = api();
+      const { attributes, ...rest } = DEFINITION;
+      const typo = { ...rest, atributes: attributes };
+      assert.throws(() => previewGroups(typo, NDJSON), (error) => {
+        assert.equal(error.name, "DefinitionError");
+        assert.deepEqual(error.issues, validateDefinition(typo).errors);
+        assert.deepEqual(error.warnings, validateDefinition(typo).warnings);
+        assert.deepEqual(error.warnings.map((w) => [w.code, w.path]), [["unknown_field", "/atributes"]]);
+        assert.match(error.message, /missing required field "attributes".*did you mean "attributes"/);
+        return true;
+      });
+      assert.throws(() => previewGroups({ ...DEFINITION, id: "x", extra: 1 }, NDJSON), (error) => {
+        assert.equal(error.warnings.length, 1);
+        assert.doesNotMatch(error.message, /warning/, "only a missing field gets the hint");
+        return true;
+      });
+    });
+
+    test("previewAudience ignores the preview-only options maxDiagnostics and maxListed", () => {
+      const { previewAudience } = api();
+      const dogs = [{ attribute: "household:has_dog", operator: "=", value: true }];
+      const expected = previewAudience(DEFINITION, NDJSON, dogs);
+      assert.deepEqual(previewAudience(DEFINITION, NDJSON, dogs, { maxDiagnostics: "10", maxListed: -1 }), expected);
+      assert.throws(() => previewAudience(DEFINITION, NDJSON, dogs, { limit: "1" }), TypeError);
     });
   });
 }

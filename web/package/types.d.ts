@@ -1,6 +1,16 @@
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/** Any JSON value given to the package: as `JsonValue`, read-only arrays and objects too
+ * (`as const` data). */
+export type JsonInput =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonInput[]
+  | { readonly [key: string]: JsonInput };
+
 /** Which endpoint a definition is meant for: POST (`create`), PUT (`update`) or PATCH (`patch`). */
 export type Mode = "create" | "update" | "patch";
 
@@ -12,12 +22,14 @@ export interface GroupAttribute {
   type: Aggregation;
 }
 
-/** A group definition as the Platform API takes it. */
+/** A group definition as the Platform API takes it. Read-only arrays are accepted
+ * (`as const`). A definition may also be given as JSON text or its UTF-8 bytes (a
+ * `Uint8Array`, e.g. `readFileSync("household.json")`). */
 export interface GroupDefinition {
   id: string;
   description?: string;
   source_user_attribute: string;
-  attributes: GroupAttribute[];
+  attributes: readonly GroupAttribute[];
 }
 
 export interface ValidateOptions {
@@ -48,14 +60,16 @@ export interface Validation {
 export type Format = "auto" | "json" | "ndjson" | "csv";
 
 /** One profile, in the Profile API shape or flat. A BigInt (an mpid past 2^53, or any
- * value) is written as its exact digits. */
+ * value) is written as its exact digits. Any object type is accepted as a profile,
+ * interfaces without an index signature included; this one only documents the shape. */
 export interface ProfileRecord {
   mpid?: string | number | bigint | null;
   [key: string]: unknown;
 }
 
-/** Profiles: text in any format, its UTF-8 bytes, or an array of profile objects. */
-export type Profiles = string | Uint8Array | ProfileRecord[];
+/** Profiles: text in any format, its UTF-8 bytes, or an array (read-only too) of profile
+ * objects of any object type. */
+export type Profiles = string | Uint8Array | readonly object[];
 
 export interface PreviewOptions {
   /** Default `"auto"`; ignored for an array of objects, which is always JSON. */
@@ -154,7 +168,7 @@ export type Operator = "=" | "!=" | ">" | ">=" | "<" | "<=" | "exists" | "not_ex
 export interface Condition {
   attribute: string;
   operator: Operator;
-  value?: JsonValue;
+  value?: JsonInput;
 }
 
 export interface AudienceResult {
@@ -169,7 +183,10 @@ export interface AudienceResult {
 /** Thrown when a definition cannot drive a preview. */
 export interface DefinitionError extends Error {
   name: "DefinitionError";
+  /** The validation errors. */
   issues: Issue[];
+  /** The validation warnings, e.g. an unknown field `atributes` ("did you mean"). */
+  warnings: Issue[];
 }
 
 /** Thrown for an unusable audience condition. */

@@ -21,15 +21,15 @@ pub fn validate_definition(
 ) -> Result<JsValue, JsValue> {
     enter();
     let mode = Options::read(&options, "options")?.mode()?;
-    let text = convert::definition_text(&definition)?;
-    convert::to_js(&group_identity::validate_definition_text(&text, &mode))
+    convert::to_js(&convert::validate_definition(&definition, &mode)?)
 }
 
 /// Previews what the weekly group job would do to `profiles`. Throws `DefinitionError` for a
 /// definition that cannot run; problems in the profiles are diagnostics, never thrown.
 #[wasm_bindgen(js_name = previewGroups, unchecked_return_type = "Preview")]
 pub fn preview_groups(
-    #[wasm_bindgen(unchecked_param_type = "GroupDefinition | string")] definition: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "GroupDefinition | string | Uint8Array")]
+    definition: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Profiles")] profiles: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "PreviewOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
@@ -47,9 +47,10 @@ pub fn preview_groups(
 /// Which profiles match every condition, over their own and inherited attributes.
 #[wasm_bindgen(js_name = previewAudience, unchecked_return_type = "AudienceResult")]
 pub fn preview_audience(
-    #[wasm_bindgen(unchecked_param_type = "GroupDefinition | string")] definition: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "GroupDefinition | string | Uint8Array")]
+    definition: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Profiles")] profiles: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Condition[]")] conditions: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "readonly Condition[]")] conditions: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "AudienceOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     enter();
@@ -73,7 +74,8 @@ pub fn preview_audience(
 /// `SqlError` for a name no SQL text can carry.
 #[wasm_bindgen(js_name = toSql, unchecked_return_type = "SqlQueries")]
 pub fn to_sql(
-    #[wasm_bindgen(unchecked_param_type = "GroupDefinition | string")] definition: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "GroupDefinition | string | Uint8Array")]
+    definition: JsValue,
     #[wasm_bindgen(unchecked_param_type = "SqlOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     enter();
@@ -96,7 +98,7 @@ pub struct PreviewSession {
 impl PreviewSession {
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "GroupDefinition | string")] definition: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "GroupDefinition | string | Uint8Array")] definition: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "PreviewOptions")] options: JsValue,
     ) -> Result<PreviewSession, JsValue> {
         enter();

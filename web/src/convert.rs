@@ -6,8 +6,8 @@
 
 use group_identity::sql::{Columns, Dialect, SqlOptions};
 use group_identity::{
-    AudienceOptions, Condition, ConditionError, Format, GroupDefinition, Mode, Preview,
-    PreviewOptions, PreviewSession,
+    AudienceOptions, Condition, ConditionError, Format, GroupDefinition, Issue, Mode, Preview,
+    PreviewOptions, PreviewSession, Validation,
 };
 use js_sys::{JsString, Object, Reflect, Uint8Array};
 use serde::Serialize;
@@ -79,27 +79,87 @@ fn json_text(written: Result<JsValue, JsValue>, what: &str) -> Result<Option<Str
     Ok(text.as_string())
 }
 
-/// A definition argument as JSON text: a string as given, an object through
-/// `JSON.stringify`, which keeps the order its fields were written in (so issues come in
-/// that order too, as they do for text).
-pub(crate) fn definition_text(value: &JsValue) -> Result<String, JsValue> {
+/// A definition argument as JSON text: a string as given, a `Uint8Array` (a file read
+/// with `readFileSync`, a `Buffer`) decoded as UTF-8, an object through `JSON.stringify`,
+/// which keeps the order its fields were written in (so issues come in that order too, as
+/// they do for text). Bytes that are not UTF-8 give the `invalid_json` issue that says
+/// where, as data: `validateDefinition` returns it, a preview throws it.
+pub(crate) fn definition_text(value: &JsValue) -> Result<Result<String, Issue>, JsValue> {
     if let Some(text) = value.as_string() {
-        return Ok(text);
+        return Ok(Ok(text));
     }
-    stringify(value, "definition")?.ok_or_else(|| {
-        Thrown::Type(format!(
-            "definition must be an object or a JSON string, got {}",
+    if let Some(bytes) = uint8_array(value) {
+        return Ok(utf8_json(&readable_bytes(bytes)?, "definition"));
+    }
+    let text = stringify(value, "definition")?.ok_or_else(|| {
+        JsValue::from(Thrown::Type(format!(
+            "definition must be an object, a JSON string or its UTF-8 bytes (a Uint8Array), got {}",
             describe(value)
-        ))
-        .into()
+        )))
+    })?;
+    Ok(Ok(text))
+}
+
+/// The UTF-8 text of JSON given as bytes (a leading byte order mark dropped, as
+/// `TextDecoder` drops it), or an `invalid_json` issue naming the byte offset where the
+/// bytes stop being UTF-8. `what` names the argument in the message.
+pub(crate) fn utf8_json(bytes: &Uint8Array, what: &str) -> Result<String, Issue> {
+    let bytes = bytes.to_vec();
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let skipped = bytes.len() - body.len();
+    std::str::from_utf8(body).map(str::to_owned).map_err(|err| {
+        let offset = err.valid_up_to();
+        let at = offset + skipped;
+        let message = match (err.error_len(), body.get(offset)) {
+            (Some(_), Some(byte)) => format!(
+                "{what} is not UTF-8 text: the byte 0x{byte:02X} at byte offset {at} is not \
+                 valid UTF-8 (JSON text must be UTF-8)"
+            ),
+            _ => format!(
+                "{what} is not UTF-8 text: it ends inside a character at byte offset {at} \
+                 (JSON text must be UTF-8)"
+            ),
+        };
+        Issue {
+            code: "invalid_json".to_owned(),
+            path: String::new(),
+            message,
+        }
+    })
+}
+
+/// The validation of a definition argument in `mode`: an argument that is not text
+/// (bytes that are not UTF-8) is one `invalid_json` error.
+pub(crate) fn validate_definition(value: &JsValue, mode: &Mode) -> Result<Validation, JsValue> {
+    Ok(match definition_text(value)? {
+        Ok(text) => group_identity::validate_definition_text(&text, mode),
+        Err(issue) => Validation {
+            valid: false,
+            errors: vec![issue],
+            warnings: Vec::new(),
+        },
     })
 }
 
 /// A definition that can drive a preview (valid in create mode), or a `DefinitionError`
-/// with every issue.
+/// with every issue and the warnings.
 pub(crate) fn group_definition(value: &JsValue) -> Result<GroupDefinition, JsValue> {
-    let text = definition_text(value)?;
-    GroupDefinition::from_text(&text).map_err(|issues| Thrown::Definition(issues).into())
+    let text = match definition_text(value)? {
+        Ok(text) => text,
+        Err(issue) => {
+            return Err(Thrown::Definition {
+                issues: vec![issue],
+                warnings: Vec::new(),
+            }
+            .into())
+        }
+    };
+    GroupDefinition::from_text(&text).map_err(|issues| {
+        // Only on failure: read again for the warnings, which explain many errors (a
+        // misspelt `atributes` is an unknown field and a missing one).
+        let warnings = group_identity::validate_definition_text(&text, &Mode::Create).warnings;
+        Thrown::Definition { issues, warnings }.into()
+    })
 }
 
 /// An options argument: `undefined` and `null` mean defaults.
@@ -190,7 +250,9 @@ impl Options {
         }
     }
 
-    pub(crate) fn preview(&self) -> Result<PreviewOptions, JsValue> {
+    /// How the profiles are read: `format` and `normalizeKeys`, which previews and
+    /// audiences share.
+    fn reading(&self) -> Result<PreviewOptions, JsValue> {
         let mut options = PreviewOptions::default();
         if let Some(format) = self.string("format")? {
             options.format = match format.as_str() {
@@ -210,6 +272,11 @@ impl Options {
         if let Some(flag) = self.bool("normalizeKeys")? {
             options.normalize_keys = flag;
         }
+        Ok(options)
+    }
+
+    pub(crate) fn preview(&self) -> Result<PreviewOptions, JsValue> {
+        let mut options = self.reading()?;
         if let Some(n) = self.count("maxDiagnostics")? {
             options.max_diagnostics = n;
         }
@@ -220,8 +287,10 @@ impl Options {
     }
 
     pub(crate) fn audience(&self) -> Result<AudienceOptions, JsValue> {
+        // An audience keeps no diagnostics nor lists: `maxDiagnostics` and `maxListed` are
+        // unknown keys here, ignored like any other.
         let mut options = AudienceOptions {
-            preview: self.preview()?,
+            preview: self.reading()?,
             ..AudienceOptions::default()
         };
         if let Some(n) = self.count("limit")? {
@@ -331,7 +400,7 @@ const ELEMENTS_AT_A_TIME: u32 = 4096;
 /// which `instanceof` does not recognise.
 /// A `Uint8Array` the package can read: its `length` is read as a `u32`, which a
 /// 4 GiB array (Node allows them) would wrap, silently reading another length.
-fn readable_bytes(bytes: Uint8Array) -> Result<Uint8Array, JsValue> {
+pub(crate) fn readable_bytes(bytes: Uint8Array) -> Result<Uint8Array, JsValue> {
     let length = Reflect::get(&bytes, &"length".into())
         .ok()
         .and_then(|l| l.as_f64())
@@ -346,7 +415,7 @@ fn readable_bytes(bytes: Uint8Array) -> Result<Uint8Array, JsValue> {
     Ok(bytes)
 }
 
-fn uint8_array(value: &JsValue) -> Option<Uint8Array> {
+pub(crate) fn uint8_array(value: &JsValue) -> Option<Uint8Array> {
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
         return Some(bytes.clone());
     }
@@ -384,7 +453,70 @@ fn object_slices(array: &js_sys::Array, mut each: impl FnMut(&[u8])) -> Result<(
 
 /// The JSON text of profile objects (an array, or a slice of one).
 fn objects_json(value: &JsValue) -> Result<String, JsValue> {
-    Ok(json_text(profiles_json(value), "profiles")?.unwrap_or_else(|| "[]".to_owned()))
+    let text = json_text(profiles_json(value), "profiles")?.unwrap_or_else(|| "[]".to_owned());
+    Ok(mend_lone_surrogates(text))
+}
+
+/// `JSON.stringify` writes a lone UTF-16 surrogate (half an emoji, cut by a `slice`) as an
+/// escape such as `\ud800`, which no JSON reader takes as text: the engine would drop the
+/// whole record. A string of profiles gets U+FFFD for it instead (see [`Feeder`]), so the
+/// same profile given as an object does too: each escape of a surrogate that is not half
+/// of a pair becomes `\ufffd`, in keys and values alike. Text without `\ud` (almost all)
+/// is returned as it is, unscanned.
+pub(crate) fn mend_lone_surrogates(text: String) -> String {
+    if !text.contains("\\ud") && !text.contains("\\uD") {
+        return text;
+    }
+    /// The code unit of a `\uXXXX` escape starting at `at`, if there is one.
+    fn escape_at(bytes: &[u8], at: usize) -> Option<u16> {
+        let hex = bytes.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        let digits = std::str::from_utf8(&hex[2..]).ok()?;
+        u16::from_str_radix(digits, 16).ok()
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    // Copied through `copied` (a byte offset at a character boundary: only ASCII is
+    // matched).
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        // An escape: `\\` and the like are two bytes, so an escaped backslash followed by
+        // `ud800` is never taken for an escape of its own.
+        let Some(unit) = escape_at(bytes, i) else {
+            i += 2;
+            continue;
+        };
+        let paired = match unit {
+            0xD800..=0xDBFF => {
+                matches!(escape_at(bytes, i + 6), Some(low) if (0xDC00..=0xDFFF).contains(&low))
+            }
+            0xDC00..=0xDFFF => false,
+            _ => {
+                i += 6;
+                continue;
+            }
+        };
+        if paired {
+            i += 12;
+        } else {
+            out.push_str(&text[copied..i]);
+            out.push_str("\\ufffd");
+            i += 6;
+            copied = i;
+        }
+    }
+    if copied == 0 {
+        return text;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// Reads `profiles`: a string, a `Uint8Array`, or an array of objects (sent as its JSON, so
@@ -661,4 +793,43 @@ pub(crate) fn conditions(value: &JsValue) -> Result<Vec<Condition>, JsValue> {
 
 fn condition_error(index: usize, message: String) -> JsValue {
     Thrown::Condition(ConditionError { index, message }).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mend_lone_surrogates;
+
+    fn mend(text: &str) -> String {
+        mend_lone_surrogates(text.to_owned())
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters() {
+        // Keys and values, high and low halves, upper and lower case hex.
+        assert_eq!(
+            mend(r#"[{"a\ud800":"x\uDC00y","b":"\udbff"}]"#),
+            r#"[{"a\ufffd":"x\ufffdy","b":"\ufffd"}]"#
+        );
+        // A high half followed by another high half, then a pair.
+        assert_eq!(mend(r#""\ud83c\ud83c\udfe0""#), r#""\ufffd\ud83c\udfe0""#);
+        // A low half before a high one is no pair.
+        assert_eq!(mend(r#""\udfe0\ud83c""#), r#""\ufffd\ufffd""#);
+    }
+
+    #[test]
+    fn pairs_escaped_backslashes_and_other_escapes_are_kept() {
+        for kept in [
+            r#"[{"mpid":"1","e":"\ud83c\udfe0"}]"#,
+            r#""\\ud800""#,
+            r#""\\\\ud800 \"\ud7ff\ue000 \u0041""#,
+            r#""Köln 🌍 \n\t""#,
+            "",
+        ] {
+            assert_eq!(mend(kept), kept);
+        }
+        // An escaped backslash, then a real lone escape.
+        assert_eq!(mend(r#""\\\ud800""#), r#""\\\ufffd""#);
+        // Cut short at the end: nothing to mend, nothing read past the end.
+        assert_eq!(mend(r#""\ud8"#), r#""\ud8"#);
+    }
 }

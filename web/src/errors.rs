@@ -8,8 +8,12 @@ use wasm_bindgen::JsValue;
 
 /// Everything the bindings may throw.
 pub(crate) enum Thrown {
-    /// The definition cannot drive a preview; carries the validation errors as `issues`.
-    Definition(Vec<Issue>),
+    /// The definition cannot drive a preview; carries the validation errors as `issues`
+    /// and its warnings (a misspelt field's "did you mean") as `warnings`.
+    Definition {
+        issues: Vec<Issue>,
+        warnings: Vec<Issue>,
+    },
     /// An audience condition is unusable; carries the condition's `index`.
     Condition(ConditionError),
     /// A name in the SQL options that no SQL text can carry (empty, or holding NUL).
@@ -26,12 +30,18 @@ impl Thrown {
     /// Builds the JavaScript value to throw.
     pub(crate) fn into_js(self) -> JsValue {
         match self {
-            Thrown::Definition(issues) => {
-                let error = named("DefinitionError", &definition_message(&issues));
+            Thrown::Definition { issues, warnings } => {
+                let mut message = issues_message("invalid group definition", &issues);
+                if let Some(hint) = missing_field_hint(&issues, &warnings) {
+                    message.push_str(&hint);
+                }
+                let error = named("DefinitionError", &message);
                 // Issues are plain data; if they cannot be converted the error still throws.
-                let issues =
-                    crate::convert::to_js(&issues).unwrap_or_else(|_| js_sys::Array::new().into());
-                set(&error, "issues", &issues);
+                let list = |issues: &[Issue]| {
+                    crate::convert::to_js(&issues).unwrap_or_else(|_| js_sys::Array::new().into())
+                };
+                set(&error, "issues", &list(&issues));
+                set(&error, "warnings", &list(&warnings));
                 error.into()
             }
             Thrown::Condition(err) => {
@@ -65,21 +75,41 @@ fn set(error: &js_sys::Error, key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(error, &JsValue::from_str(key), value);
 }
 
-/// "invalid group definition: /attributes/0/type: ... (and 2 more issues)".
-fn definition_message(issues: &[Issue]) -> String {
+/// "{lead}: /attributes/0/type: ... (and 2 more issues)", e.g. with the lead
+/// "invalid group definition".
+pub(crate) fn issues_message(lead: &str, issues: &[Issue]) -> String {
     let Some(first) = issues.first() else {
-        return "invalid group definition".to_owned();
+        return lead.to_owned();
     };
     let place = if first.path.is_empty() {
         "(body)"
     } else {
         first.path.as_str()
     };
-    let mut message = format!("invalid group definition: {place}: {}", first.message);
+    let mut message = format!("{lead}: {place}: {}", first.message);
     match issues.len() {
         0 | 1 => {}
         2 => message.push_str(" (and 1 more issue)"),
         n => message.push_str(&format!(" (and {} more issues)", n - 1)),
     }
     message
+}
+
+/// When the error shown is a missing field, the warning that most likely explains it
+/// (`atributes`: "did you mean \"attributes\"?"), as text to append to the message; the
+/// first warning with a suggestion, else the first unknown field.
+pub(crate) fn missing_field_hint(errors: &[Issue], warnings: &[Issue]) -> Option<String> {
+    if errors.first()?.code != "missing_field" {
+        return None;
+    }
+    let warning = warnings
+        .iter()
+        .find(|w| w.message.contains("did you mean"))
+        .or_else(|| warnings.iter().find(|w| w.code == "unknown_field"))?;
+    let place = if warning.path.is_empty() {
+        "(body)"
+    } else {
+        warning.path.as_str()
+    };
+    Some(format!("; warning: {place}: {}", warning.message))
 }

@@ -586,3 +586,101 @@ fn generated_bytes_match_the_native_ones() {
     use group_identity::generator::{fixed_sample_digest, FIXED_SAMPLE_DIGEST};
     assert_eq!(fixed_sample_digest(), FIXED_SAMPLE_DIGEST);
 }
+
+// ---- definitions as bytes, warnings, audience options, lone surrogates in objects -----------
+
+#[wasm_bindgen_test]
+fn definition_bytes_are_read_as_utf8_json() {
+    let bytes: JsValue = Uint8Array::from(DEFINITION.as_bytes()).into();
+    let validation: Validation = back(
+        &group_identity_web::validate_definition(bytes.clone(), JsValue::UNDEFINED)
+            .expect("validates"),
+    );
+    assert!(validation.valid, "{validation:?}");
+    let preview = group_identity_web::preview_groups(bytes, NDJSON.into(), JsValue::UNDEFINED)
+        .expect("a preview of a definition given as bytes");
+    assert_preview(
+        &preview,
+        &engine_preview(NDJSON, &PreviewOptions::default()),
+        "definition as bytes",
+    );
+
+    let mut broken = DEFINITION.as_bytes().to_vec();
+    broken.insert(7, 0xC0);
+    let broken: JsValue = Uint8Array::from(broken.as_slice()).into();
+    let validation: Validation = back(
+        &group_identity_web::validate_definition(broken.clone(), JsValue::UNDEFINED)
+            .expect("bytes that are not UTF-8 are data"),
+    );
+    assert!(!validation.valid);
+    assert_eq!(validation.errors[0].code, "invalid_json");
+    assert!(
+        validation.errors[0].message.contains("byte offset 7"),
+        "{}",
+        validation.errors[0].message
+    );
+    let error = group_identity_web::to_sql(broken, JsValue::UNDEFINED)
+        .expect_err("a definition that is not text throws first");
+    assert_eq!(name_of(&error), "DefinitionError");
+}
+
+#[wasm_bindgen_test]
+fn definition_error_carries_the_warnings_and_the_typo_hint() {
+    let typo = r#"{"id":"household","source_user_attribute":"$address","atributes":[{"id":"a","type":"sum"}]}"#;
+    let expected = group_identity::validate_definition_text(typo, &Mode::Create);
+    let error = group_identity_web::preview_groups(js(typo), "".into(), JsValue::UNDEFINED)
+        .expect_err("missing attributes");
+    let issues: Vec<Issue> = back(&prop(&error, "issues"));
+    let warnings: Vec<Issue> = back(&prop(&error, "warnings"));
+    assert_eq!(issues, expected.errors);
+    assert_eq!(warnings, expected.warnings);
+    let message = message_of(&error);
+    assert!(
+        message.contains("missing required field \"attributes\"")
+            && message.contains("did you mean \"attributes\""),
+        "{message}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn audience_ignores_preview_only_options() {
+    let conditions = js(r#"[{"attribute":"household:has_dog","operator":"=","value":true}]"#);
+    let plain = group_identity_web::preview_audience(
+        js(DEFINITION),
+        NDJSON.into(),
+        conditions.clone(),
+        JsValue::UNDEFINED,
+    )
+    .expect("audience");
+    let with_unused = group_identity_web::preview_audience(
+        js(DEFINITION),
+        NDJSON.into(),
+        conditions,
+        js(r#"{"maxDiagnostics":"10","maxListed":-1}"#),
+    )
+    .expect("maxDiagnostics and maxListed are not audience options");
+    assert_eq!(
+        back::<AudienceResult>(&plain),
+        back::<AudienceResult>(&with_unused)
+    );
+}
+
+#[wasm_bindgen_test]
+fn lone_surrogates_in_profile_objects_read_as_in_text() {
+    // Built in JavaScript: a Rust string cannot hold a lone surrogate.
+    let make = js_sys::Function::new_no_args(
+        r#"const half = "\ud83c";
+        return [
+          { mpid: "1", $address: "Lane " + half, ltv: 1 },
+          { mpid: "2", $address: "Lane " + half, ["k" + half]: "\\ud800", ltv: 2 },
+        ];"#,
+    );
+    let profiles = make.call0(&JsValue::NULL).expect("profiles");
+    let preview: Preview = back(
+        &group_identity_web::preview_groups(js(DEFINITION), profiles, JsValue::UNDEFINED)
+            .expect("preview"),
+    );
+    assert_eq!(preview.stats.skipped, 0, "{:?}", preview.diagnostics);
+    assert_eq!(preview.groups.len(), 1);
+    assert_eq!(preview.groups[0].key, "Lane \u{FFFD}");
+}

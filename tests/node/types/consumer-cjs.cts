@@ -1,6 +1,17 @@
 // A typed consumer of the package in Node as CommonJS (NodeNext resolution, the `require`
 // condition): the declarations `require("group-identity")` gets are the ones checked here.
 import gi = require("group-identity");
+// Browser-style code under CommonJS: `init` and `initSync` are no-ops in Node, and the default
+// import (esModuleInterop) is `init`, not the whole module.
+import init, { initSync } from "group-identity";
+
+await0();
+async function await0(): Promise<void> {
+  await init();
+  await gi.default();
+  initSync();
+  gi.initSync();
+}
 
 const definition: gi.GroupDefinition = {
   id: "household",

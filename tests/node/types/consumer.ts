@@ -1,12 +1,14 @@
 // A typed consumer of the package in Node (ESM, NodeNext resolution): every function, option
 // and result type is used as a user would, and misuse is checked to be a compile error.
 import init, {
+  GroupsClient,
   PreviewSession,
   previewAudience,
   previewGroups,
   toSql,
   validateDefinition,
   type AudienceOptions,
+  type ApiError,
   type AudienceResult,
   type Condition,
   type ConditionError,
@@ -104,6 +106,75 @@ try {
   }
 }
 
+// Read-only data (`as const`, `readonly` arrays) is accepted wherever the package only reads.
+const frozen = {
+  id: "household",
+  source_user_attribute: "$address",
+  attributes: [
+    { id: "has_dog", type: "boolean_or" },
+    { id: "ltv", type: "sum" },
+  ],
+} as const;
+previewGroups(frozen, "");
+validateDefinition(frozen);
+new PreviewSession(frozen).free();
+toSql(frozen, sqlOptions);
+const frozenConditions = [
+  { attribute: "household:has_dog", operator: "=", value: true },
+  { attribute: "household:country", operator: "=", value: ["DE", "AT"] },
+  { attribute: "household:meta", operator: "=", value: { a: [1, 2] } },
+] as const;
+previewAudience(frozen, "", frozenConditions);
+const readonlyConditions: readonly Condition[] = conditions;
+previewAudience(definition, "", readonlyConditions);
+const readonlyProfiles: ReadonlyArray<{ readonly mpid: string; readonly $address: string }> = [
+  { mpid: "1", $address: "12 Long Street" },
+];
+previewGroups(definition, readonlyProfiles);
+previewGroups(definition, [{ mpid: "1", $address: "12 Long Street" }] as const);
+
+// Profiles typed as an interface (no index signature) are profiles too.
+interface Household {
+  mpid: string;
+  $address: string;
+  has_dog?: boolean;
+}
+const households: Household[] = [{ mpid: "1", $address: "12 Long Street", has_dog: true }];
+previewGroups(definition, households);
+previewAudience(definition, households, conditions);
+class Person {
+  constructor(
+    readonly mpid: bigint,
+    readonly $address: string,
+  ) {}
+}
+previewGroups(definition, [new Person(1n, "12 Long Street")]);
+
+// A definition as its UTF-8 bytes (e.g. `readFileSync("household.json")`).
+declare const definitionBytes: Uint8Array;
+previewGroups(definitionBytes, "");
+previewAudience(definitionBytes, "", conditions);
+new PreviewSession(definitionBytes).free();
+toSql(definitionBytes, sqlOptions);
+validateDefinition(definitionBytes);
+
+// The warnings of a DefinitionError and of a local validation failure.
+declare const definitionError: DefinitionError;
+const definitionWarnings: Issue[] = definitionError.warnings;
+declare const apiError: ApiError;
+const apiWarnings: Issue[] | undefined = apiError.warnings;
+
+// The client takes read-only definitions and attributes, text and bytes.
+const client = new GroupsClient({ workspaceId: "1000", accessToken: "token" });
+void client.create(frozen);
+void client.create(definitionBytes);
+void client.update("household", frozen);
+void client.update("household", definitionBytes);
+void client.setAttributes("household", frozen.attributes);
+void client.setAttributes("household", [{ id: "ltv", type: "sum" }] as const);
+void client.setAttributes("household", definitionBytes);
+void [definitionWarnings, apiWarnings];
+
 // Misuse the declarations must reject.
 // @ts-expect-error an unknown aggregation is not an Aggregation
 const badDefinition: GroupDefinition = { id: "h", source_user_attribute: "a", attributes: [{ id: "x", type: "max" }] };
@@ -113,6 +184,12 @@ validateDefinition(definition, { mode: "put" });
 previewGroups(definition, "", { format: "xml" });
 // @ts-expect-error a number is not profiles
 previewGroups(definition, 42);
+// @ts-expect-error an array of strings is not profiles
+previewGroups(definition, ["mpid,$address"]);
+// @ts-expect-error a read-only definition still needs its fields
+previewGroups({ id: "h", attributes: [] } as const, "");
+// @ts-expect-error an unknown aggregation is refused in read-only attributes too
+void client.setAttributes("household", [{ id: "ltv", type: "max" }] as const);
 // @ts-expect-error an unknown operator is not an Operator
 const badCondition: Condition = { attribute: "a", operator: "~" };
 // @ts-expect-error a dialect is a SqlDialect

@@ -19,6 +19,9 @@ pub(crate) struct ApiFailure {
     pub message: String,
     /// Validation issues: from local validation, or a server 422 whose errors carry a `path`.
     pub issues: Option<Vec<Issue>>,
+    /// With a local validation failure: the validation warnings, which often explain the
+    /// errors (a misspelt field is unknown, and the field it meant is missing).
+    pub warnings: Option<Vec<Issue>>,
     /// The raw response body, when there was one (already scrubbed of secrets).
     pub body: Option<String>,
 }
@@ -30,33 +33,21 @@ impl ApiFailure {
             code: code.to_owned(),
             message,
             issues: None,
+            warnings: None,
             body: None,
         }
     }
 
-    /// A request body that failed local validation: no request was made.
-    pub(crate) fn validation(issues: Vec<Issue>) -> ApiFailure {
-        let message = match issues.first() {
-            None => "invalid request body".to_owned(),
-            Some(first) => {
-                let place = if first.path.is_empty() {
-                    "(body)"
-                } else {
-                    first.path.as_str()
-                };
-                let more = match issues.len() {
-                    0 | 1 => String::new(),
-                    2 => " (and 1 more issue)".to_owned(),
-                    n => format!(" (and {} more issues)", n - 1),
-                };
-                format!(
-                    "invalid request body, not sent: {place}: {}{more}",
-                    first.message
-                )
-            }
-        };
+    /// A request body that failed local validation: no request was made. The message
+    /// names the first error, and for a missing field the warning that may explain it.
+    pub(crate) fn validation(issues: Vec<Issue>, warnings: Vec<Issue>) -> ApiFailure {
+        let mut message = crate::errors::issues_message("invalid request body, not sent", &issues);
+        if let Some(hint) = crate::errors::missing_field_hint(&issues, &warnings) {
+            message.push_str(&hint);
+        }
         ApiFailure {
             issues: Some(issues),
+            warnings: Some(warnings),
             ..ApiFailure::new(422, "validation_failed", message)
         }
     }
@@ -76,6 +67,7 @@ impl ApiFailure {
                 path: String::new(),
                 message,
             }]),
+            warnings: None,
             body: None,
         }
     }
@@ -89,14 +81,19 @@ impl ApiFailure {
     }
 
     pub(crate) fn network(method: &str, url: &str, detail: &str) -> ApiFailure {
-        ApiFailure::new(
-            0,
-            "network_error",
+        let message = if super::transport::is_refused_redirect(detail) {
+            format!(
+                "{method} {url} answered with a redirect, which was refused ({detail}): the \
+                 client never follows redirects, so credentials cannot be sent on to another \
+                 URL; set apiUrl or authUrl to the address the service answers at"
+            )
+        } else {
             format!(
                 "{method} {url} failed before any response: {detail} (in a browser this is also \
-                 how a request refused by CORS appears)"
-            ),
-        )
+                 how a request refused by CORS, or a redirect refused by the client, appears)"
+            )
+        };
+        ApiFailure::new(0, "network_error", message)
     }
 
     /// A response the client cannot use although its status says success.
@@ -129,6 +126,7 @@ impl ApiFailure {
             code,
             message,
             issues,
+            warnings: None,
             body: (!body.is_empty()).then_some(body),
         }
     }
@@ -146,12 +144,17 @@ impl ApiFailure {
         error.set_name("ApiError");
         set(&error, "status", &JsValue::from(f64::from(self.status)));
         set(&error, "code", &JsValue::from_str(&self.code));
-        if let Some(issues) = &self.issues {
-            let issues = serde_json::to_string(issues)
+        let list = |issues: &[Issue]| {
+            serde_json::to_string(issues)
                 .ok()
                 .and_then(|text| js_sys::JSON::parse(&text).ok())
-                .unwrap_or_else(|| js_sys::Array::new().into());
-            set(&error, "issues", &issues);
+                .unwrap_or_else(|| js_sys::Array::new().into())
+        };
+        if let Some(issues) = &self.issues {
+            set(&error, "issues", &list(issues));
+        }
+        if let Some(warnings) = &self.warnings {
+            set(&error, "warnings", &list(warnings));
         }
         if let Some(body) = &self.body {
             // Parsed JSON when the body is JSON, else the text itself.
@@ -581,7 +584,7 @@ mod tests {
             path: path.to_owned(),
             message: "m".to_owned(),
         };
-        let failure = ApiFailure::validation(vec![issue("/id"), issue("")]);
+        let failure = ApiFailure::validation(vec![issue("/id"), issue("")], Vec::new());
         assert_eq!(failure.status, 422);
         assert_eq!(failure.code, "validation_failed");
         assert_eq!(

@@ -77,12 +77,14 @@ export interface GroupAttributeDefinition {
   type: "latest" | "boolean_or" | "sum" | "average";
 }
 
-/** A request body for `create` (with `id`) or `update` (`id` optional). */
+/** A request body for `create` (with `id`) or `update` (`id` optional); read-only arrays
+ * (`as const`) are accepted. Either method also takes the body as JSON text or its UTF-8
+ * bytes (a `Uint8Array`). */
 export interface GroupDefinitionRequest {
   id?: string;
   description?: string;
   source_user_attribute: string;
-  attributes: GroupAttributeDefinition[];
+  attributes: readonly GroupAttributeDefinition[];
 }
 
 /** A group definition as the API returns it, server-set fields included. */
@@ -111,6 +113,9 @@ export interface ApiError extends Error {
   message: string;
   /** Validation issues (`path` is a JSON Pointer into the request body). */
   issues?: Issue[];
+  /** With a local validation failure: the validation warnings (an unknown field such as
+   * `atributes`, with its "did you mean"). */
+  warnings?: Issue[];
   /** The raw response body: parsed JSON when it is JSON, else the text. */
   body?: unknown;
 }
@@ -187,7 +192,7 @@ impl GroupsClient {
     pub fn create(
         &self,
         #[wasm_bindgen(
-            unchecked_param_type = "(GroupDefinitionRequest & { id: string }) | string"
+            unchecked_param_type = "(GroupDefinitionRequest & { id: string }) | string | Uint8Array"
         )]
         definition: JsValue,
     ) -> Promise {
@@ -200,7 +205,7 @@ impl GroupsClient {
     pub fn update(
         &self,
         #[wasm_bindgen(js_name = groupId, unchecked_param_type = "string")] group_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "GroupDefinitionRequest | string")]
+        #[wasm_bindgen(unchecked_param_type = "GroupDefinitionRequest | string | Uint8Array")]
         definition: JsValue,
     ) -> Promise {
         let path = self.inner.group_path(&group_id);
@@ -221,12 +226,13 @@ impl GroupsClient {
     pub fn set_attributes(
         &self,
         #[wasm_bindgen(js_name = groupId, unchecked_param_type = "string")] group_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "GroupAttributeDefinition[]")] attributes: JsValue,
+        #[wasm_bindgen(
+            unchecked_param_type = "readonly GroupAttributeDefinition[] | string | Uint8Array"
+        )]
+        attributes: JsValue,
     ) -> Promise {
         let path = self.inner.group_path(&group_id);
-        let wrapped = Object::new();
-        let _ = Reflect::set(&wrapped, &JsValue::from_str("attributes"), &attributes);
-        let body = body_of(&wrapped, "attributes", &Mode::Patch);
+        let body = attributes_body(&attributes);
         self.run(Method::PATCH, path, Some(body))
     }
 
@@ -298,7 +304,7 @@ impl GroupsClient {
 enum Rejection {
     /// An argument of the wrong JavaScript type.
     Type(String),
-    Api(ApiFailure),
+    Api(Box<ApiFailure>),
 }
 
 impl Rejection {
@@ -325,7 +331,9 @@ impl Inner {
         // Empty would address the list; "." and ".." are removed by URL normalisation, even
         // percent-encoded. None of them is a valid group id (3 to 32 characters).
         if matches!(group_id.as_str(), "" | "." | "..") {
-            return Err(Rejection::Api(ApiFailure::bad_group_id(&group_id)));
+            return Err(Rejection::Api(Box::new(ApiFailure::bad_group_id(
+                &group_id,
+            ))));
         }
         let encoded = String::from(js_sys::encode_uri_component(&group_id));
         Ok(format!("{}/{encoded}", self.groups_path()))
@@ -393,31 +401,81 @@ impl Inner {
 }
 
 /// The JSON text of a request body, validated in `mode`; invalid bodies become a 422
-/// `validation_failed` rejection with every issue.
+/// `validation_failed` rejection with every issue and the warnings. The body may be an
+/// object, JSON text, or that text's UTF-8 bytes (a `Uint8Array`, e.g. a file read).
 fn body_of(value: &JsValue, what: &str, mode: &Mode) -> Result<String, Rejection> {
     let text = match value.as_string() {
         Some(text) => text,
-        None => js_sys::JSON::stringify(value)
-            .map_err(|err| {
-                Rejection::Type(format!(
-                    "{what} cannot be converted to JSON: {}",
-                    describe(&err)
-                ))
-            })?
-            .as_string()
-            .ok_or_else(|| {
-                Rejection::Type(format!(
-                    "{what} must be an object or a JSON string, got {}",
-                    describe(value)
-                ))
-            })?,
+        None => match bytes_text(value, what)? {
+            Some(text) => text,
+            None => stringify_body(value, what)?,
+        },
     };
+    checked_body(text, mode)
+}
+
+/// The text of a `Uint8Array` argument (`None` for any other value); bytes that are not
+/// UTF-8 are a 422 naming the byte offset, with no request made.
+fn bytes_text(value: &JsValue, what: &str) -> Result<Option<String>, Rejection> {
+    let Some(bytes) = crate::convert::uint8_array(value) else {
+        return Ok(None);
+    };
+    let bytes =
+        crate::convert::readable_bytes(bytes).map_err(|err| Rejection::Type(describe(&err)))?;
+    crate::convert::utf8_json(&bytes, what)
+        .map(Some)
+        .map_err(|issue| Rejection::Api(Box::new(ApiFailure::validation(vec![issue], Vec::new()))))
+}
+
+/// `JSON.stringify` of an argument, or the `TypeError` saying why it has no JSON.
+fn stringify_body(value: &JsValue, what: &str) -> Result<String, Rejection> {
+    js_sys::JSON::stringify(value)
+        .map_err(|err| {
+            Rejection::Type(format!(
+                "{what} cannot be converted to JSON: {}",
+                describe(&err)
+            ))
+        })?
+        .as_string()
+        .ok_or_else(|| {
+            Rejection::Type(format!(
+                "{what} must be an object, a JSON string or its UTF-8 bytes (a Uint8Array), got {}",
+                describe(value)
+            ))
+        })
+}
+
+/// The `PATCH` body `{ "attributes": ... }` of `setAttributes`: the attributes as an array,
+/// JSON text or its UTF-8 bytes.
+fn attributes_body(attributes: &JsValue) -> Result<String, Rejection> {
+    let text = match attributes.as_string() {
+        Some(text) => Some(text),
+        None => bytes_text(attributes, "attributes")?,
+    };
+    let value = match text {
+        None => attributes.clone(),
+        Some(text) => match js_sys::JSON::parse(&text) {
+            Ok(parsed) => parsed,
+            // Not JSON: the text's own issue, placed in the text as given.
+            Err(_) => return checked_body(text, &Mode::Patch),
+        },
+    };
+    let wrapped = Object::new();
+    let _ = Reflect::set(&wrapped, &JsValue::from_str("attributes"), &value);
+    checked_body(stringify_body(&wrapped, "attributes")?, &Mode::Patch)
+}
+
+/// Validates body text in `mode` and returns what is sent.
+fn checked_body(text: String, mode: &Mode) -> Result<String, Rejection> {
     // Validated as text: a syntax error is placed, a lone surrogate or deep nesting that
     // JSON.stringify may write is refused with its issue, and a number no double holds
     // (`1e400`) is a number.
     let validation = group_identity::validate_definition_text(&text, mode);
     if !validation.valid {
-        return Err(Rejection::Api(ApiFailure::validation(validation.errors)));
+        return Err(Rejection::Api(Box::new(ApiFailure::validation(
+            validation.errors,
+            validation.warnings,
+        ))));
     }
     // Sent compact with a repeated key's last value, as the warning says; text serde
     // cannot hold (`1e400`) goes as it was written.
@@ -586,8 +644,14 @@ fn workspace_id(value: &JsValue) -> Result<String, String> {
     }
     if let Some(text) = value.as_string() {
         let text = text.trim();
-        if !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit()) {
-            return Ok(text.to_owned());
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            // Canonical digits, as the API's integer ids are written: "01000" is 1000, and
+            // "000" is 0.
+            let digits = text.trim_start_matches('0');
+            let digits = if digits.is_empty() { "0" } else { digits };
+            if digits.len() <= 20 {
+                return Ok(digits.to_owned());
+            }
         }
         let shown: String = text.chars().take(40).collect();
         return Err(format!(
@@ -601,13 +665,22 @@ fn workspace_id(value: &JsValue) -> Result<String, String> {
 }
 
 /// An absolute http(s) base URL without credentials, query or fragment, trailing slashes
-/// removed.
+/// removed. Plain `http://` only reaches a loopback host: anywhere else the client secret
+/// and the tokens would cross the network unencrypted.
 fn base_url(key: &str, value: Option<String>, default: &str) -> Result<String, String> {
     let Some(value) = value else {
         return Ok(default.to_owned());
     };
+    // A value that may hold credentials (`user:password@host`, `?access_token=...`) is
+    // never repeated in a message: messages end up in logs.
+    let shown = if value.contains(['@', '?', '#']) {
+        "a value not shown here, as it may hold credentials".to_owned()
+    } else {
+        format!("{value:?}")
+    };
     let trimmed = value.trim().trim_end_matches('/');
-    let scheme_ok = trimmed.starts_with("https://") || trimmed.starts_with("http://");
+    let https = trimmed.starts_with("https://");
+    let scheme_ok = https || trimmed.starts_with("http://");
     let parsed = if scheme_ok {
         web_sys::Url::new(trimmed).ok()
     } else {
@@ -615,7 +688,7 @@ fn base_url(key: &str, value: Option<String>, default: &str) -> Result<String, S
     };
     let Some(parsed) = parsed else {
         return Err(format!(
-            "{key} must be an absolute http(s) URL such as \"https://api.mparticle.com\", got {value:?}"
+            "{key} must be an absolute http(s) URL such as \"https://api.mparticle.com\", got {shown}"
         ));
     };
     if !parsed.username().is_empty() || !parsed.password().is_empty() {
@@ -624,8 +697,31 @@ fn base_url(key: &str, value: Option<String>, default: &str) -> Result<String, S
     }
     if trimmed.contains(['?', '#']) {
         return Err(format!(
-            "{key} must be a base URL without query or fragment, got {value:?}"
+            "{key} must be a base URL without query or fragment (the value is not shown, as it \
+             may hold credentials)"
+        ));
+    }
+    if !https && !is_loopback(&parsed.hostname()) {
+        return Err(format!(
+            "{key} must use https:// (plain http:// is allowed only for a loopback host: \
+             127.0.0.1, localhost or [::1]), as the client secret and tokens would otherwise \
+             cross the network unencrypted; got {shown}"
         ));
     }
     Ok(trimmed.to_owned())
+}
+
+/// A loopback host as the URL parser writes it (lower case, IPv4 in dotted decimal even
+/// when given as `127.1` or `0x7f.0.0.1`, IPv6 in brackets): 127.0.0.0/8, `localhost`,
+/// `[::1]`.
+fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts[0] == "127"
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -98,7 +98,12 @@ pub(crate) async fn send(
                     }
                 }
             }
-            Err(SendError::Network(_)) if exchange.idempotent && attempt < policy.max_retries => {
+            // A refused redirect would only be refused again.
+            Err(SendError::Network(detail))
+                if exchange.idempotent
+                    && attempt < policy.max_retries
+                    && !is_refused_redirect(detail) =>
+            {
                 Some(backoff_ms(attempt, js_sys::Math::random()))
             }
             Err(_) => None,
@@ -144,6 +149,9 @@ async fn send_once(exchange: &Exchange<'_>, timeout_ms: u32) -> Result<Reply, Se
     let builder = RequestBuilder::new(exchange.url)
         .method(exchange.method.clone())
         .headers(Headers::from_raw(headers))
+        // A redirect is never followed: a 307 or 308 would send the body (the client
+        // secret) or the bearer token again, to wherever the Location points.
+        .redirect(web_sys::RequestRedirect::Error)
         .abort_signal(Some(&deadline.signal));
     let request = match exchange.body {
         Some(body) => builder.body(body),
@@ -182,6 +190,12 @@ async fn send_once(exchange: &Exchange<'_>, timeout_ms: u32) -> Result<Reply, Se
         retry_after,
         text,
     })
+}
+
+/// Whether a fetch rejection says a redirect was refused (Node: the cause "unexpected
+/// redirect"; browsers give no reason at all).
+pub(crate) fn is_refused_redirect(detail: &str) -> bool {
+    detail.contains("redirect")
 }
 
 /// The message of a fetch rejection, with Node's `cause` (`connect ECONNREFUSED ...`) when
