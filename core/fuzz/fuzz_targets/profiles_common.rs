@@ -44,7 +44,11 @@ pub fn check(data: &[u8], format: Format) {
     let end = stream.finish();
     profiles.extend(end.profiles);
     assert_eq!(end.diagnostics_suppressed, 0);
-    assert_eq!((profiles, end.diagnostics), all, "whole read split at {split}");
+    assert_eq!(
+        (profiles, end.diagnostics),
+        all,
+        "whole read split at {split}"
+    );
 }
 
 /// Short names, so that the fuzzer finds keys and attributes quickly.
