@@ -26,19 +26,16 @@ self.onmessage = async (event) => {
     } else if (job.type === "audience") {
       // Two passes over the slices: the groups, then each profile against the conditions.
       const audience = new PlaygroundAudience(job.definition, job.conditions, job.options);
-      await feed(job, audience);
+      await feed(job, audience, progress(job, 0));
       audience.secondPass();
-      await feed(job, audience);
+      await feed(job, audience, progress(job, 1));
       self.postMessage({ type: "audience", id: job.id, json: audience.finish() });
       audience.free();
     } else if (job.type === "enrich") {
       // Two passes: the groups (and a CSV's columns), then each slice's profiles as text,
       // gathered into Blobs so the download never sits whole in this worker's memory.
       const enrich = new PlaygroundEnrich(job.definition, job.options, job.format);
-      // Progress over both passes.
-      const progress = (pass) => (done, total) =>
-        self.postMessage({ type: "progress", id: job.id, done: pass * total + done, total: 2 * total });
-      await feed(job, enrich, progress(0));
+      await feed(job, enrich, progress(job, 0));
       enrich.secondPass();
       const blobs = [];
       let texts = [];
@@ -52,7 +49,7 @@ self.onmessage = async (event) => {
           held = 0;
         }
       };
-      await feed(job, enrich, progress(1), keep);
+      await feed(job, enrich, progress(job, 1), keep);
       keep(enrich.finish());
       enrich.free();
       const blob = new Blob([...blobs, new Blob(texts)]);
@@ -63,6 +60,10 @@ self.onmessage = async (event) => {
     self.postMessage({ type: "error", id: job.id, message });
   }
 };
+
+/** Progress of a two-pass job (a count, a download): pass 0 or 1 of both. */
+const progress = (job, pass) => (done, total) =>
+  self.postMessage({ type: "progress", id: job.id, done: pass * total + done, total: 2 * total });
 
 /** Pushes the job's blob to `session` one slice at a time; `output` gets what each push
  * gives back. */

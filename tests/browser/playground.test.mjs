@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   artifacts,
+  dist,
   launchBrowser,
   startEmulator,
   startStatic,
@@ -124,6 +125,61 @@ describe("definition editor", () => {
     await page.context().close();
   });
 
+  test("while the JSON has a syntax error the form is paused and never writes over it", async () => {
+    const page = await openPlayground();
+    const broken = '{"id": "household", "source_user_attribute": "$addr';
+    await setText(page, "#def-json", broken);
+    assert.ok(await page.isVisible("#form-paused"));
+    assert.match(await page.textContent("#form-paused"), /syntax error.*follows the JSON again once it is fixed/);
+    assert.ok(await page.isDisabled("#f-description"));
+    assert.ok(await page.isDisabled("#attr-id-0"));
+    assert.ok(await page.isDisabled("#attr-add"));
+    // Even an edit that reaches the form (a script, an extension) leaves the text alone.
+    await page.evaluate(() => {
+      const field = document.getElementById("f-description");
+      field.value = "stale form";
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    assert.equal(await page.inputValue("#def-json"), broken);
+    // Fixed: the form follows the JSON again, and writes it again.
+    await setText(page, "#def-json", `${broken}ess", "attributes": []}`);
+    assert.ok(await page.isHidden("#form-paused"));
+    assert.ok(await page.isEnabled("#f-description"));
+    assert.equal(await page.inputValue("#f-source"), "$address");
+    await page.fill("#f-description", "typed");
+    assert.equal(JSON.parse(await page.inputValue("#def-json")).description, "typed");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("a valid definition that cannot run says what it lacks", async () => {
+    const page = await openPlayground();
+    await page.fill("#profiles-text", HOUSEHOLDS);
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
+    // Update with the id left to the path, and the path's field empty.
+    await page.check("input[name=mode][value=update]");
+    const attributes = [{ id: "has_dog", type: "boolean_or" }];
+    await setText(page, "#def-json", JSON.stringify({ source_user_attribute: "$address", attributes }));
+    await page.waitForFunction(() => /path has no group id/.test(document.getElementById("results-status").textContent));
+    assert.match(await page.textContent("#def-status"), /^Valid/);
+    assert.match(await page.textContent("#sql-status"), /path has no group id/);
+    await page.click("#audience-run");
+    assert.match(await page.textContent("#audience-result"), /path has no group id/);
+    await page.click("#dl-ndjson");
+    assert.match(await page.textContent("#dl-status"), /path has no group id/);
+    await page.fill("#path-group-id", "household");
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
+    assert.match(await page.textContent("#sql-status"), /^DuckDB SQL/);
+    // Set attributes: valid, and the SQL says it needs a whole definition.
+    await page.check("input[name=mode][value=patch]");
+    await setText(page, "#def-json", JSON.stringify({ attributes }));
+    assert.match(await page.textContent("#def-status"), /^Valid/);
+    assert.match(await page.textContent("#sql-status"), /SQL needs a whole definition.*create or update/);
+    assert.doesNotMatch(await page.textContent("#sql-status"), /Fix the definition's errors/);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
   test("issues come from the JSON text in the chosen mode", async () => {
     const page = await openPlayground();
     const issues = () => page.$$eval("ul.issues li", (lis) => lis.map((li) => li.dataset.code));
@@ -224,6 +280,81 @@ describe("preview", () => {
     await page.fill("#profiles-text", "");
     await page.click("#dl-ndjson");
     assert.match(await page.textContent("#dl-status"), /No profiles/);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("an audience answer goes when its conditions change", async () => {
+    const page = await openPlayground();
+    await page.fill("#profiles-text", HOUSEHOLDS);
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
+    const count = async () => {
+      await page.click("#audience-run");
+      await page.waitForFunction(() => /match\.$/.test(document.getElementById("audience-result").textContent));
+    };
+    const gone = async (what) => {
+      assert.equal(await page.textContent("#audience-result"), "", what);
+      assert.equal(await page.locator("#audience-members li").count(), 0, what);
+    };
+    await page.fill("#cond-attr-0", "household:has_dog");
+    await page.fill("#cond-value-0", "true");
+    await count();
+    await page.fill("#cond-value-0", "false");
+    await gone("a value edit");
+    await count();
+    await page.selectOption("#cond-op-0", "!=");
+    await gone("an operator change");
+    await count();
+    await page.click("#cond-add");
+    await gone("a row added");
+    await page.click("button[data-cond-remove='1']");
+    await count();
+    await page.click("button[data-cond-remove='0']");
+    await gone("a row removed");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("the group search waits for a pause in typing; Enter searches at once", async () => {
+    const page = await openPlayground();
+    await page.click("#sample");
+    await page.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "200");
+    const rows = () => page.evaluate(() => document.querySelectorAll("#groups-body tr").length);
+    const all = await rows();
+    assert.ok(all > 0);
+    await page.fill("#group-search", "no-such-group-anywhere");
+    assert.equal(await rows(), all, "a keystroke does not filter every group at once");
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 0);
+    await page.fill("#group-search", "");
+    await page.press("#group-search", "Enter");
+    assert.equal(await rows(), all, "Enter searches at once");
+    // A paging button pages the search as typed.
+    await page.fill("#group-search", "no-such-group-anywhere");
+    assert.ok(await page.isEnabled("#page-next"));
+    await page.click("#page-next");
+    assert.equal(await rows(), 0);
+    assert.match(await page.textContent("#page-info"), /Page 1 of 1 \(0 groups\)/);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("a UTF-16 file is decoded when small and named when large", async () => {
+    const page = await openPlayground();
+    const utf16 = (text) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+    // Excel's "Unicode Text": UTF-16 little-endian with a byte order mark.
+    await page.setInputFiles("#profiles-file", { name: "unicode.csv", mimeType: "text/csv", buffer: utf16(HOUSEHOLDS) });
+    await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
+    assert.equal(await page.inputValue("#profiles-text"), HOUSEHOLDS);
+    assert.equal(await page.textContent("#format-detected"), "CSV");
+    // Too large to hold as text: not read as UTF-8 garbage, but named.
+    const lines = ["mpid,$address"];
+    for (let i = 1; lines.join("\n").length < 200_000; i++) lines.push(`${i},${i % 1000} Main Street`);
+    await page.setInputFiles("#profiles-file", { name: "big.csv", mimeType: "text/csv", buffer: utf16(lines.join("\n")) });
+    await page.waitForFunction(() => /UTF-16 \(byte order mark FF FE\).*save it as UTF-8/i.test(document.getElementById("results-status").textContent));
+    assert.equal(await page.locator("#groups-body tr").count(), 0);
+    assert.equal(await page.locator("#diag-body tr").count(), 0);
+    assert.ok(await page.isHidden("#file-info"));
+    assert.notEqual(await page.textContent("#format-detected"), "reading...");
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });
@@ -365,6 +496,33 @@ describe("large files", () => {
     assert.match(await page.textContent("#audience-result"), /^Stopped: the definition or the options changed/);
     await page.waitForTimeout(1500);
     assert.match(await page.textContent("#audience-result"), /^Stopped/);
+    // And when its conditions change.
+    await page.click("#audience-run");
+    await page.fill("#cond-value-0", "false");
+    assert.match(await page.textContent("#audience-result"), /^Stopped: the conditions changed/);
+    await page.waitForTimeout(1500);
+    assert.match(await page.textContent("#audience-result"), /^Stopped/);
+    // A count and a download over the file show their progress and can be cancelled; the
+    // focus goes back to the button that started them.
+    assert.ok(await page.isHidden("#audience-cancel"));
+    await page.click("#audience-run");
+    await page.waitForFunction(() => /^Counting in the background: \d+%/.test(document.getElementById("audience-result").textContent));
+    await page.focus("#audience-cancel");
+    await page.keyboard.press("Enter");
+    assert.equal(await page.textContent("#audience-result"), "Cancelled: the count was stopped.");
+    assert.ok(await page.isHidden("#audience-cancel"));
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "audience-run");
+    let downloads = 0;
+    page.on("download", () => downloads++);
+    await page.click("#dl-csv");
+    await page.waitForSelector("#dl-cancel:not([hidden])");
+    await page.click("#dl-cancel");
+    assert.match(await page.textContent("#dl-status"), /^Cancelled: .*nothing was saved/);
+    assert.ok(await page.isHidden("#dl-cancel"));
+    await page.waitForTimeout(2000);
+    assert.match(await page.textContent("#audience-result"), /^Cancelled/);
+    assert.match(await page.textContent("#dl-status"), /^Cancelled/);
+    assert.equal(downloads, 0);
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });
@@ -376,14 +534,25 @@ describe("large files", () => {
     await page.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "5");
     await page.setInputFiles("#profiles-file", file);
     await page.waitForSelector("#progress-box:not([hidden])");
+    assert.equal(await page.textContent("#format-detected"), "reading...");
     await page.click("#cancel");
     assert.ok(await page.isHidden("#progress-box"));
     assert.match(await page.textContent("#results-status"), /Cancelled/);
+    assert.equal(await page.textContent("#format-detected"), "not read");
     await page.waitForTimeout(3000);
     assert.match(await page.textContent("#results-status"), /Cancelled/);
     assert.equal(await page.locator("[data-stat=profiles]").count(), 0);
     assert.equal(await page.locator("#groups-body tr").count(), 0);
     await shot(page, "08-cancelled");
+    // A definition made invalid while the file is read stops the reading, and "Detected"
+    // with it.
+    await page.click("#file-clear");
+    await page.setInputFiles("#profiles-file", file);
+    await page.waitForSelector("#progress-box:not([hidden])");
+    await page.fill("#f-id", "ab");
+    await page.waitForFunction(() => /Fix the definition/.test(document.getElementById("results-status").textContent));
+    assert.ok(await page.isHidden("#progress-box"));
+    assert.equal(await page.textContent("#format-detected"), "not read");
     await page.context().close();
   });
 });
@@ -571,27 +740,97 @@ describe("sharing and layout", () => {
     assert.ok(await fresh.isChecked("#normalize"));
     assert.match(await fresh.textContent("#groups-body"), /shared-home:has_dog = true/);
     await shot(fresh, "10-shared");
-    // The link stays in the address bar until the first edit: a reload then keeps the edits.
-    assert.match(fresh.url(), /#s=/);
+    // The link in the address bar follows every edit, of the definition and of the
+    // profiles: a reload keeps them all.
+    assert.equal(fresh.url(), url);
+    const loaded = () =>
+      fresh.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+    const moved = (from) => fresh.waitForFunction((from) => location.href !== from, from);
     await fresh.fill("#f-id", "edited-home");
-    await fresh.waitForFunction(() => /edited-home/.test(document.getElementById("def-json").value));
-    assert.doesNotMatch(fresh.url(), /#s=/);
+    await moved(url);
+    const edited = `${HOUSEHOLDS}\n6,Alone Avenue 1,false,GB`;
+    await fresh.fill("#profiles-text", edited);
+    await fresh.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "6");
+    assert.match(fresh.url(), /#s=/);
     await fresh.reload();
-    await fresh.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+    await loaded();
+    assert.equal(await fresh.inputValue("#f-id"), "edited-home");
+    assert.equal(await fresh.inputValue("#profiles-text"), edited);
+    assert.ok(await fresh.isChecked("#normalize"));
+    await fresh.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "6");
+    // A profile edit alone is kept too.
+    await fresh.fill("#profiles-text", HOUSEHOLDS);
+    await fresh.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "5");
+    await fresh.reload();
+    await loaded();
+    assert.equal(await fresh.inputValue("#profiles-text"), HOUSEHOLDS);
+    // Profiles too large for a link: it leaves the address bar, and a reload keeps the
+    // definition (saved in this browser, as every edit is).
+    await fresh.click("#sample");
+    await fresh.waitForFunction(() => !/#s=/.test(location.href));
+    await fresh.reload();
+    await loaded();
     assert.equal(await fresh.inputValue("#f-id"), "edited-home");
     // A share link pasted into an open page is read at once.
     await fresh.goto(url);
     await fresh.waitForFunction(() => document.getElementById("f-id").value === "shared-home");
     // Every shared setting is an edit too: the mode, the format, normalizeKeys.
-    assert.match(fresh.url(), /#s=/);
+    assert.equal(fresh.url(), url);
     await fresh.check("input[name=mode][value=update]");
-    assert.doesNotMatch(fresh.url(), /#s=/);
+    await moved(url);
+    await fresh.reload();
+    await loaded();
+    assert.ok(await fresh.isChecked("input[name=mode][value=update]"));
     await fresh.goto(url);
     await fresh.waitForFunction(() => document.getElementById("f-id").value === "shared-home");
     await fresh.selectOption("#format", "csv");
-    assert.doesNotMatch(fresh.url(), /#s=/);
+    await moved(url);
+    await fresh.reload();
+    await loaded();
+    assert.equal(await fresh.inputValue("#format"), "csv");
+    // A damaged link typed into the open page says so, as a fresh load does.
+    await fresh.evaluate(() => (location.hash = "s=AAAA!!"));
+    await fresh.waitForFunction(() => /could not be read/.test(document.getElementById("share-status").textContent));
+    assert.equal(await fresh.inputValue("#f-id"), "shared-home");
     assert.deepEqual(fresh.problems, []);
     await fresh.context().close();
+  });
+
+  test("a copied share link goes stale at the next edit; a file's note says why it is left out", async () => {
+    const page = await openPlayground();
+    await page.click("#share");
+    await page.waitForFunction(() => /Link ready/.test(document.getElementById("share-status").textContent));
+    assert.match(await page.inputValue("#share-url"), /#s=/);
+    await page.fill("#f-description", "edited after sharing");
+    assert.equal(await page.inputValue("#share-url"), "");
+    assert.match(await page.textContent("#share-status"), /changed since the link was made/);
+    // A small file held as a file is not UTF-8 text: not "too large".
+    const latin1 = Buffer.from("mpid,$address\n1,M\xfcller 1\n2,M\xfcller 1\n", "latin1");
+    await page.setInputFiles("#profiles-file", { name: "latin1.csv", mimeType: "text/csv", buffer: latin1 });
+    await page.waitForSelector("#file-info:not([hidden])");
+    await page.click("#share");
+    await page.waitForFunction(() => /Link ready/.test(document.getElementById("share-status").textContent));
+    assert.match(await page.textContent("#share-status"), /not UTF-8 text/);
+    assert.doesNotMatch(await page.textContent("#share-status"), /too large/);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("the examples link works on a sub-path opened without its final slash", async () => {
+    const context = await browser.newContext();
+    // The root build's page, opened as `/sub/path`: `examples.html` beside the address
+    // would be `/sub/examples.html`.
+    await context.route(`${site}/sub/path`, (route) =>
+      route.fulfill({ path: join(dist, "index.html"), contentType: "text/html; charset=utf-8" }),
+    );
+    const page = await context.newPage();
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(String(e)));
+    await page.goto(`${site}/sub/path`);
+    await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+    assert.equal(await page.$eval("footer a", (a) => a.href), `${site}/examples.html`);
+    assert.deepEqual(problems, []);
+    await context.close();
   });
 
   test("without a clipboard the share link is selected in its box", async () => {
@@ -713,6 +952,13 @@ describe("documentation embed", () => {
     assert.match(await oversized.textContent(), /1 Tower Plaza" is held by 12 profiles/);
     assert.match(await oversized.textContent(), /household:ltv = 42.5/);
     assert.match(await page.locator("#example-latest .gik-output").textContent(), /household:country = CA/);
+    // Each box's name says which example it belongs to.
+    const names = await page.$$eval(".gik-example textarea", (areas) => areas.map((a) => a.labels[0].textContent));
+    assert.equal(new Set(names).size, names.length, names.join(" | "));
+    assert.equal(
+      await page.getByRole("textbox", { name: "Group definition (JSON) in example 2: An oversized key forms no group" }).count(),
+      1,
+    );
     // Editing the profiles updates the preview as the reader types.
     const profiles = page.locator("#example-household textarea").nth(1);
     const text = (await profiles.inputValue()).replace("1001,123 Main St,true", "1001,123 Main St,false");

@@ -30,8 +30,9 @@ use super::dom::{
 };
 use super::enrich::{enrich, OutFormat};
 use super::model::{
-    apply_fields, condition_value, container_for, detect_format, fields_from_value, format_label,
-    format_name, parse_format, preview_body, FormFields, ModeKind, AGGREGATIONS, MAX_ATTRIBUTES,
+    apply_fields, condition_value, container_for, decode_utf16, detect_format, fields_from_value,
+    format_label, format_name, parse_format, preview_body, wide_bom, wide_encoding_message,
+    FormFields, ModeKind, AGGREGATIONS, MAX_ATTRIBUTES,
 };
 use super::render::{self, PAGE_SIZE};
 use super::share::SharedState;
@@ -42,6 +43,10 @@ const SYNC_LIMIT: usize = 2 << 20;
 const EDITABLE_FILE_LIMIT: f64 = 256.0 * 1024.0;
 const STORE_DEFINITION: &str = "group-identity-playground.definition";
 const STORE_MODE: &str = "group-identity-playground.mode";
+/// What "Detected" says when no profiles were read.
+const NOT_READ: &str = "not read";
+/// The pause in typing after which the group search runs.
+const SEARCH_DELAY_MS: i32 = 200;
 const OPERATORS: [&str; 9] = [
     "=",
     "!=",
@@ -92,6 +97,12 @@ struct App {
     inputs: u32,
     timer: Option<i32>,
     tick: Option<Closure<dyn FnMut()>>,
+    /// An edit not yet written into a share link that the address bar holds.
+    share_pending: bool,
+    /// The group search waits for a pause in typing: filtering a million groups at every
+    /// key would block the page.
+    search_timer: Option<i32>,
+    search_tick: Option<Closure<dyn FnMut()>>,
 }
 
 type Shared = Rc<RefCell<App>>;
@@ -233,11 +244,22 @@ pub fn start(doc: Document) -> JsResult {
         inputs: 0,
         timer: None,
         tick: None,
+        share_pending: false,
+        search_timer: None,
+        search_tick: None,
     }));
     let tick_app = app.clone();
     app.borrow_mut().tick = Some(Closure::new(move || {
         tick_app.borrow_mut().timer = None;
+        if tick_app.borrow().share_pending {
+            follow_share_link(&tick_app);
+        }
         run_preview(&tick_app);
+    }));
+    let search_app = app.clone();
+    app.borrow_mut().search_tick = Some(Closure::new(move || {
+        search_app.borrow_mut().search_timer = None;
+        search_now(&search_app);
     }));
 
     restore(&app)?;
@@ -255,8 +277,23 @@ pub fn start(doc: Document) -> JsResult {
                 show_file(&a.borrow().doc.clone(), None);
                 restore(&a).unwrap_or_else(|e| log_error(&e));
                 definition_from_json(&a, false);
+            } else if hash.starts_with(&format!("#{}", super::share::FRAGMENT_KEY)) {
+                // As a fresh load says; the page keeps what it shows.
+                let doc = a.borrow().doc.clone();
+                set_value(&doc, "share-url", "");
+                set_text(
+                    &doc,
+                    "share-status",
+                    "The share link could not be read (damaged, or longer than a link may be); the page keeps what it had.",
+                );
             }
         })?;
+    }
+    // Found from the build's own files, as the worker is: a page opened on a sub-path
+    // without its final slash would look for the examples one folder up.
+    if let Some(link) = doc.get_element_by_id("examples-link") {
+        link.set_attribute("href", &build_file_url("examples.html"))
+            .ok();
     }
     definition_from_json(&app, false);
     render_conditions(&app)?;
@@ -447,10 +484,10 @@ fn bind(app: &Shared) -> JsResult {
             &mut out,
         );
         new_input(&a);
-        leave_share_link();
         a.borrow_mut().file = None;
         show_file(&doc, None);
         set_value(&doc, "profiles-text", &String::from_utf8_lossy(&out));
+        follow_share_link(&a);
         run_preview(&a);
     })?;
     let a = app.clone();
@@ -460,6 +497,7 @@ fn bind(app: &Shared) -> JsResult {
         hide_progress(&doc);
         // The results shown were for other input: none stay beside the cancelled file.
         set_preview(&a, None);
+        set_text(&doc, "format-detected", NOT_READ);
         set_text(
             &doc,
             "results-status",
@@ -470,12 +508,26 @@ fn bind(app: &Shared) -> JsResult {
     // Results.
     let a = app.clone();
     on(&target("group-search")?, "input", move |_| {
-        refilter(&a);
-        render_page(&a).unwrap_or_else(|e| log_error(&e));
+        schedule_search(&a)
+    })?;
+    // Enter searches at once.
+    let a = app.clone();
+    on(&target("group-search")?, "keydown", move |e| {
+        let key = Reflect::get(&e, &"key".into())
+            .ok()
+            .and_then(|k| k.as_string());
+        if key.as_deref() == Some("Enter") {
+            e.prevent_default();
+            search_now(&a);
+        }
     })?;
     for (id, step) in [("page-prev", -1i64), ("page-next", 1)] {
         let a = app.clone();
         on(&target(id)?, "click", move |_| {
+            // Pages of the search as typed, not of the one before it.
+            if a.borrow().search_timer.is_some() {
+                search_now(&a);
+            }
             {
                 let mut app = a.borrow_mut();
                 let pages = app.filtered.len().div_ceil(PAGE_SIZE).max(1) as i64;
@@ -496,6 +548,7 @@ fn bind(app: &Shared) -> JsResult {
             operator: "=".into(),
             ..ConditionRow::default()
         });
+        conditions_changed(&a);
         render_conditions(&a).unwrap_or_else(|e| log_error(&e));
     })?;
     let a = app.clone();
@@ -518,6 +571,7 @@ fn bind(app: &Shared) -> JsResult {
                     app.conditions.remove(index);
                 }
             }
+            conditions_changed(&a);
             render_conditions(&a).unwrap_or_else(|e| log_error(&e));
             // The removed row held the focus: it goes to "Add condition".
             focus(&a.borrow().doc.clone(), "cond-add");
@@ -525,6 +579,14 @@ fn bind(app: &Shared) -> JsResult {
     })?;
     let a = app.clone();
     on(&target("audience-run")?, "click", move |_| run_audience(&a))?;
+    let a = app.clone();
+    on(&target("audience-cancel")?, "click", move |_| {
+        cancelled(&a, Job::Audience)
+    })?;
+    let a = app.clone();
+    on(&target("dl-cancel")?, "click", move |_| {
+        cancelled(&a, Job::Enrich)
+    })?;
 
     // Warehouse SQL: any edit of its form rewrites the queries.
     for event in ["input", "change", "submit"] {
@@ -627,6 +689,13 @@ fn definition_from_form(app: &Shared) {
 /// Applies form fields to the body, the JSON editor and (when rows changed) the rows.
 fn write_form(app: &Shared, fields: &FormFields, rebuild_rows: bool) {
     let doc = app.borrow().doc.clone();
+    // While the JSON does not parse, the form is paused (disabled, see `pause_form`): it
+    // holds the last JSON that did, and writing it back would lose what was typed since.
+    if app.borrow().body.is_null()
+        && serde_json::from_str::<Value>(&value_of(&doc, "def-json")).is_err()
+    {
+        return;
+    }
     let mode = mode_kind(&doc);
     let text = {
         let mut app = app.borrow_mut();
@@ -655,10 +724,23 @@ fn definition_from_json(app: &Shared, typed: bool) {
             set_value(&doc, "f-source", &fields.source);
             render_rows(app, &fields).unwrap_or_else(|e| log_error(&e));
             validate(app);
+            pause_form(&doc, None);
         }
         Err(_) => {
             app.borrow_mut().body = Value::Null;
             validate(app);
+            let syntax = validate_definition_text(&text, &Mode::Create)
+                .errors
+                .iter()
+                .any(|issue| issue.code == "invalid_json");
+            pause_form(
+                &doc,
+                Some(if syntax {
+                    "The JSON has a syntax error (see below it): the form is paused, and follows the JSON again once it is fixed."
+                } else {
+                    "The JSON holds a number the form cannot show (such as 1e400): the form is paused, and follows the JSON again once that number is gone."
+                }),
+            );
         }
     }
     if typed {
@@ -669,8 +751,23 @@ fn definition_from_json(app: &Shared, typed: bool) {
     }
 }
 
+/// Disables the form (with `why` shown above it) while the JSON cannot be read into it, or
+/// enables it again (`None`).
+fn pause_form(doc: &Document, why: Option<&str>) {
+    if let Some(fields) = doc.get_element_by_id("def-form-fields") {
+        Reflect::set(
+            &fields,
+            &"disabled".into(),
+            &JsValue::from_bool(why.is_some()),
+        )
+        .ok();
+    }
+    set_text(doc, "form-paused", why.unwrap_or_default());
+    set_hidden(doc, "form-paused", why.is_none());
+}
+
 /// Saves the definition and the mode in this browser (every caller then calls [`edited`],
-/// which takes a share link out of the address bar).
+/// which keeps a share link in the address bar in step).
 fn persist(doc: &Document) {
     if let Some(s) = storage() {
         s.set_item(STORE_DEFINITION, &value_of(doc, "def-json"))
@@ -679,9 +776,34 @@ fn persist(doc: &Document) {
     }
 }
 
-/// Takes a share link out of the address bar (at the first edit of what it shares), so a
-/// reload keeps the edits instead of going back to the link.
-fn leave_share_link() {
+/// What a share link holds: the page's state now (profiles only when they are text).
+fn current_state(doc: &Document, has_file: bool) -> SharedState {
+    SharedState {
+        definition: value_of(doc, "def-json"),
+        mode: mode_kind(doc).name().to_string(),
+        group_id: value_of(doc, "path-group-id"),
+        profiles: if has_file {
+            String::new()
+        } else {
+            value_of(doc, "profiles-text")
+        },
+        format: value_of(doc, "format"),
+        normalize_keys: checked(doc, "normalize"),
+    }
+}
+
+/// After an edit of a page opened from a share link: the definition and the mode are saved
+/// in this browser as every edit saves them, and the link in the address bar is rewritten
+/// to the state now, profiles included, so a reload keeps the edits. When the profiles no
+/// longer fit in a link (a file, or text over `MAX_SHARED_PROFILES`), the link leaves the
+/// address bar: a reload then comes back with the saved definition and mode, as on a page
+/// opened without a link. A page opened without a link keeps its address as it is.
+fn follow_share_link(app: &Shared) {
+    let (doc, has_file) = {
+        let mut a = app.borrow_mut();
+        a.share_pending = false;
+        (a.doc.clone(), a.file.is_some())
+    };
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -689,18 +811,42 @@ fn leave_share_link() {
     let shared = location
         .hash()
         .is_ok_and(|h| h.starts_with(&format!("#{}", super::share::FRAGMENT_KEY)));
-    if shared {
-        let plain = format!(
-            "{}{}",
-            location.pathname().unwrap_or_default(),
-            location.search().unwrap_or_default()
-        );
-        if let Ok(history) = window.history() {
-            history
-                .replace_state_with_url(&JsValue::NULL, "", Some(&plain))
-                .ok();
-        }
+    if !shared {
+        return;
     }
+    persist(&doc);
+    let state = current_state(&doc, has_file);
+    let fragment = state.to_fragment();
+    let fits = !has_file
+        && state.profiles.len() <= super::share::MAX_SHARED_PROFILES
+        && fragment.len() <= super::share::MAX_FRAGMENT;
+    let mut url = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    if fits {
+        url = format!("{url}#{fragment}");
+    }
+    if let Ok(history) = window.history() {
+        history
+            .replace_state_with_url(&JsValue::NULL, "", Some(&url))
+            .ok();
+    }
+}
+
+/// A link made with "Copy share link" is for the state it was made in: after an edit it
+/// goes from its box, with a note, instead of standing there as if it were current.
+fn share_link_stale(doc: &Document) {
+    if value_of(doc, "share-url").is_empty() {
+        return;
+    }
+    set_value(doc, "share-url", "");
+    set_text(
+        doc,
+        "share-status",
+        "The page changed since the link was made: copy a new share link for what it shows now.",
+    );
 }
 
 fn render_rows(app: &Shared, fields: &FormFields) -> JsResult {
@@ -817,7 +963,11 @@ fn validate(app: &Shared) {
 
 /// The SQL section follows every change of the definition, the mode and the group id.
 fn refresh_sql(doc: &Document, body: &Value) {
-    super::sql::render(doc, runnable(doc, body).as_ref()).unwrap_or_else(|e| log_error(&e));
+    let result = match runnable(doc, body) {
+        Some(definition) => super::sql::render(doc, Ok(&definition)),
+        None => super::sql::render(doc, Err(&blocked(doc, body, Purpose::Sql))),
+    };
+    result.unwrap_or_else(|e| log_error(&e));
 }
 
 /// Shows each issue in the list nearest its JSON Pointer, and a summary.
@@ -891,8 +1041,11 @@ fn issue_item(doc: &Document, issue: &Issue, level: &str) -> JsResult<web_sys::N
 /// would be for the old one), and a new preview is scheduled. A download goes on: the file
 /// asked for is the one of the state it was asked in.
 fn edited(app: &Shared) {
-    leave_share_link();
     let doc = app.borrow().doc.clone();
+    // Written into a share link in the address bar with the preview, at a pause in typing
+    // (a browser limits how often a page may rewrite its address).
+    app.borrow_mut().share_pending = true;
+    share_link_stale(&doc);
     let stopped = cancel(app, Job::Audience);
     clear_audience(&doc);
     if stopped {
@@ -949,58 +1102,123 @@ fn use_file(app: &Shared, file: File) {
         cancel(app, job);
     }
     let input = new_input(app);
-    leave_share_link();
-    if file.size() <= EDITABLE_FILE_LIMIT {
-        let a = app.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let bytes = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
-            if a.borrow().inputs != input {
-                return; // Other profiles came in while this file was read.
+    share_link_stale(&doc);
+    let small = file.size() <= EDITABLE_FILE_LIMIT;
+    let a = app.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        // A small file whole; of a large one its first bytes, for a byte order mark.
+        let head = if small {
+            Blob::from(file.clone())
+        } else {
+            match file.slice_with_i32_and_i32(0, 4) {
+                Ok(head) => head,
+                Err(e) => return log_error(&e),
             }
-            let doc = a.borrow().doc.clone();
-            let Ok(bytes) = bytes else {
-                set_text(&doc, "results-status", "The file could not be read.");
-                return;
-            };
-            match String::from_utf8(js_sys::Uint8Array::new(&bytes).to_vec()) {
-                Ok(text) => {
-                    a.borrow_mut().file = None;
-                    show_file(&doc, None);
-                    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-                    set_value(&doc, "profiles-text", text);
-                    run_preview(&a);
-                }
-                // Not UTF-8: as text its bad bytes would silently become U+FFFD. Read
-                // from the file, as a large one is, each is reported where a preview
-                // uses it (`invalid_utf8`).
-                Err(_) => {
-                    show_file(&doc, Some(&file));
-                    a.borrow_mut().file = Some(file);
-                    run_preview(&a);
-                }
+        };
+        let bytes = wasm_bindgen_futures::JsFuture::from(head.array_buffer()).await;
+        if a.borrow().inputs != input {
+            return; // Other profiles came in while this file was read.
+        }
+        let doc = a.borrow().doc.clone();
+        let Ok(bytes) = bytes else {
+            set_text(&doc, "results-status", "The file could not be read.");
+            return;
+        };
+        let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
+        let utf16 = if small { decode_utf16(&bytes) } else { None };
+        if let (Some((name, mark)), None) = (wide_bom(&bytes), utf16.as_ref()) {
+            // Read as UTF-8 it would be a preview of garbage: say what it is instead.
+            // The file is not taken; the profiles before it stay in the text box.
+            a.borrow_mut().file = None;
+            set_value(&doc, "profiles-file", "");
+            show_file(&doc, None);
+            set_preview(&a, None);
+            set_text(&doc, "format-detected", NOT_READ);
+            set_text(&doc, "results-status", &wide_encoding_message(name, mark));
+            return;
+        }
+        let text = match utf16 {
+            Some(text) => Ok(text),
+            None if small => String::from_utf8(bytes).map_err(|_| ()),
+            None => Err(()),
+        };
+        match text {
+            Ok(text) => {
+                a.borrow_mut().file = None;
+                show_file(&doc, None);
+                let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+                set_value(&doc, "profiles-text", text);
             }
-        });
-    } else {
-        show_file(&doc, Some(&file));
-        app.borrow_mut().file = Some(file);
-        run_preview(app);
+            // Large, or not UTF-8: as text bad bytes would silently become U+FFFD. Read
+            // from the file in the background, each is reported where a preview uses it
+            // (`invalid_utf8`).
+            Err(()) => {
+                show_file(&doc, Some(&file));
+                a.borrow_mut().file = Some(file);
+            }
+        }
+        follow_share_link(&a);
+        run_preview(&a);
+    });
+}
+
+/// What needs a runnable definition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    Preview,
+    Audience,
+    Download,
+    Sql,
+}
+
+impl Purpose {
+    /// The thing asked for, as a subject.
+    fn noun(self) -> &'static str {
+        match self {
+            Purpose::Preview => "a preview",
+            Purpose::Audience => "an audience count",
+            Purpose::Download => "a download",
+            Purpose::Sql => "the SQL",
+        }
+    }
+
+    /// The thing asked for, as a goal.
+    fn goal(self) -> &'static str {
+        match self {
+            Purpose::Preview => "to see a preview",
+            Purpose::Audience => "to count an audience",
+            Purpose::Download => "to download enriched profiles",
+            Purpose::Sql => "to see the SQL",
+        }
     }
 }
 
-/// Why no preview runs for this definition.
-fn not_runnable(doc: &Document, body: &Value) -> &'static str {
+/// Why this definition cannot be previewed, counted, downloaded or compiled to SQL: what
+/// is actually missing, not "errors" for a definition the status line calls valid.
+fn blocked(doc: &Document, body: &Value, purpose: Purpose) -> String {
     let mode = mode_of(doc, body);
+    let goal = purpose.goal();
     if !validate_definition_text(&value_of(doc, "def-json"), &mode).valid {
-        return "Fix the definition's errors to see a preview.";
+        return format!("Fix the definition's errors {goal}.");
     }
     if mode == Mode::Patch {
-        return "Set attributes sends only the attributes, and a preview needs the source attribute as well: choose create or update to preview these attributes with one.";
+        return format!(
+            "Set attributes sends only the attributes, and {} needs a whole definition (its id and source attribute as well): choose create or update mode {goal}.",
+            purpose.noun()
+        );
     }
     if body.is_null() {
         // Valid, yet not read into the form: a number past a double's range (`1e400`).
-        return "The definition holds a number no double can hold (such as 1e400): the API takes it, but the playground cannot preview it. Remove that number to see a preview.";
+        return format!("The definition holds a number no double can hold (such as 1e400): the API takes it, but the playground cannot use it. Remove that number {goal}.");
     }
-    "Fix the definition's errors to see a preview."
+    if preview_body(body, &path_group_id(doc, body))
+        .get("id")
+        .is_none()
+    {
+        // Update may leave the id to the path; with the path's field empty there is none.
+        return format!("The definition leaves its id to the path, and the path has no group id: type it in \"Group id in the path\" {goal}.");
+    }
+    format!("Fix the definition's errors {goal}.")
 }
 
 fn run_preview(app: &Shared) {
@@ -1013,7 +1231,23 @@ fn run_preview(app: &Shared) {
     let Some(definition) = runnable(&doc, &body) else {
         // The groups shown were for a definition that is no longer the one written.
         set_preview(app, None);
-        set_text(&doc, "results-status", not_runnable(&doc, &body));
+        set_text(
+            &doc,
+            "results-status",
+            &blocked(&doc, &body, Purpose::Preview),
+        );
+        // Nothing is read: a file's format is not known, a text's is seen from its start.
+        if file.is_some() {
+            set_text(&doc, "format-detected", NOT_READ);
+        } else {
+            let options = preview_options(&doc);
+            let text = value_of(&doc, "profiles-text");
+            set_text(
+                &doc,
+                "format-detected",
+                format_label(detected(&options, &text)),
+            );
+        }
         return;
     };
     let options = preview_options(&doc);
@@ -1023,12 +1257,11 @@ fn run_preview(app: &Shared) {
         return;
     }
     let text = value_of(&doc, "profiles-text");
-    let detected = if options.format == Format::Auto {
-        detect_format(text.as_bytes())
-    } else {
-        options.format
-    };
-    set_text(&doc, "format-detected", format_label(detected));
+    set_text(
+        &doc,
+        "format-detected",
+        format_label(detected(&options, &text)),
+    );
     if text.trim().is_empty() {
         set_text(
             &doc,
@@ -1047,6 +1280,15 @@ fn run_preview(app: &Shared) {
     }
     let preview = preview_groups(&definition, text.as_bytes(), &options);
     set_preview(app, Some(preview));
+}
+
+/// The format a text is read as: the one chosen, else the one its start shows.
+fn detected(options: &PreviewOptions, text: &str) -> Format {
+    if options.format == Format::Auto {
+        detect_format(text.as_bytes())
+    } else {
+        options.format
+    }
 }
 
 /// The profiles for a count or a download: a blob for the worker when they are a file or
@@ -1090,6 +1332,16 @@ impl Job {
             Job::Preview => "preview",
             Job::Audience => "audience",
             Job::Enrich => "enrich",
+        }
+    }
+
+    /// The button that stops a running job of this kind, and where the focus goes when it
+    /// hides (a preview's Cancel is in the progress box).
+    fn cancel_button(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Job::Preview => None,
+            Job::Audience => Some(("audience-cancel", "audience-run")),
+            Job::Enrich => Some(("dl-cancel", "dl-ndjson")),
         }
     }
 
@@ -1139,19 +1391,48 @@ fn new_input(app: &Shared) -> u32 {
 /// inside the worker's closures.
 /// True when one was running.
 fn cancel(app: &Shared, job: Job) -> bool {
-    let stopped = {
+    let (doc, stopped) = {
         let mut a = app.borrow_mut();
         if let Some(id) = a.jobs.get_mut(job.index()) {
             *id = id.wrapping_add(1);
         }
-        a.background.get_mut(job.index()).and_then(Option::take)
+        let stopped = a.background.get_mut(job.index()).and_then(Option::take);
+        (a.doc.clone(), stopped)
     };
+    show_cancel(&doc, job, false);
     stopped.is_some()
+}
+
+/// Shows or hides a job's Cancel button; a hidden one that held the focus hands it to the
+/// button that starts such a job, not to the top of the page.
+fn show_cancel(doc: &Document, job: Job, shown: bool) {
+    let Some((button, home)) = job.cancel_button() else {
+        return;
+    };
+    let held = doc.active_element().is_some_and(|el| el.id() == button);
+    set_hidden(doc, button, !shown);
+    if held && !shown {
+        focus(doc, home);
+    }
+}
+
+/// The user's Cancel of a count or a download.
+fn cancelled(app: &Shared, job: Job) {
+    if cancel(app, job) {
+        let doc = app.borrow().doc.clone();
+        let text = match job {
+            Job::Enrich => "Cancelled: the download was not prepared, nothing was saved.",
+            _ => "Cancelled: the count was stopped.",
+        };
+        set_text(&doc, job.status(), text);
+    }
 }
 
 /// A job's last message came: its worker goes, and with it the memory it grew. Not from
 /// inside the worker's own handler, which is running: just after it.
 fn finished(app: &Shared, job: Job) {
+    let doc = app.borrow().doc.clone();
+    show_cancel(&doc, job, false);
     let a = app.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let done = a
@@ -1167,20 +1448,21 @@ fn finished(app: &Shared, job: Job) {
 // build for a sub-path opened without its final slash (`/tools/gik`) would look for
 // `/tools/worker.js`. So it is found from this snippet's own address, which wasm-bindgen
 // puts two folders below the build (`snippets/<crate>/inline<N>.js`).
+// The same holds for the footer's link to the examples page.
 #[wasm_bindgen(inline_js = r#"
-export function worker_url() {
-  return new URL("../../worker.js", import.meta.url).href;
+export function build_file_url(name) {
+  return new URL(`../../${name}`, import.meta.url).href;
 }
 "#)]
 extern "C" {
-    fn worker_url() -> String;
+    fn build_file_url(name: &str) -> String;
 }
 
 /// A fresh worker for a job of this kind (the caller has cancelled the last one).
 fn worker(app: &Shared, job: Job) -> JsResult<Worker> {
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
-    let worker = Worker::new_with_options(&worker_url(), &options)?;
+    let worker = Worker::new_with_options(&build_file_url("worker.js"), &options)?;
     let a = app.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         on_worker_message(&a, job, &e.data()).unwrap_or_else(|e| log_error(&e));
@@ -1214,6 +1496,7 @@ fn job_failed(app: &Shared, job: Job, message: &str) {
         Job::Preview => {
             hide_progress(&doc);
             set_preview(app, None);
+            set_text(&doc, "format-detected", NOT_READ);
         }
         Job::Audience => clear_audience(&doc),
         Job::Enrich => {}
@@ -1262,6 +1545,7 @@ fn start_job(
         }
         worker.post_message(&message)?;
         let doc = app.borrow().doc.clone();
+        show_cancel(&doc, job, true);
         if job == Job::Preview {
             set_hidden(&doc, "progress-box", false);
             if let Ok(p) = by_id::<HtmlProgressElement>(&doc, "progress") {
@@ -1298,14 +1582,16 @@ fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
     }
     let kind = field(data, "type").as_string().unwrap_or_default();
     match kind.as_str() {
-        "progress" if job == Job::Enrich => {
+        "progress" if job != Job::Preview => {
             let done = field(data, "done").as_f64().unwrap_or(0.0);
             let total = field(data, "total").as_f64().unwrap_or(0.0).max(1.0);
-            let text = format!(
-                "Preparing the download in the background: {:.0}%...",
-                done / total * 100.0
-            );
-            set_text(&doc, "dl-status", &text);
+            let doing = if job == Job::Enrich {
+                "Preparing the download"
+            } else {
+                "Counting"
+            };
+            let text = format!("{doing} in the background: {:.0}%...", done / total * 100.0);
+            set_text(&doc, job.status(), &text);
         }
         "progress" => {
             let done = field(data, "done").as_f64().unwrap_or(0.0);
@@ -1435,6 +1721,35 @@ fn refilter(app: &Shared) {
     a.page = 0;
 }
 
+/// A keystroke in the group search: it runs after a pause in typing.
+fn schedule_search(app: &Shared) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let mut a = app.borrow_mut();
+    if let Some(timer) = a.search_timer.take() {
+        window.clear_timeout_with_handle(timer);
+    }
+    if let Some(tick) = a.search_tick.as_ref() {
+        a.search_timer = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                SEARCH_DELAY_MS,
+            )
+            .ok();
+    }
+}
+
+/// Runs the group search now (Enter, a paging button, or the pause after typing).
+fn search_now(app: &Shared) {
+    let pending = app.borrow_mut().search_timer.take();
+    if let (Some(timer), Some(window)) = (pending, web_sys::window()) {
+        window.clear_timeout_with_handle(timer);
+    }
+    refilter(app);
+    render_page(app).unwrap_or_else(|e| log_error(&e));
+}
+
 fn render_page(app: &Shared) -> JsResult {
     let a = app.borrow();
     let doc = &a.doc;
@@ -1539,7 +1854,7 @@ fn download(app: &Shared, out: OutFormat) {
         (a.doc.clone(), a.body.clone(), a.file.clone())
     };
     let Some(definition) = runnable(&doc, &body) else {
-        set_text(&doc, "dl-status", "Fix the definition first.");
+        set_text(&doc, "dl-status", &blocked(&doc, &body, Purpose::Download));
         return;
     };
     let options = preview_options(&doc);
@@ -1678,14 +1993,38 @@ fn condition_edited(app: &Shared, event: &Event) {
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_default();
-    let mut a = app.borrow_mut();
-    if let Some(row) = index.and_then(|i| a.conditions.get_mut(i)) {
-        match part.as_str() {
-            "attribute" => row.attribute = value,
-            "operator" => row.operator = value,
-            "value" => row.value = value,
-            _ => {}
-        }
+    let changed = {
+        let mut a = app.borrow_mut();
+        let Some(row) = index.and_then(|i| a.conditions.get_mut(i)) else {
+            return;
+        };
+        let slot = match part.as_str() {
+            "attribute" => &mut row.attribute,
+            "operator" => &mut row.operator,
+            "value" => &mut row.value,
+            _ => return,
+        };
+        let changed = *slot != value;
+        *slot = value;
+        changed
+    };
+    if changed {
+        conditions_changed(app);
+    }
+}
+
+/// The conditions changed: an answer shown, or a count still running, was for the old
+/// ones (as with an edit of the definition).
+fn conditions_changed(app: &Shared) {
+    let doc = app.borrow().doc.clone();
+    let stopped = cancel(app, Job::Audience);
+    clear_audience(&doc);
+    if stopped {
+        set_text(
+            &doc,
+            Job::Audience.status(),
+            "Stopped: the conditions changed. Count again for the new ones.",
+        );
     }
 }
 
@@ -1714,7 +2053,7 @@ fn run_audience(app: &Shared) {
         set_text(
             &doc,
             "audience-result",
-            "Fix the definition's errors first.",
+            &blocked(&doc, &body, Purpose::Audience),
         );
         return;
     };
@@ -1777,22 +2116,12 @@ fn show_audience(doc: &Document, result: &AudienceResult) -> JsResult {
 // Share link.
 
 fn share(app: &Shared) {
-    let (doc, has_file) = {
+    let (doc, file) = {
         let a = app.borrow();
-        (a.doc.clone(), a.file.is_some())
+        (a.doc.clone(), a.file.clone())
     };
-    let state = SharedState {
-        definition: value_of(&doc, "def-json"),
-        mode: mode_kind(&doc).name().to_string(),
-        group_id: value_of(&doc, "path-group-id"),
-        profiles: if has_file {
-            String::new()
-        } else {
-            value_of(&doc, "profiles-text")
-        },
-        format: value_of(&doc, "format"),
-        normalize_keys: checked(&doc, "normalize"),
-    };
+    let has_file = file.is_some();
+    let state = current_state(&doc, has_file);
     let fragment = state.to_fragment();
     if fragment.len() > super::share::MAX_FRAGMENT {
         set_value(&doc, "share-url", "");
@@ -1817,15 +2146,21 @@ fn share(app: &Shared) {
     // Shown and copied, not put in the address bar: there a reload would bring back this
     // snapshot over later edits.
     set_value(&doc, "share-url", &url);
-    let note = if state.profiles.len() > super::share::MAX_SHARED_PROFILES || has_file {
-        "Link ready (the profiles are too large to share in a link; only the definition is in it)."
-    } else {
-        "Link ready: it holds the definition and the profiles."
+    let note = match file {
+        // Only a file that is not UTF-8 text is kept as a file at this size.
+        Some(file) if file.size() <= EDITABLE_FILE_LIMIT => "Link ready (the profiles are a file that is not UTF-8 text, which a link cannot carry; only the definition and the settings are in it).",
+        Some(_) => "Link ready (the profiles are a file, too large for a link; only the definition and the settings are in it).",
+        None if state.profiles.len() > super::share::MAX_SHARED_PROFILES => "Link ready (the profiles are over 4 KB, too large for a link; only the definition and the settings are in it).",
+        None => "Link ready: it holds the definition and the profiles.",
     };
     set_text(&doc, "share-status", note);
     // Without a clipboard (plain http on a LAN host) the link is selected in its box, to
     // copy by hand.
+    let made = url.clone();
     copy_to_clipboard(&url, move |copied| {
+        if value_of(&doc, "share-url") != made {
+            return; // An edit came first: the link is stale and gone from its box.
+        }
         if copied {
             set_text(&doc, "share-status", &format!("{note} Copied."));
             return;

@@ -92,6 +92,9 @@ fn mount(doc: &Document, host: &Element) -> JsResult {
     let prof_id = format!("gik-{n}-profiles");
     let def_area = textarea(doc, &def_id, &definition)?;
     let prof_area = textarea(doc, &prof_id, &profiles)?;
+    // A page holds several examples: each box's name says which one it belongs to (read
+    // out, not shown: the heading is there to see).
+    let which = example_suffix(n, example_heading(doc, host).as_deref());
     for (id, label, area) in [
         (&def_id, "Group definition (JSON)", &def_area),
         (&prof_id, "Profiles (JSON, NDJSON or CSV)", &prof_area),
@@ -100,6 +103,12 @@ fn mount(doc: &Document, host: &Element) -> JsResult {
             .attr("for", id)?
             .text(label)
             .into_el();
+        l.append_child(
+            &El::new(doc, "span")?
+                .class("gik-sr-only")
+                .text(&which)
+                .into_el(),
+        )?;
         inputs.append_child(&l)?;
         inputs.append_child(area)?;
     }
@@ -164,6 +173,44 @@ fn pick_sources<T>(items: &[T], marked: impl Fn(&T, &str) -> bool) -> (Option<&T
         .find(|item| marked(item, "data-profiles"))
         .or_else(|| items.iter().filter(unmarked).find(other));
     (definition, profiles)
+}
+
+/// The title of an example: its `data-title` or `aria-label`, else the text of the last
+/// heading before it on the page.
+fn example_heading(doc: &Document, host: &Element) -> Option<String> {
+    let own = host
+        .get_attribute("data-title")
+        .or_else(|| host.get_attribute("aria-label"));
+    let text = match own {
+        Some(text) => text,
+        None => {
+            let headings = doc.query_selector_all("h1, h2, h3, h4, h5, h6").ok()?;
+            let mut last = None;
+            for i in 0..headings.length() {
+                let Some(heading) = headings.item(i) else {
+                    continue;
+                };
+                // Bit 4, DOCUMENT_POSITION_FOLLOWING: the example comes after the heading.
+                let before = heading.compare_document_position(host) & 4 != 0;
+                if !before || host.contains(Some(&heading)) {
+                    break;
+                }
+                last = Some(heading);
+            }
+            last?.text_content()?
+        }
+    };
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
+}
+
+/// What each box's name adds to tell examples apart: the example's number on the page and
+/// its title.
+fn example_suffix(n: u32, title: Option<&str>) -> String {
+    match title {
+        Some(title) => format!(" in example {n}: {title}"),
+        None => format!(" in example {n}"),
+    }
 }
 
 fn textarea(doc: &Document, id: &str, text: &str) -> JsResult<HtmlTextAreaElement> {
@@ -294,7 +341,17 @@ fn refresh(
 
 #[cfg(test)]
 mod tests {
-    use super::dedent;
+    use super::{dedent, example_suffix};
+
+    #[test]
+    fn each_example_names_its_boxes_apart() {
+        assert_eq!(
+            example_suffix(2, Some("An oversized key forms no group")),
+            " in example 2: An oversized key forms no group"
+        );
+        assert_eq!(example_suffix(3, None), " in example 3");
+        assert_ne!(example_suffix(1, Some("A")), example_suffix(2, Some("A")));
+    }
 
     #[test]
     fn sources_are_marked_or_taken_in_order_never_one_for_both() {

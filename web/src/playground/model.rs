@@ -205,6 +205,49 @@ pub fn preview_body(value: &Value, path_group_id: &str) -> Value {
     body
 }
 
+/// A byte order mark of a wide encoding at the start of a file (Excel's "Unicode Text" is
+/// UTF-16 little-endian with `FF FE`): the encoding's name and the mark as written in hex.
+/// The engine reads UTF-8 only; such a file read as UTF-8 would be a preview of garbage.
+pub fn wide_bom(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => Some(("UTF-32", "FF FE 00 00")),
+        [0, 0, 0xFE, 0xFF, ..] => Some(("UTF-32", "00 00 FE FF")),
+        [0xFF, 0xFE, ..] => Some(("UTF-16", "FF FE")),
+        [0xFE, 0xFF, ..] => Some(("UTF-16", "FE FF")),
+        _ => None,
+    }
+}
+
+/// The text of a UTF-16 file that starts with its byte order mark (either byte order),
+/// without the mark; `None` for anything else, or when the UTF-16 is damaged (an odd
+/// byte count, an unpaired surrogate).
+pub fn decode_utf16(bytes: &[u8]) -> Option<String> {
+    if wide_bom(bytes).map(|(name, _)| name) != Some("UTF-16") {
+        return None;
+    }
+    let little = bytes.first() == Some(&0xFF);
+    let rest = bytes.get(2..)?;
+    if rest.len() % 2 != 0 {
+        return None;
+    }
+    let units: Vec<u16> = rest
+        .chunks_exact(2)
+        .map(|pair| match pair {
+            [a, b] if little => u16::from_le_bytes([*a, *b]),
+            [a, b] => u16::from_be_bytes([*a, *b]),
+            _ => 0,
+        })
+        .collect();
+    String::from_utf16(&units).ok()
+}
+
+/// What the page says about a file in an encoding it cannot read.
+pub fn wide_encoding_message(name: &str, mark: &str) -> String {
+    format!(
+        "This file is {name} (byte order mark {mark}): the playground reads UTF-8. Save it as UTF-8 (in Excel: CSV UTF-8) and choose it again."
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +354,31 @@ mod tests {
             preview_body(&json!({ "id": "a" }), "b"),
             json!({ "id": "a" })
         );
+    }
+
+    #[test]
+    fn wide_encodings_are_named_and_small_utf16_is_decoded() {
+        assert_eq!(wide_bom(b"\xFF\xFEm\0"), Some(("UTF-16", "FF FE")));
+        assert_eq!(wide_bom(b"\xFE\xFF\0m"), Some(("UTF-16", "FE FF")));
+        assert_eq!(
+            wide_bom(b"\xFF\xFE\0\0m\0\0\0"),
+            Some(("UTF-32", "FF FE 00 00"))
+        );
+        assert_eq!(wide_bom(b"\xEF\xBB\xBFmpid"), None);
+        assert_eq!(wide_bom(b"mpid"), None);
+        let text = "mpid,$address\n1,M\u{fc}ller 1 \u{1F436}\n";
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for unit in text.encode_utf16() {
+            le.extend(unit.to_le_bytes());
+            be.extend(unit.to_be_bytes());
+        }
+        assert_eq!(decode_utf16(&le).as_deref(), Some(text));
+        assert_eq!(decode_utf16(&be).as_deref(), Some(text));
+        // Damaged: an odd byte count, a lone surrogate; and not UTF-16 at all.
+        assert_eq!(decode_utf16(&le[..le.len() - 1]), None);
+        assert_eq!(decode_utf16(b"\xFF\xFE\x00\xD8a\x00"), None);
+        assert_eq!(decode_utf16(b"mpid"), None);
+        assert!(wide_encoding_message("UTF-16", "FF FE").contains("UTF-16 (byte order mark FF FE)"));
     }
 }

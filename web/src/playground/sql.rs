@@ -79,12 +79,13 @@ fn set_disabled(doc: &Document, id: &str, disabled: bool) {
     }
 }
 
-/// Rewrites both queries for `definition` (none when the definition cannot run).
-pub fn render(doc: &Document, definition: Option<&GroupDefinition>) -> JsResult {
+/// Rewrites both queries for `definition`; when the definition cannot run, `Err` holds
+/// why (what to fix), shown in place of the queries.
+pub fn render(doc: &Document, definition: Result<&GroupDefinition, &str>) -> JsResult {
     let status = by_id::<Element>(doc, "sql-status")?;
     let result = match definition {
-        None => Err("Fix the definition's errors to see the SQL.".to_string()),
-        Some(definition) => to_sql(definition, &options(doc))
+        Err(why) => Err(why.to_string()),
+        Ok(definition) => to_sql(definition, &options(doc))
             .map_err(|e| format!("The SQL cannot be written: {e}.")),
     };
     let (groups, oversized) = match &result {
