@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use foldhash::HashMap;
+use std::collections::HashMap;
 
 use crate::coerce::{self, Slot};
 use crate::definition::{Aggregation, GroupDefinition};
@@ -104,10 +104,16 @@ pub(crate) struct Engine {
     members: Vec<(u32, Mpid)>,
     /// `states.len() * plans.len()` accumulators, key-major.
     accs: Vec<Acc>,
-    short_keys: HashMap<Box<str>, usize>,
+    short_keys: HashMap<Box<str>, usize, crate::seed::Seeded>,
     short_list: Vec<KeyCount>,
     source_present: u64,
+    /// Spellings of the source attribute in another letter case, in first-seen order,
+    /// with their profile counts: at most [`MAX_VARIANTS`] (a name of n letters has 2^n),
+    /// found through `variant_index`; profiles with spellings past those are counted in
+    /// `other_variants`.
     variants: Vec<(String, u64)>,
+    variant_index: HashMap<Box<str>, usize, crate::seed::Seeded>,
+    other_variants: u64,
     /// Group attributes whose ids are case variants of the source attribute: the readers
     /// take such a key for the attribute, so it is noted as a variant here.
     variant_slots: Vec<(usize, String)>,
@@ -116,6 +122,9 @@ pub(crate) struct Engine {
     json_buffer: Vec<u8>,
     long_texts: LongTexts,
 }
+
+/// Spellings of the source attribute in other letter cases reported one by one.
+const MAX_VARIANTS: usize = 20;
 
 impl Engine {
     /// The engine and the attribute names it needs read from each record.
@@ -155,6 +164,8 @@ impl Engine {
             short_list: Vec::new(),
             source_present: 0,
             variants: Vec::new(),
+            variant_index: HashMap::default(),
+            other_variants: 0,
             variant_slots,
             key_buffer: String::new(),
             json_buffer: Vec::new(),
@@ -200,9 +211,18 @@ impl Engine {
                     .map(|(_, id)| id.as_str())
             });
             if let Some(spelling) = spelling {
-                match self.variants.iter_mut().find(|(s, _)| s == spelling) {
-                    Some((_, n)) => *n += 1,
-                    None => self.variants.push((spelling.to_string(), 1)),
+                match self.variant_index.get(spelling) {
+                    Some(&i) => {
+                        if let Some((_, n)) = self.variants.get_mut(i) {
+                            *n += 1;
+                        }
+                    }
+                    None if self.variants.len() < MAX_VARIANTS => {
+                        self.variant_index
+                            .insert(spelling.into(), self.variants.len());
+                        self.variants.push((spelling.to_string(), 1));
+                    }
+                    None => self.other_variants += 1,
                 }
             }
         }
@@ -482,6 +502,20 @@ impl Engine {
                     column: None,
                     mpid: None,
                     attribute: Some(spelling.clone()),
+                });
+            }
+            if self.other_variants > 0 {
+                summary.push(Diagnostic {
+                    level: Level::Warning,
+                    code: "source_attribute_case".into(),
+                    message: format!(
+                        "{} more profile(s) have \"{}\" in still other letter cases (past the first {MAX_VARIANTS} spellings, which are listed); keys are case-sensitive",
+                        self.other_variants, self.source_name
+                    ),
+                    line: None,
+                    column: None,
+                    mpid: None,
+                    attribute: None,
                 });
             }
         }

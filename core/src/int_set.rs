@@ -11,7 +11,8 @@ pub(crate) struct IntSet {
     slots: Vec<u64>,
     len: usize,
     has_zero: bool,
-    hasher: foldhash::fast::FixedState,
+    /// Seeded per set: see `crate::seed`.
+    hasher: crate::seed::Seeded,
 }
 
 impl IntSet {

@@ -21,7 +21,8 @@ pub(crate) struct KeyTable<V> {
     /// Linear probing. A slot holds the top 32 bits of its key's hash and the entry's
     /// number plus one (0 is an empty slot); the table is at most 3/4 full.
     slots: Vec<u64>,
-    hasher: foldhash::fast::FixedState,
+    /// Seeded per table: see `crate::seed`.
+    hasher: crate::seed::Seeded,
 }
 
 impl<V> Default for KeyTable<V> {
@@ -30,7 +31,7 @@ impl<V> Default for KeyTable<V> {
             text: String::new(),
             entries: Vec::new(),
             slots: Vec::new(),
-            hasher: foldhash::fast::FixedState::default(),
+            hasher: crate::seed::Seeded::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ mod json_error;
 mod keys;
 pub mod preview;
 pub mod profiles;
+mod seed;
 pub mod session;
 pub mod sql;
 pub mod timestamp;
@@ -30,4 +31,5 @@ pub use definition::{
 };
 pub use preview::{Diagnostic, Group, Level, Oversized, Preview, PreviewOptions, Stats};
 pub use profiles::Format;
+pub use seed::add_entropy;
 pub use session::{preview_groups, PreviewSession};

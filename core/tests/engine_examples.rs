@@ -703,6 +703,39 @@ fn source_attribute_case_warns_when_only_another_spelling_exists() {
     }
 }
 
+/// A name of n letters has 2^n spellings: past the first 20, they are counted, not listed
+/// (a file of a spelling a profile costs linear time, and a bounded list).
+#[test]
+fn source_attribute_case_lists_twenty_spellings_and_counts_the_rest() {
+    let def = definition("abcdefgh", &[]);
+    let records: Vec<Value> = (1..=30_u32)
+        .map(|i| {
+            let spelling: String = "abcdefgh"
+                .chars()
+                .enumerate()
+                .map(|(bit, c)| {
+                    if i & (1 << bit) != 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            json!({"mpid": i, spelling: HOME})
+        })
+        .collect();
+    let p = run(&def, &ndjson(&records));
+    let warnings = diagnostics_with(&p, "source_attribute_case");
+    assert_eq!(warnings.len(), 21, "{:#?}", p.diagnostics);
+    assert!(warnings[..20].iter().all(|w| w.attribute.is_some()));
+    assert_eq!(warnings[0].attribute.as_deref(), Some("Abcdefgh"));
+    assert!(
+        warnings[20].message.starts_with("10 more profile(s)"),
+        "{}",
+        warnings[20].message
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // mpids
 

@@ -23,6 +23,16 @@ pub mod windows {
     pub use crate::convert::Feeder;
 }
 
+/// Randomness for the seeds of the engine's hash tables, which WebAssembly cannot draw
+/// itself (see `group_identity::add_entropy`): without it, a crafted file could make every
+/// lookup slow. Runs once, when the module is instantiated.
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+fn seed_hash_tables() {
+    // 53 random bits a call; a profile file cannot see them.
+    let random = || (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    group_identity::add_entropy(random() ^ random().rotate_left(29));
+}
+
 /// TypeScript declarations of every input and result shape; wasm-bindgen copies them into the
 /// generated `.d.ts`, beside the functions whose signatures name them.
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]

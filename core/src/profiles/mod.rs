@@ -364,7 +364,7 @@ pub(crate) fn times_not_an_object(mpid: &Mpid, line: u64) -> Diagnostic {
 #[derive(Debug, Default)]
 pub(crate) struct MpidGate {
     ints: crate::int_set::IntSet,
-    strs: foldhash::HashSet<Box<str>>,
+    strs: std::collections::HashSet<Box<str>, crate::seed::Seeded>,
     pub skipped: u64,
 }
 
