@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -34,6 +34,16 @@ impl AllowedOrigins {
         let origin = text.trim_end_matches('/').to_ascii_lowercase();
         match split_origin(&origin) {
             Some(_) => {
+                // Browsers never write a scheme's default port in an Origin.
+                let origin = origin
+                    .strip_suffix(":443")
+                    .filter(|_| origin.starts_with("https://"))
+                    .or_else(|| {
+                        origin
+                            .strip_suffix(":80")
+                            .filter(|_| origin.starts_with("http://"))
+                    })
+                    .map_or(origin.clone(), str::to_owned);
                 self.listed.push(origin);
                 Ok(())
             }
@@ -97,7 +107,13 @@ fn check(allowed: &AllowedOrigins, headers: &HeaderMap) -> Result<(), String> {
             ));
         }
     }
-    if let Some(host) = headers.get(header::HOST) {
+    // Behind a proxy (trunk's, for `make play`) the host the page asked for is in
+    // X-Forwarded-Host; Host then names the emulator itself.
+    let forwarded = HeaderName::from_static("x-forwarded-host");
+    for host in [headers.get(header::HOST), headers.get(forwarded)]
+        .into_iter()
+        .flatten()
+    {
         let host = host.to_str().unwrap_or_default();
         if !allowed.allows_host(host) {
             return Err(format!(
@@ -234,6 +250,12 @@ mod tests {
         }
         allowed.add("https://Docs.Example.com/").unwrap();
         assert!(allowed.allows("https://docs.example.com"));
+        allowed.add("https://secure.example.com:443").unwrap();
+        allowed.add("http://plain.example.com:80").unwrap();
+        allowed.add("http://other.example.com:443").unwrap();
+        assert!(allowed.allows("https://secure.example.com"));
+        assert!(allowed.allows("http://plain.example.com"));
+        assert!(allowed.allows("http://other.example.com:443"));
         assert!(!allowed.allows("http://docs.example.com"));
         assert!(allowed.add("docs.example.com").is_err());
         assert!(allowed.add("https://docs.example.com/path").is_err());

@@ -923,6 +923,17 @@ async fn pages_of_other_sites_cannot_use_the_emulator() {
         "{}",
         rebound.text
     );
+    // The same through a proxy (trunk's, under `make play`), which names the emulator as
+    // the host and the page's host in X-Forwarded-Host.
+    let proxied = env
+        .raw(
+            Method::GET,
+            "/emulator/faults",
+            &[("x-forwarded-host", "evil.example:8000")],
+            None,
+        )
+        .await;
+    assert_eq!(proxied.status, StatusCode::FORBIDDEN);
     // Nothing above acted: no fault is pending, and the token endpoint still serves.
     let pending = env.raw(Method::GET, "/emulator/faults", &[], None).await;
     assert_eq!(pending.json()["pending"], Value::Null);

@@ -25,8 +25,9 @@ pub mod windows {
 
 /// Randomness for the seeds of the engine's hash tables, which WebAssembly cannot draw
 /// itself (see `group_identity::add_entropy`): without it, a crafted file could make every
-/// lookup slow. Runs once, when the module is instantiated.
-#[wasm_bindgen::prelude::wasm_bindgen(start)]
+/// lookup slow. Runs once, when the module is instantiated; not part of the package's API
+/// (undeclared, and named as the package's entry files leave out).
+#[wasm_bindgen::prelude::wasm_bindgen(start, skip_typescript, js_name = "__seedHashTables")]
 fn seed_hash_tables() {
     // 53 random bits a call; a profile file cannot see them.
     let random = || (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;

@@ -192,10 +192,11 @@ async fn send_once(exchange: &Exchange<'_>, timeout_ms: u32) -> Result<Reply, Se
     })
 }
 
-/// Whether a fetch rejection says a redirect was refused (Node: the cause "unexpected
-/// redirect"; browsers give no reason at all).
+/// Whether a fetch rejection says a redirect was refused: Node's cause is exactly
+/// "unexpected redirect" (a host name holding the word, in a DNS error, is not one);
+/// browsers give no reason at all.
 pub(crate) fn is_refused_redirect(detail: &str) -> bool {
-    detail.contains("redirect")
+    detail.ends_with("(unexpected redirect)")
 }
 
 /// The message of a fetch rejection, with Node's `cause` (`connect ECONNREFUSED ...`) when
@@ -371,6 +372,18 @@ mod tests {
             "",
         ] {
             assert!(!is_http_date(junk), "{junk}");
+        }
+    }
+
+    #[test]
+    fn only_nodes_own_cause_means_a_refused_redirect() {
+        assert!(is_refused_redirect("fetch failed (unexpected redirect)"));
+        for other in [
+            "fetch failed (getaddrinfo ENOTFOUND redirect.invalid)",
+            "fetch failed (connect ECONNREFUSED 127.0.0.1:1) redirect",
+            "Failed to fetch",
+        ] {
+            assert!(!is_refused_redirect(other), "{other}");
         }
     }
 }
