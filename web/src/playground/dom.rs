@@ -1,8 +1,9 @@
 //! Small DOM helpers. Text always goes in through `textContent`, never parsed as HTML.
 
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, EventTarget};
+use web_sys::{Document, Element, Event, EventTarget, HtmlElement, HtmlInputElement};
 
 pub type JsResult<T = ()> = Result<T, JsValue>;
 
@@ -121,6 +122,49 @@ pub fn copy_to_clipboard(text: &str, done: impl FnOnce(bool) + 'static) {
     wasm_bindgen_futures::spawn_local(async move {
         done(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok());
     });
+}
+
+pub fn value_of(doc: &Document, id: &str) -> String {
+    doc.get_element_by_id(id)
+        .and_then(|el| Reflect::get(&el, &JsValue::from_str("value")).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+pub fn set_value(doc: &Document, id: &str, value: &str) {
+    if let Some(el) = doc.get_element_by_id(id) {
+        Reflect::set(&el, &JsValue::from_str("value"), &JsValue::from_str(value)).ok();
+    }
+}
+
+pub fn checked(doc: &Document, id: &str) -> bool {
+    by_id::<HtmlInputElement>(doc, id).is_ok_and(|el| el.checked())
+}
+
+pub fn set_text(doc: &Document, id: &str, text: &str) {
+    if let Some(el) = doc.get_element_by_id(id) {
+        el.set_text_content(Some(text));
+    }
+}
+
+pub fn set_hidden(doc: &Document, id: &str, hidden: bool) {
+    if let Ok(el) = by_id::<HtmlElement>(doc, id) {
+        el.set_hidden(hidden);
+    }
+}
+
+pub fn focus(doc: &Document, id: &str) {
+    if let Ok(el) = by_id::<HtmlElement>(doc, id) {
+        el.focus().ok();
+    }
+}
+
+pub fn megabytes(bytes: f64) -> String {
+    if bytes < 1_000_000.0 {
+        format!("{:.1} KB", bytes / 1000.0)
+    } else {
+        format!("{:.1} MB", bytes / 1_000_000.0)
+    }
 }
 
 #[cfg(test)]

@@ -5,12 +5,18 @@
 
 mod api;
 mod app;
+mod audience_panel;
+mod definition_editor;
 mod dom;
 mod embed;
 mod enrich;
+mod jobs;
 mod model;
+mod preview;
 mod render;
+mod results;
 mod share;
+mod sharing;
 mod sql;
 mod worker;
 

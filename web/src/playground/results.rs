@@ -1,0 +1,261 @@
+//! The preview's results: stats, the searchable and paged group table, and downloads.
+
+use group_identity::Preview;
+use js_sys::{Array, Reflect};
+use wasm_bindgen::prelude::*;
+use web_sys::{Blob, BlobPropertyBag, Document, Element, HtmlAnchorElement, HtmlElement, Url};
+
+use super::app::{preview_options, runnable, Shared};
+use super::audience_panel::attribute_names;
+use super::dom::{by_id, clear, log_error, megabytes, set_text, thousands, value_of, JsResult};
+use super::enrich::{enrich, OutFormat};
+use super::jobs::{cancel, start_job, Job};
+use super::preview::{blocked, job_input, Purpose};
+use super::render::{self, PAGE_SIZE};
+
+/// The pause in typing after which the group search runs.
+const SEARCH_DELAY_MS: i32 = 200;
+
+pub(super) fn set_preview(app: &Shared, preview: Option<Preview>) {
+    let doc = app.borrow().doc.clone();
+    {
+        let mut a = app.borrow_mut();
+        a.preview = preview;
+        a.page = 0;
+    }
+    refilter(app);
+    let result = (|| -> JsResult {
+        let a = app.borrow();
+        let stats = by_id::<Element>(&doc, "stats")?;
+        let chart = by_id::<Element>(&doc, "chart")?;
+        let lists = [
+            "oversized-list",
+            "short-list",
+            "singleton-list",
+            "diag-body",
+            "groups-body",
+        ];
+        let Some(preview) = a.preview.as_ref() else {
+            clear(&stats);
+            clear(&chart);
+            for id in lists {
+                clear(&by_id::<Element>(&doc, id)?);
+            }
+            set_text(&doc, "page-info", "");
+            set_text(&doc, "diag-more", "");
+            return Ok(());
+        };
+        render::stats(&doc, &stats, preview)?;
+        render::chart(&doc, &chart, preview)?;
+        render::lists(
+            &doc,
+            &by_id(&doc, "oversized-list")?,
+            &by_id(&doc, "short-list")?,
+            &by_id(&doc, "singleton-list")?,
+            preview,
+        )?;
+        render::diagnostics(
+            &doc,
+            &by_id(&doc, "diag-body")?,
+            &by_id(&doc, "diag-more")?,
+            preview,
+        )?;
+        let s = &preview.stats;
+        let status = format!(
+            "Preview of {} profiles: {} groups, {} oversized keys, {} skipped records.",
+            thousands(s.profiles),
+            thousands(s.groups),
+            thousands(s.oversized_groups),
+            thousands(s.skipped)
+        );
+        set_text(&doc, "results-status", &status);
+        Ok(())
+    })();
+    result.unwrap_or_else(|e| log_error(&e));
+    render_page(app).unwrap_or_else(|e| log_error(&e));
+    attribute_names(app).unwrap_or_else(|e| log_error(&e));
+}
+
+fn refilter(app: &Shared) {
+    let doc = app.borrow().doc.clone();
+    let needle = value_of(&doc, "group-search").trim().to_lowercase();
+    let mut a = app.borrow_mut();
+    let filtered: Vec<usize> = match a.preview.as_ref() {
+        Some(p) => p
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| render::matches(g, &needle))
+            .map(|(i, _)| i)
+            .collect(),
+        None => Vec::new(),
+    };
+    a.filtered = filtered;
+    a.page = 0;
+}
+
+/// A keystroke in the group search: it runs after a pause in typing.
+pub(super) fn schedule_search(app: &Shared) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let mut a = app.borrow_mut();
+    if let Some(timer) = a.search_timer.take() {
+        window.clear_timeout_with_handle(timer);
+    }
+    if let Some(tick) = a.search_tick.as_ref() {
+        a.search_timer = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                SEARCH_DELAY_MS,
+            )
+            .ok();
+    }
+}
+
+/// Runs the group search now (Enter, a paging button, or the pause after typing).
+pub(super) fn search_now(app: &Shared) {
+    let pending = app.borrow_mut().search_timer.take();
+    if let (Some(timer), Some(window)) = (pending, web_sys::window()) {
+        window.clear_timeout_with_handle(timer);
+    }
+    refilter(app);
+    render_page(app).unwrap_or_else(|e| log_error(&e));
+}
+
+pub(super) fn render_page(app: &Shared) -> JsResult {
+    let a = app.borrow();
+    let doc = &a.doc;
+    let tbody = by_id::<Element>(doc, "groups-body")?;
+    let Some(preview) = a.preview.as_ref() else {
+        clear(&tbody);
+        set_paging(doc, true, true);
+        return Ok(());
+    };
+    let pages = a.filtered.len().div_ceil(PAGE_SIZE).max(1);
+    let start = a.page * PAGE_SIZE;
+    let rows = a
+        .filtered
+        .iter()
+        .skip(start)
+        .take(PAGE_SIZE)
+        .filter_map(|&i| preview.groups.get(i));
+    render::group_rows(doc, &tbody, rows, "")?;
+    let info = format!(
+        "Page {} of {} ({} groups)",
+        thousands(a.page as u64 + 1),
+        thousands(pages as u64),
+        thousands(a.filtered.len() as u64)
+    );
+    set_text(doc, "page-info", &info);
+    set_paging(doc, a.page == 0, a.page + 1 >= pages);
+    Ok(())
+}
+
+/// Enables or disables the paging buttons. A focused button about to be disabled hands
+/// its focus to the other one, or to the page count: a disabled button drops focus to
+/// the top of the page, and the keyboard user with it.
+fn set_paging(doc: &Document, prev_disabled: bool, next_disabled: bool) {
+    let active = doc.active_element();
+    let buttons = [("page-prev", prev_disabled), ("page-next", next_disabled)];
+    for (i, &(id, disabled)) in buttons.iter().enumerate() {
+        let Ok(el) = by_id::<HtmlElement>(doc, id) else {
+            continue;
+        };
+        let focused = active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<Element>());
+        if disabled && focused {
+            let other = buttons
+                .get(1 - i)
+                .filter(|(_, off)| !off)
+                .map(|(id, _)| *id);
+            let heir = other.unwrap_or("page-info");
+            if let Ok(heir) = by_id::<HtmlElement>(doc, heir) {
+                if heir.id() == "page-info" {
+                    heir.set_tab_index(-1);
+                }
+                heir.focus().ok();
+            }
+        }
+        Reflect::set(&el, &"disabled".into(), &JsValue::from_bool(disabled)).ok();
+    }
+}
+
+/// Offers `content` (a Blob, or a JavaScript string) as a file to save.
+pub(super) fn save(doc: &Document, content: &JsValue, csv: bool) -> JsResult {
+    let (mime, name) = if csv {
+        ("text/csv", "profiles-enriched.csv")
+    } else {
+        ("application/x-ndjson", "profiles-enriched.ndjson")
+    };
+    // A Blob given is referred to by the typed one, not copied.
+    let bag = BlobPropertyBag::new();
+    bag.set_type(mime);
+    let blob = Blob::new_with_blob_sequence_and_options(&Array::of1(content), &bag)?;
+    let url = Url::create_object_url_with_blob(&blob)?;
+    let link: HtmlAnchorElement = doc.create_element("a")?.dyn_into()?;
+    link.set_href(&url);
+    link.set_download(name);
+    // In the page while clicked, and the URL kept a while: some browsers start the
+    // download only after the click has returned.
+    if let Some(body) = doc.body() {
+        body.append_child(&link)?;
+    }
+    link.click();
+    link.remove();
+    if let Some(window) = web_sys::window() {
+        let revoke = Closure::once_into_js(move || {
+            Url::revoke_object_url(&url).ok();
+        });
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            revoke.unchecked_ref(),
+            60_000,
+        )?;
+    }
+    set_text(
+        doc,
+        "dl-status",
+        &format!("Saved {name} ({}).", megabytes(blob.size())),
+    );
+    Ok(())
+}
+
+pub(super) fn download(app: &Shared, out: OutFormat) {
+    let (doc, body, file) = {
+        let a = app.borrow();
+        (a.doc.clone(), a.body.clone(), a.file.clone())
+    };
+    let Some(definition) = runnable(&doc, &body) else {
+        set_text(&doc, "dl-status", &blocked(&doc, &body, Purpose::Download));
+        return;
+    };
+    let options = preview_options(&doc);
+    let csv = out == OutFormat::Csv;
+    let format = if csv { "csv" } else { "ndjson" };
+    // A download still running is replaced, whichever way this one goes.
+    cancel(app, Job::Enrich);
+    let (text, blob) = job_input(&doc, file);
+    if blob.is_none() && text.trim().is_empty() {
+        set_text(&doc, "dl-status", "No profiles: paste or drop some first.");
+        return;
+    }
+    if let Some(blob) = blob {
+        set_text(
+            &doc,
+            "dl-status",
+            "Preparing the download in the background...",
+        );
+        start_job(
+            app,
+            Job::Enrich,
+            blob,
+            &definition,
+            &options,
+            Some(("format", format.into())),
+        );
+        return;
+    }
+    let enriched = enrich(&definition, &options, text.as_bytes(), out);
+    save(&doc, &JsValue::from_str(&enriched), csv).unwrap_or_else(|e| log_error(&e));
+}
