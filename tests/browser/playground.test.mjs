@@ -746,11 +746,15 @@ describe("sharing and layout", () => {
     const loaded = () =>
       fresh.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
     const moved = (from) => fresh.waitForFunction((from) => location.href !== from, from);
+    // The address follows a pause in the edits, at most once every 350 ms (browsers limit
+    // how often a page may rewrite it).
     await fresh.fill("#f-id", "edited-home");
     await moved(url);
+    const afterId = fresh.url();
     const edited = `${HOUSEHOLDS}\n6,Alone Avenue 1,false,GB`;
     await fresh.fill("#profiles-text", edited);
     await fresh.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "6");
+    await moved(afterId);
     assert.match(fresh.url(), /#s=/);
     await fresh.reload();
     await loaded();
@@ -759,8 +763,10 @@ describe("sharing and layout", () => {
     assert.ok(await fresh.isChecked("#normalize"));
     await fresh.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "6");
     // A profile edit alone is kept too.
+    const beforeProfiles = fresh.url();
     await fresh.fill("#profiles-text", HOUSEHOLDS);
     await fresh.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "5");
+    await moved(beforeProfiles);
     await fresh.reload();
     await loaded();
     assert.equal(await fresh.inputValue("#profiles-text"), HOUSEHOLDS);
@@ -803,6 +809,22 @@ describe("sharing and layout", () => {
     assert.match(await page.inputValue("#share-url"), /#s=/);
     await page.fill("#f-description", "edited after sharing");
     assert.equal(await page.inputValue("#share-url"), "");
+    assert.match(await page.textContent("#share-status"), /changed since the link was made/);
+    // Sample data replaces the profiles: a change like any other.
+    await page.click("#share");
+    await page.waitForFunction(() => /Link ready/.test(document.getElementById("share-status").textContent));
+    await page.click("#sample");
+    assert.equal(await page.inputValue("#share-url"), "");
+    assert.match(await page.textContent("#share-status"), /changed since the link was made/);
+    // So does another link put in the address bar.
+    await page.click("#share");
+    await page.waitForFunction(() => /Link ready/.test(document.getElementById("share-status").textContent));
+    const other = await page.inputValue("#share-url");
+    await page.fill("#f-description", "another state");
+    await page.click("#share");
+    await page.waitForFunction(() => /Link ready/.test(document.getElementById("share-status").textContent));
+    await page.evaluate((url) => { location.hash = new URL(url).hash; }, other);
+    await page.waitForFunction(() => document.getElementById("share-url").value === "");
     assert.match(await page.textContent("#share-status"), /changed since the link was made/);
     // A small file held as a file is not UTF-8 text: not "too large".
     const latin1 = Buffer.from("mpid,$address\n1,M\xfcller 1\n2,M\xfcller 1\n", "latin1");

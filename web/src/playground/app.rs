@@ -39,7 +39,7 @@ use super::preview::{edited, new_input, run_preview, show_file, use_file};
 use super::render::PAGE_SIZE;
 use super::results::{download, render_page, schedule_search, search_now, set_preview};
 use super::share::SharedState;
-use super::sharing::{follow_share_link, share};
+use super::sharing::{follow_share_link, request_share_link, share, share_link_stale};
 
 /// Files up to this size are read into the editable text box.
 pub(super) const EDITABLE_FILE_LIMIT: f64 = 256.0 * 1024.0;
@@ -79,8 +79,12 @@ pub(super) struct App {
     pub(super) inputs: u32,
     pub(super) timer: Option<i32>,
     pub(super) tick: Option<Closure<dyn FnMut()>>,
-    /// An edit not yet written into a share link that the address bar holds.
+    /// An edit not yet written into a share link that the address bar holds, the timer
+    /// that will write it, and when the address was last written (ms since the epoch).
     pub(super) share_pending: bool,
+    pub(super) share_timer: Option<i32>,
+    pub(super) share_tick: Option<Closure<dyn FnMut()>>,
+    pub(super) share_written: f64,
     /// The group search waits for a pause in typing: filtering a million groups at every
     /// key would block the page.
     pub(super) search_timer: Option<i32>,
@@ -177,16 +181,23 @@ pub fn start(doc: Document) -> JsResult {
         timer: None,
         tick: None,
         share_pending: false,
+        share_timer: None,
+        share_tick: None,
+        share_written: 0.0,
         search_timer: None,
         search_tick: None,
     }));
     let tick_app = app.clone();
     app.borrow_mut().tick = Some(Closure::new(move || {
         tick_app.borrow_mut().timer = None;
-        if tick_app.borrow().share_pending {
-            follow_share_link(&tick_app);
-        }
         run_preview(&tick_app);
+    }));
+    let share_app = app.clone();
+    app.borrow_mut().share_tick = Some(Closure::new(move || {
+        share_app.borrow_mut().share_timer = None;
+        if share_app.borrow().share_pending {
+            follow_share_link(&share_app);
+        }
     }));
     let search_app = app.clone();
     app.borrow_mut().search_tick = Some(Closure::new(move || {
@@ -208,6 +219,7 @@ pub fn start(doc: Document) -> JsResult {
                 a.borrow_mut().file = None;
                 show_file(&a.borrow().doc.clone(), None);
                 restore(&a).unwrap_or_else(|e| log_error(&e));
+                share_link_stale(&a.borrow().doc.clone());
                 definition_from_json(&a, false);
             } else if hash.starts_with(&format!("#{}", super::share::FRAGMENT_KEY)) {
                 // As a fresh load says; the page keeps what it shows.
@@ -419,7 +431,8 @@ fn bind(app: &Shared) -> JsResult {
         a.borrow_mut().file = None;
         show_file(&doc, None);
         set_value(&doc, "profiles-text", &String::from_utf8_lossy(&out));
-        follow_share_link(&a);
+        share_link_stale(&doc);
+        request_share_link(&a);
         run_preview(&a);
     })?;
     let a = app.clone();

@@ -18,7 +18,7 @@ use super::model::{
     decode_utf16, detect_format, format_label, preview_body, wide_bom, wide_encoding_message,
 };
 use super::results::set_preview;
-use super::sharing::{follow_share_link, share_link_stale};
+use super::sharing::{request_share_link, share_link_stale};
 
 /// Pasted text up to this size is previewed on the page's thread; larger goes to the worker.
 const SYNC_LIMIT: usize = 2 << 20;
@@ -29,10 +29,8 @@ const SYNC_LIMIT: usize = 2 << 20;
 /// asked for is the one of the state it was asked in.
 pub(super) fn edited(app: &Shared) {
     let doc = app.borrow().doc.clone();
-    // Written into a share link in the address bar with the preview, at a pause in typing
-    // (a browser limits how often a page may rewrite its address).
-    app.borrow_mut().share_pending = true;
     share_link_stale(&doc);
+    request_share_link(app);
     let stopped = cancel(app, Job::Audience);
     clear_audience(&doc);
     if stopped {
@@ -136,7 +134,7 @@ pub(super) fn use_file(app: &Shared, file: File) {
                 a.borrow_mut().file = Some(file);
             }
         }
-        follow_share_link(&a);
+        request_share_link(&a);
         run_preview(&a);
     });
 }

@@ -2,6 +2,7 @@
 //! and the one in the address bar, kept in step with edits.
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::{Document, HtmlInputElement};
 
 use super::app::{mode_kind, Shared, EDITABLE_FILE_LIMIT};
@@ -35,6 +36,7 @@ pub(super) fn follow_share_link(app: &Shared) {
     let (doc, has_file) = {
         let mut a = app.borrow_mut();
         a.share_pending = false;
+        a.share_written = js_sys::Date::now();
         (a.doc.clone(), a.file.is_some())
     };
     let Some(window) = web_sys::window() else {
@@ -61,9 +63,41 @@ pub(super) fn follow_share_link(app: &Shared) {
     if fits {
         url = format!("{url}#{fragment}");
     }
-    if let Ok(history) = window.history() {
-        history
-            .replace_state_with_url(&JsValue::NULL, "", Some(&url))
+    let written = window
+        .history()
+        .and_then(|history| history.replace_state_with_url(&JsValue::NULL, "", Some(&url)));
+    if written.is_err() {
+        // Refused (Safari allows 100 rewrites in 30 s): the address still holds an older
+        // state, which a reload would bring back over the edits. Try again later.
+        request_share_link(app);
+    }
+}
+
+/// The shortest time between two rewrites of the address bar: browsers limit how often a
+/// page may rewrite it (Safari throws past 100 in 30 s, Chromium drops calls past about
+/// 200 in 10 s), and a dropped rewrite would leave an older state for a reload to bring
+/// back. Under both limits, and short enough that a reload rarely comes first.
+const SHARE_REWRITE_GAP_MS: f64 = 350.0;
+
+/// Asks for the state to be written into a share link in the address bar (if it holds
+/// one): after a pause of 150 ms in the edits, and at most once a `SHARE_REWRITE_GAP_MS`.
+pub(super) fn request_share_link(app: &Shared) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let mut a = app.borrow_mut();
+    a.share_pending = true;
+    if let Some(timer) = a.share_timer.take() {
+        window.clear_timeout_with_handle(timer);
+    }
+    let since = js_sys::Date::now() - a.share_written;
+    let wait = (SHARE_REWRITE_GAP_MS - since).max(150.0);
+    if let Some(tick) = a.share_tick.as_ref() {
+        a.share_timer = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                wait as i32,
+            )
             .ok();
     }
 }
