@@ -289,10 +289,7 @@ impl RecordSink for Matcher {
         };
         let matched = self.checks.iter().all(|check| {
             let attribute = match group.and_then(|g| g.attributes.get(&check.attribute)) {
-                Some(inherited) => Some(Attribute {
-                    text: Cow::Owned(inherited.to_string()),
-                    value: OnceCell::from(inherited.clone()),
-                }),
+                Some(inherited) => Some(Attribute::inherited(inherited)),
                 None => rec
                     .value(check.slot)
                     .filter(|s| !s.is_null())
@@ -320,32 +317,57 @@ fn number(value: &Value) -> Option<f64> {
 
 /// An attribute as a condition sees it: its JSON text as the input wrote it (inherited
 /// values as the preview prints them), and the value that text holds (null for a number
-/// beyond a double's range, which only its text can match), parsed when first asked for:
-/// `contains` over an array reads its items from the text alone.
+/// beyond a double's range, which only its text can match). Each is made from the other
+/// only when first asked for: `contains` over an array reads its items from the text
+/// alone, and an inherited value, shared by up to ten members, is neither copied nor
+/// printed for each of them.
 struct Attribute<'t> {
-    text: Cow<'t, str>,
-    value: OnceCell<Value>,
+    text: OnceCell<Cow<'t, str>>,
+    value: OnceCell<Cow<'t, Value>>,
 }
 
 impl<'t> Attribute<'t> {
     fn of(text: Cow<'t, str>) -> Self {
         Attribute {
-            text,
+            text: OnceCell::from(text),
             value: OnceCell::new(),
         }
     }
 
+    fn inherited(value: &'t Value) -> Self {
+        Attribute {
+            text: OnceCell::new(),
+            value: OnceCell::from(Cow::Borrowed(value)),
+        }
+    }
+
+    fn text(&self) -> &str {
+        self.text
+            .get_or_init(|| Cow::Owned(self.value.get().map(|v| v.to_string()).unwrap_or_default()))
+    }
+
     fn value(&self) -> &Value {
         self.value
-            .get_or_init(|| serde_json::from_str(&self.text).unwrap_or(Value::Null))
+            .get_or_init(|| Cow::Owned(serde_json::from_str(self.text()).unwrap_or(Value::Null)))
+    }
+
+    /// An inherited value, known only as a value (no text was read for it).
+    fn only_value(&self) -> Option<&Value> {
+        match self.text.get() {
+            None => self.value.get().map(|v| &**v),
+            Some(_) => None,
+        }
     }
 
     /// A number, a boolean, or a number no double holds.
     fn is_bare(&self) -> bool {
-        matches!(
-            self.text.as_bytes().first(),
-            Some(b'-' | b'0'..=b'9' | b't' | b'f')
-        )
+        match self.only_value() {
+            Some(value) => matches!(value, Value::Number(_) | Value::Bool(_)),
+            None => matches!(
+                self.text().as_bytes().first(),
+                Some(b'-' | b'0'..=b'9' | b't' | b'f')
+            ),
+        }
     }
 }
 
@@ -368,7 +390,7 @@ fn equals(attribute: &Attribute<'_>, wanted: &Value) -> bool {
         // A number or boolean by its JSON text: `12.50` is "12.50", not "12.5".
         Value::String(s) => match attribute.value() {
             Value::String(a) => a == s,
-            _ => attribute.is_bare() && attribute.text == s.as_str(),
+            _ => attribute.is_bare() && attribute.text() == s.as_str(),
         },
         other => attribute.value() == other,
     }
@@ -394,8 +416,19 @@ fn holds(operator: Operator, attribute: Option<&Attribute<'_>>, wanted: &Value) 
         Operator::Le => compare(|a, b| a <= b),
         // Each item by its own text, as a whole attribute is (so an array holding a
         // number beyond a double's range is still read).
-        Operator::Contains if attribute.text.starts_with('[') => {
-            serde_json::from_str::<Vec<&RawValue>>(&attribute.text).is_ok_and(|items| {
+        Operator::Contains if matches!(attribute.only_value(), Some(Value::Array(_))) => {
+            let items = match attribute.only_value() {
+                Some(Value::Array(items)) => items.as_slice(),
+                _ => &[],
+            };
+            items
+                .iter()
+                .any(|item| equals(&Attribute::inherited(item), wanted))
+        }
+        Operator::Contains
+            if attribute.only_value().is_none() && attribute.text().starts_with('[') =>
+        {
+            serde_json::from_str::<Vec<&RawValue>>(attribute.text()).is_ok_and(|items| {
                 items
                     .iter()
                     .any(|item| equals(&Attribute::of(Cow::Borrowed(item.get())), wanted))

@@ -1446,6 +1446,45 @@ fn audience_rejects_unknown_operators_and_caps_mpids() {
 }
 
 #[test]
+fn audiences_search_inherited_arrays_item_by_item() {
+    // An inherited value is read as the preview prints it: `12.50` inherited is 12.5.
+    let def = household(&[("tags", Aggregation::Latest), ("n", Aggregation::Sum)]);
+    let input = ndjson(&[
+        json!({"mpid": 1, "$address": HOME, "tags": [12.50, "x", true, {"k": 1}], "n": 2}),
+        json!({"mpid": 2, "$address": HOME, "n": 3}),
+        json!({"mpid": 3, "$address": "9 Elm Road", "tags": ["x"]}),
+    ]);
+    let matching = |operator: &str, attribute: &str, value: Value| {
+        let condition = Condition {
+            attribute: attribute.into(),
+            operator: operator.into(),
+            value: Some(value),
+        };
+        preview_audience(
+            &def,
+            input.as_bytes(),
+            &[condition],
+            &AudienceOptions::default(),
+        )
+        .unwrap()
+        .mpids
+    };
+    let tags = "household:tags";
+    let none: [&str; 0] = [];
+    assert_eq!(matching("contains", tags, json!("x")), ["1", "2"]);
+    assert_eq!(matching("contains", tags, json!(12.5)), ["1", "2"]);
+    assert_eq!(matching("contains", tags, json!("12.5")), ["1", "2"]);
+    assert_eq!(matching("contains", tags, json!("12.50")), none);
+    assert_eq!(matching("contains", tags, json!(true)), ["1", "2"]);
+    assert_eq!(matching("contains", tags, json!({"k": 1})), ["1", "2"]);
+    assert_eq!(matching("contains", tags, json!("y")), none);
+    // An inherited number compares numerically, and by its printed text with a string.
+    assert_eq!(matching("=", "household:n", json!(5)), ["1", "2"]);
+    assert_eq!(matching("=", "household:n", json!("5")), ["1", "2"]);
+    assert_eq!(matching(">", "household:n", json!(4.5)), ["1", "2"]);
+}
+
+#[test]
 fn audiences_compare_a_number_by_its_json_text() {
     // decision (README, Audiences): `=`/`!=` with a string compare a number attribute by
     // its JSON text, as keys are: `12.50` is "12.50", not "12.5"; array items likewise.
