@@ -157,6 +157,12 @@ pub(super) fn condition_edited(app: &Shared, event: &Event) {
 /// The conditions changed: an answer shown, or a count still running, was for the old
 /// ones (as with an edit of the definition).
 pub(super) fn conditions_changed(app: &Shared) {
+    answer_outdated(app, "the conditions changed");
+}
+
+/// An audience answer shown, or a count still running, is for a state that is gone: it
+/// goes, and a count stopped says `why`.
+pub(super) fn answer_outdated(app: &Shared, why: &str) {
     let doc = app.borrow().doc.clone();
     let stopped = cancel(app, Job::Audience);
     clear_audience(&doc);
@@ -164,7 +170,7 @@ pub(super) fn conditions_changed(app: &Shared) {
         set_text(
             &doc,
             Job::Audience.status(),
-            "Stopped: the conditions changed. Count again for the new ones.",
+            &format!("Stopped: {why}. Count again for the new ones."),
         );
     }
 }

@@ -11,7 +11,7 @@ use web_sys::{Blob, Document, File};
 use super::app::{
     mode_of, path_group_id, preview_options, runnable, Shared, EDITABLE_FILE_LIMIT, NOT_READ,
 };
-use super::audience_panel::clear_audience;
+use super::audience_panel::{answer_outdated, clear_audience};
 use super::dom::{log_error, megabytes, set_hidden, set_text, set_value, value_of, JsResult};
 use super::jobs::{cancel, hide_progress, start_job, Job};
 use super::model::{
@@ -31,15 +31,7 @@ pub(super) fn edited(app: &Shared) {
     let doc = app.borrow().doc.clone();
     share_link_stale(&doc);
     request_share_link(app);
-    let stopped = cancel(app, Job::Audience);
-    clear_audience(&doc);
-    if stopped {
-        set_text(
-            &doc,
-            Job::Audience.status(),
-            "Stopped: the definition or the options changed. Count again for the new ones.",
-        );
-    }
+    answer_outdated(app, "the definition or the options changed");
     schedule(app);
 }
 
