@@ -469,12 +469,10 @@ pub(crate) fn mend_lone_surrogates(text: String) -> String {
     }
     /// The code unit of a `\uXXXX` escape starting at `at`, if there is one.
     fn escape_at(bytes: &[u8], at: usize) -> Option<u16> {
-        let hex = bytes.get(at..at + 6)?;
-        if hex[0] != b'\\' || hex[1] != b'u' {
+        let [b'\\', b'u', digits @ ..] = bytes.get(at..at + 6)? else {
             return None;
-        }
-        let digits = std::str::from_utf8(&hex[2..]).ok()?;
-        u16::from_str_radix(digits, 16).ok()
+        };
+        u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
     }
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
@@ -482,8 +480,8 @@ pub(crate) fn mend_lone_surrogates(text: String) -> String {
     // matched).
     let mut copied = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'\\' {
+    while let Some(&byte) = bytes.get(i) {
+        if byte != b'\\' {
             i += 1;
             continue;
         }
@@ -506,7 +504,7 @@ pub(crate) fn mend_lone_surrogates(text: String) -> String {
         if paired {
             i += 12;
         } else {
-            out.push_str(&text[copied..i]);
+            out.push_str(text.get(copied..i).unwrap_or_default());
             out.push_str("\\ufffd");
             i += 6;
             copied = i;
@@ -515,7 +513,7 @@ pub(crate) fn mend_lone_surrogates(text: String) -> String {
     if copied == 0 {
         return text;
     }
-    out.push_str(&text[copied..]);
+    out.push_str(text.get(copied..).unwrap_or_default());
     out
 }
 
