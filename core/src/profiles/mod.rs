@@ -45,11 +45,12 @@ impl Format {
 }
 
 /// A profile id: signed 64-bit integers exactly, or any other non-empty string. In JSON
-/// it is always a string (`"-5"`), so 64-bit ids survive JavaScript.
+/// it is always a string (`"-5"`), so 64-bit ids survive JavaScript. A string id is
+/// shared, not copied, by the set of ids seen and the groups that list it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Mpid {
     Int(i64),
-    Str(Box<str>),
+    Str(std::sync::Arc<str>),
 }
 
 impl Mpid {
@@ -364,7 +365,7 @@ pub(crate) fn times_not_an_object(mpid: &Mpid, line: u64) -> Diagnostic {
 #[derive(Debug, Default)]
 pub(crate) struct MpidGate {
     ints: crate::int_set::IntSet,
-    strs: std::collections::HashSet<Box<str>, crate::seed::Seeded>,
+    strs: std::collections::HashSet<std::sync::Arc<str>, crate::seed::Seeded>,
     pub skipped: u64,
 }
 
