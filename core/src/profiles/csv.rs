@@ -358,7 +358,9 @@ impl CsvReader {
             ));
         }
         // A name twice is easy to miss in a wide export, and only one cell can count.
-        let mut counts: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
+        // Seeded afresh (see `crate::seed`): the names come from the file.
+        let mut counts: std::collections::HashMap<&str, usize, crate::seed::Seeded> =
+            std::collections::HashMap::default();
         for (_, name) in &header {
             *counts.entry(name.as_str()).or_default() += 1;
         }
