@@ -154,7 +154,7 @@ OPTIONS:
                          allow_origins (a list) and [[clients]]
                          (id, secret, workspaces); flags override it, clients add up
   --token-ttl SECONDS    token lifetime (default 28800, eight hours like the live API)
-  --state FILE           keep definitions and profiles in FILE across restarts
+  --state FILE           keep definitions, profiles and job results in FILE across restarts
   --allow-origin ORIGIN  let pages of ORIGIN call, e.g. https://docs.example.com
                          (repeatable; * allows every page and host name). Without it
                          only pages served from this machine may call

@@ -180,7 +180,7 @@ export interface AudienceResult {
   mpids: string[];
 }
 
-/** Thrown when a definition cannot drive a preview. */
+/** Thrown when a definition cannot drive a preview, an audience or `toSql`. */
 export interface DefinitionError extends Error {
   name: "DefinitionError";
   /** The validation errors. */
@@ -230,7 +230,7 @@ export interface SqlQueries {
   oversized: string;
 }
 
-/** Thrown by `toSql` for a name no SQL text can carry (empty, or holding a NUL character). */
+/** Thrown by `toSql` for a name no SQL text can carry (empty, holding a NUL character, or for Spark holding `${`). */
 export interface SqlError extends Error {
   name: "SqlError";
 }
