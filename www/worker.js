@@ -2,6 +2,9 @@
 // wasm-bindgen `--target web` output that trunk writes next to this file) and reads files
 // in slices, so inputs of any size never sit whole in memory and the page keeps responding.
 // Cancelling terminates this worker; the page starts a fresh one for the next job.
+// A finished preview stays here: the page gets its stats, capped lists and the first page
+// of groups, and asks for every other page or search ("page" messages) until it replaces
+// this worker, so a file's million groups never cross to the page.
 import init, {
   PlaygroundAudience,
   PlaygroundEnrich,
@@ -11,6 +14,7 @@ import init, {
 const CHUNK = 4 << 20; // 4 MiB slices: big enough to be fast, small enough for steady progress.
 const PART = 32 << 20; // Download text gathered into a Blob every 32 Mi characters.
 const ready = init();
+let held = null; // The finished preview whose groups the page pages through.
 
 self.onmessage = async (event) => {
   const job = event.data;
@@ -21,8 +25,15 @@ self.onmessage = async (event) => {
       await feed(job, session, (done, total) =>
         self.postMessage({ type: "progress", id: job.id, done, total }),
       );
-      self.postMessage({ type: "preview", id: job.id, json: session.finish() });
-      session.free();
+      const json = session.finishHeld(job.needle ?? "");
+      held = session;
+      self.postMessage({ type: "preview", id: job.id, json, needle: job.needle ?? "" });
+    } else if (job.type === "page") {
+      // A search or a page of the preview held; none is asked of one still being read.
+      if (held) {
+        const json = held.page(job.needle, job.page, job.step);
+        self.postMessage({ type: "page", id: job.id, query: job.query, json });
+      }
     } else if (job.type === "audience") {
       // Two passes over the slices: the groups, then each profile against the conditions.
       const audience = new PlaygroundAudience(job.definition, job.conditions, job.options);

@@ -21,8 +21,9 @@ let site;
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
 
 /** A fresh page with the playground loaded, failing the test on any page error. */
-async function openPlayground(url = `${site}/index.html`, contextOptions = {}) {
+async function openPlayground(url = `${site}/index.html`, contextOptions = {}, init = null) {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, ...contextOptions });
+  if (init) await context.addInitScript(init);
   const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(String(e)));
@@ -34,6 +35,33 @@ async function openPlayground(url = `${site}/index.html`, contextOptions = {}) {
   await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
   page.problems = problems;
   return page;
+}
+
+/** An init script: logs each message the page posts to a worker and gets from one, with
+ * the length of the JSON text it carries, in `window.__workerLog`. */
+function logWorkerMessages() {
+  const log = (window.__workerLog = { sent: [], received: [] });
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (message, ...rest) {
+    const { type, needle, page, step } = message ?? {};
+    log.sent.push({ type, needle, page, step });
+    return post.call(this, message, ...rest);
+  };
+  const handler = Object.getOwnPropertyDescriptor(Worker.prototype, "onmessage");
+  Object.defineProperty(Worker.prototype, "onmessage", {
+    configurable: true,
+    get() {
+      return handler.get.call(this);
+    },
+    set(listener) {
+      const logged = listener && function (event) {
+        const json = event.data?.json;
+        log.received.push({ type: event.data?.type, chars: typeof json === "string" ? json.length : 0 });
+        return listener.call(this, event);
+      };
+      handler.set.call(this, logged);
+    },
+  });
 }
 
 async function setText(page, selector, text) {
@@ -446,7 +474,7 @@ describe("large files", () => {
   });
 
   test("a 1M-profile file is read in a worker with progress, the page answering", async () => {
-    const page = await openPlayground();
+    const page = await openPlayground(undefined, {}, logWorkerMessages);
     await page.setInputFiles("#profiles-file", file);
     await page.waitForSelector("#progress-box:not([hidden])");
     await page.waitForFunction(() => Number(document.getElementById("progress").value) > 0.05);
@@ -478,13 +506,33 @@ describe("large files", () => {
     assert.equal(await page.textContent("#format-detected"), "NDJSON");
     assert.match(await page.textContent("#page-info"), /Page 1 of 8,000 \(200,000 groups\)/);
     assert.equal(await page.locator("#groups-body tr").count(), 25);
-    // Search and paging over 200k groups stay quick.
+    // The 200k groups stayed in the worker: the page got the stats, the capped lists and
+    // one page of rows, not every group.
+    const preview = await page.evaluate(() => window.__workerLog.received.filter((m) => m.type === "preview"));
+    assert.equal(preview.length, 1);
+    assert.ok(preview[0].chars < 200_000, `the preview message held ${preview[0].chars} characters`);
+    // Search and paging over 200k groups stay quick, each asked of the worker.
     await page.fill("#group-search", "99999 Four Street");
     await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 1);
     assert.match(await page.textContent("#groups-body"), /household:has_dog = true/);
+    assert.match(await page.textContent("#page-info"), /Page 1 of 1 \(1 groups\)/);
     await page.fill("#group-search", "");
     await page.click("#page-next");
-    assert.match(await page.textContent("#page-info"), /Page 2 of 8,000/);
+    await page.waitForFunction(() => /Page 2 of 8,000/.test(document.getElementById("page-info").textContent));
+    assert.equal(await page.locator("#groups-body tr").count(), 25);
+    const log = await page.evaluate(() => window.__workerLog);
+    const asked = log.sent.filter((m) => m.type === "page");
+    assert.ok(asked.some((m) => m.needle === "99999 four street"), "the search was asked of the worker");
+    assert.ok(asked.some((m) => m.needle === "" && m.page + m.step === 1), "the next page was asked of the worker");
+    const pages = log.received.filter((m) => m.type === "page");
+    assert.ok(pages.length >= 2);
+    assert.ok(pages.every((m) => m.chars < 50_000), "each answer holds one page of rows");
+    // Back to the first page, by keyboard: the focus stays on a paging control.
+    await page.focus("#page-prev");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => /Page 1 of 8,000/.test(document.getElementById("page-info").textContent));
+    assert.ok(await page.isDisabled("#page-prev"));
+    assert.equal(await page.evaluate(() => document.activeElement.id), "page-next");
     assert.match(await page.textContent("#oversized-list"), /1 Tower Plaza \(15 profiles\)/);
     await shot(page, "07-million-done");
     // A count over the file stops when the definition changes under it: its answer would

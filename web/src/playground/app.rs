@@ -2,7 +2,8 @@
 //!
 //! State lives in one `App` behind `Rc<RefCell<_>>`; every handler borrows it briefly and
 //! never across a call that may re-enter. Small inputs are previewed on the page's thread;
-//! files and large pastes go to a background worker that reads them in slices.
+//! files and large pastes go to a background worker that reads them in slices and keeps
+//! the groups, sending the page only what it shows (each search and page is asked of it).
 //!
 //! This module holds the state, the start and the event binding; each part of the page has
 //! its own module beside it: `definition_editor`, `preview`, `jobs`, `results`,
@@ -36,8 +37,7 @@ use super::enrich::OutFormat;
 use super::jobs::{build_file_url, cancel, cancelled, hide_progress, Background, Job};
 use super::model::{format_name, parse_format, preview_body, ModeKind, MAX_ATTRIBUTES};
 use super::preview::{edited, new_input, run_preview, show_file, use_file};
-use super::render::PAGE_SIZE;
-use super::results::{download, render_page, schedule_search, search_now, set_preview};
+use super::results::{download, schedule_search, search_now, set_preview, step_page, HeldView};
 use super::share::SharedState;
 use super::sharing::{follow_share_link, request_share_link, share, share_link_stale};
 
@@ -66,8 +66,13 @@ pub(super) struct App {
     pub(super) rows: usize,
     pub(super) file: Option<File>,
     pub(super) preview: Option<Preview>,
+    /// The groups matching the search, for a preview computed on the page's thread.
     pub(super) filtered: Vec<usize>,
     pub(super) page: usize,
+    /// A preview read by the preview worker keeps its groups there: the page has this.
+    pub(super) held: Option<HeldView>,
+    /// Bumped for each page of groups asked of the worker; an older answer is dropped.
+    pub(super) query: u32,
     pub(super) conditions: Vec<ConditionRow>,
     /// One background worker per kind of job, so that a preview started by an edit does
     /// not cut short a download or an audience count, nor they a preview.
@@ -171,6 +176,8 @@ pub fn start(doc: Document) -> JsResult {
         preview: None,
         filtered: Vec::new(),
         page: 0,
+        held: None,
+        query: 0,
         conditions: vec![ConditionRow {
             operator: "=".into(),
             ..ConditionRow::default()
@@ -470,15 +477,7 @@ fn bind(app: &Shared) -> JsResult {
         let a = app.clone();
         on(&target(id)?, "click", move |_| {
             // Pages of the search as typed, not of the one before it.
-            if a.borrow().search_timer.is_some() {
-                search_now(&a);
-            }
-            {
-                let mut app = a.borrow_mut();
-                let pages = app.filtered.len().div_ceil(PAGE_SIZE).max(1) as i64;
-                app.page = (app.page as i64 + step).clamp(0, pages - 1) as usize;
-            }
-            render_page(&a).unwrap_or_else(|e| log_error(&e));
+            step_page(&a, step);
         })?;
     }
     for (id, out) in [("dl-ndjson", OutFormat::Ndjson), ("dl-csv", OutFormat::Csv)] {

@@ -2,7 +2,7 @@
 //! messages, its Cancel button and its failures.
 
 use group_identity::audience::AudienceResult;
-use group_identity::{GroupDefinition, Preview, PreviewOptions};
+use group_identity::{GroupDefinition, PreviewOptions};
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::{
@@ -14,7 +14,8 @@ use super::app::{Shared, NOT_READ};
 use super::audience_panel::{clear_audience, show_audience};
 use super::dom::{by_id, focus, log_error, megabytes, set_hidden, set_text, JsResult};
 use super::model::format_label;
-use super::results::{save, set_preview};
+use super::results::{save, search_if_changed, set_held_preview, set_preview, show_group_page};
+use super::worker::{GroupPage, HeldPreview};
 
 /// The kinds of background job; each has its own worker, id and status line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,7 +134,9 @@ pub(super) fn cancelled(app: &Shared, job: Job) {
 }
 
 /// A job's last message came: its worker goes, and with it the memory it grew. Not from
-/// inside the worker's own handler, which is running: just after it.
+/// inside the worker's own handler, which is running: just after it. (A finished preview
+/// is not such a message: its worker keeps the groups and answers the page's searches
+/// until the next preview, Cancel or failure replaces it.)
 fn finished(app: &Shared, job: Job) {
     let doc = app.borrow().doc.clone();
     show_cancel(&doc, job, false);
@@ -273,6 +276,35 @@ pub(super) fn start_job(
     });
 }
 
+/// Asks the preview worker, which holds the groups of the preview shown, for page
+/// `page + step` (kept within the pages there are) of those matching `needle`. Its answer
+/// comes as a `page` message; one to an older question is dropped.
+pub(super) fn ask_group_page(app: &Shared, needle: &str, page: usize, step: i64) -> JsResult {
+    let (worker, id, query) = {
+        let mut a = app.borrow_mut();
+        a.query = a.query.wrapping_add(1);
+        let worker = a
+            .background
+            .get(Job::Preview.index())
+            .and_then(Option::as_ref)
+            .map(|b| b.worker.clone());
+        let id = a.jobs.get(Job::Preview.index()).copied().unwrap_or(0);
+        (worker, id, a.query)
+    };
+    // No worker: the preview shown went with it (a new one is being read).
+    let Some(worker) = worker else {
+        return Ok(());
+    };
+    let message = js_sys::Object::new();
+    Reflect::set(&message, &"type".into(), &"page".into())?;
+    Reflect::set(&message, &"id".into(), &JsValue::from(id))?;
+    Reflect::set(&message, &"query".into(), &JsValue::from(query))?;
+    Reflect::set(&message, &"needle".into(), &needle.into())?;
+    Reflect::set(&message, &"page".into(), &JsValue::from(page as f64))?;
+    Reflect::set(&message, &"step".into(), &JsValue::from(step as f64))?;
+    worker.post_message(&message)
+}
+
 fn field(data: &JsValue, name: &str) -> JsValue {
     Reflect::get(data, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
@@ -312,14 +344,26 @@ fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
             set_text(&doc, "progress-text", &text);
         }
         "preview" => {
-            finished(app, job);
             hide_progress(&doc);
             let json = field(data, "json").as_string().unwrap_or_default();
-            match serde_json::from_str::<Preview>(&json) {
-                Ok(preview) => {
-                    set_text(&doc, "format-detected", format_label(preview.format));
-                    set_preview(app, Some(preview));
+            match serde_json::from_str::<HeldPreview>(&json) {
+                Ok(held) => {
+                    set_text(&doc, "format-detected", format_label(held.preview.format));
+                    set_held_preview(app, held);
+                    let needle = field(data, "needle").as_string().unwrap_or_default();
+                    search_if_changed(app, &needle);
                 }
+                Err(e) => set_text(&doc, "results-status", &format!("Unreadable result: {e}")),
+            }
+        }
+        "page" => {
+            let query = field(data, "query").as_f64().unwrap_or(-1.0);
+            if query != f64::from(app.borrow().query) {
+                return Ok(()); // An answer to a search or a page asked before the last.
+            }
+            let json = field(data, "json").as_string().unwrap_or_default();
+            match serde_json::from_str::<GroupPage>(&json) {
+                Ok(page) => show_group_page(app, page),
                 Err(e) => set_text(&doc, "results-status", &format!("Unreadable result: {e}")),
             }
         }

@@ -222,7 +222,15 @@ pub(super) fn run_preview(app: &Shared) {
     let options = preview_options(&doc);
     if let Some(file) = file {
         set_text(&doc, "format-detected", "reading...");
-        start_job(app, Job::Preview, file.into(), &definition, &options, None);
+        let needle = Some(("needle", value_of(&doc, "group-search")));
+        start_job(
+            app,
+            Job::Preview,
+            file.into(),
+            &definition,
+            &options,
+            needle,
+        );
         return;
     }
     let text = value_of(&doc, "profiles-text");
@@ -242,7 +250,10 @@ pub(super) fn run_preview(app: &Shared) {
     }
     if text.len() > SYNC_LIMIT {
         match text_blob(&text) {
-            Ok(blob) => start_job(app, Job::Preview, blob, &definition, &options, None),
+            Ok(blob) => {
+                let needle = Some(("needle", value_of(&doc, "group-search")));
+                start_job(app, Job::Preview, blob, &definition, &options, needle);
+            }
             Err(e) => log_error(&e),
         }
         return;

@@ -44,13 +44,24 @@ pub fn stats(doc: &Document, target: &Element, preview: &Preview) -> JsResult {
     Ok(())
 }
 
-/// Bars of how many keys are held by 1, 2, ... 10 profiles, and by more (oversized).
-pub fn size_buckets(preview: &Preview) -> Vec<(String, u64, bool)> {
+/// How many groups have 0, 1, ... 9 members, and 10 or more (the last).
+pub fn size_counts(groups: &[Group]) -> [u64; 11] {
     let mut counts = [0u64; 11];
-    for group in &preview.groups {
+    for group in groups {
         if let Some(slot) = counts.get_mut(group.members.len().min(10)) {
             *slot += 1;
         }
+    }
+    counts
+}
+
+/// Bars of how many keys are held by 1, 2, ... 10 profiles, and by more (oversized).
+/// `sizes`: the groups' [`size_counts`], which a preview held in the worker sends apart
+/// from its groups.
+pub fn size_buckets(preview: &Preview, sizes: &[u64]) -> Vec<(String, u64, bool)> {
+    let mut counts = [0u64; 11];
+    for (slot, &count) in counts.iter_mut().zip(sizes) {
+        *slot = count;
     }
     counts[1] = preview.stats.singletons;
     let mut bars: Vec<(String, u64, bool)> = (1..=10)
@@ -71,9 +82,9 @@ pub fn size_buckets(preview: &Preview) -> Vec<(String, u64, bool)> {
     bars
 }
 
-pub fn chart(doc: &Document, target: &Element, preview: &Preview) -> JsResult {
+pub fn chart(doc: &Document, target: &Element, preview: &Preview, sizes: &[u64]) -> JsResult {
     clear(target);
-    let bars = size_buckets(preview);
+    let bars = size_buckets(preview, sizes);
     let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
     let (width, height, bar_w, base) = (520.0, 200.0, 40.0, 170.0);
     // An image's parts are not read out: its label carries every bar's number.

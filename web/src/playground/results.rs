@@ -1,5 +1,8 @@
 //! The preview's results: stats, the searchable and paged group table, and downloads.
+//! A preview computed on the page's thread is searched and paged here; one read by the
+//! preview worker stays there, which answers each search and page with the rows shown.
 
+use group_identity::preview::Group;
 use group_identity::Preview;
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
@@ -9,21 +12,67 @@ use super::app::{preview_options, runnable, Shared};
 use super::audience_panel::attribute_names;
 use super::dom::{by_id, clear, log_error, megabytes, set_text, thousands, value_of, JsResult};
 use super::enrich::{enrich, OutFormat};
-use super::jobs::{cancel, start_job, Job};
+use super::jobs::{ask_group_page, cancel, start_job, Job};
 use super::preview::{blocked, job_input, Purpose};
 use super::render::{self, PAGE_SIZE};
+use super::worker::{GroupPage, HeldPreview};
 
 /// The pause in typing after which the group search runs.
 const SEARCH_DELAY_MS: i32 = 200;
 
+/// What the page holds of a preview kept whole in the preview worker: how many keys each
+/// group size has, how many groups match the search and the page of them shown.
+#[derive(Debug, Default)]
+pub(super) struct HeldView {
+    sizes: Vec<u64>,
+    count: usize,
+    rows: Vec<Group>,
+}
+
+/// Shows a preview computed on the page's thread (or none), every group with it.
 pub(super) fn set_preview(app: &Shared, preview: Option<Preview>) {
-    let doc = app.borrow().doc.clone();
     {
         let mut a = app.borrow_mut();
         a.preview = preview;
+        a.held = None;
         a.page = 0;
     }
     refilter(app);
+    show_preview(app);
+}
+
+/// Shows a preview whose groups stay in the preview worker: the page has their sizes and
+/// the first page of the search, and asks the worker for any other.
+pub(super) fn set_held_preview(app: &Shared, held: HeldPreview) {
+    {
+        let mut a = app.borrow_mut();
+        a.preview = Some(held.preview);
+        a.filtered = Vec::new();
+        a.page = held.first.page;
+        a.held = Some(HeldView {
+            sizes: held.sizes,
+            count: held.first.count,
+            rows: held.first.rows,
+        });
+    }
+    show_preview(app);
+}
+
+/// A page of groups the preview worker answered with.
+pub(super) fn show_group_page(app: &Shared, page: GroupPage) {
+    {
+        let mut a = app.borrow_mut();
+        a.page = page.page;
+        if let Some(held) = a.held.as_mut() {
+            held.count = page.count;
+            held.rows = page.rows;
+        }
+    }
+    render_page(app).unwrap_or_else(|e| log_error(&e));
+}
+
+fn show_preview(app: &Shared) {
+    let doc = app.borrow().doc.clone();
     let result = (|| -> JsResult {
         let a = app.borrow();
         let stats = by_id::<Element>(&doc, "stats")?;
@@ -46,7 +95,11 @@ pub(super) fn set_preview(app: &Shared, preview: Option<Preview>) {
             return Ok(());
         };
         render::stats(&doc, &stats, preview)?;
-        render::chart(&doc, &chart, preview)?;
+        let sizes = match a.held.as_ref() {
+            Some(held) => held.sizes.to_vec(),
+            None => render::size_counts(&preview.groups).to_vec(),
+        };
+        render::chart(&doc, &chart, preview, &sizes)?;
         render::lists(
             &doc,
             &by_id(&doc, "oversized-list")?,
@@ -76,9 +129,19 @@ pub(super) fn set_preview(app: &Shared, preview: Option<Preview>) {
     attribute_names(app).unwrap_or_else(|e| log_error(&e));
 }
 
+/// The search as typed, as the worker and `render::matches` take it.
+fn needle(doc: &Document) -> String {
+    value_of(doc, "group-search").trim().to_lowercase()
+}
+
+/// Whether the preview's groups are held in the preview worker.
+fn held(app: &Shared) -> bool {
+    app.borrow().held.is_some()
+}
+
 fn refilter(app: &Shared) {
     let doc = app.borrow().doc.clone();
-    let needle = value_of(&doc, "group-search").trim().to_lowercase();
+    let needle = needle(&doc);
     let mut a = app.borrow_mut();
     let filtered: Vec<usize> = match a.preview.as_ref() {
         Some(p) => p
@@ -92,6 +155,22 @@ fn refilter(app: &Shared) {
     };
     a.filtered = filtered;
     a.page = 0;
+}
+
+/// Asks the preview worker for page `page + step` of the search as typed; the answer
+/// is shown when it comes (an older question's answer is dropped).
+fn ask(app: &Shared, page: usize, step: i64) {
+    let doc = app.borrow().doc.clone();
+    ask_group_page(app, &needle(&doc), page, step).unwrap_or_else(|e| log_error(&e));
+}
+
+/// The search typed while a background preview was read, when the first page it brought
+/// was for another: asked again.
+pub(super) fn search_if_changed(app: &Shared, needle_sent: &str) {
+    let doc = app.borrow().doc.clone();
+    if held(app) && needle(&doc) != needle_sent.trim().to_lowercase() {
+        search_now(app);
+    }
 }
 
 /// A keystroke in the group search: it runs after a pause in typing.
@@ -119,7 +198,47 @@ pub(super) fn search_now(app: &Shared) {
     if let (Some(timer), Some(window)) = (pending, web_sys::window()) {
         window.clear_timeout_with_handle(timer);
     }
+    if held(app) {
+        ask(app, 0, 0);
+        return;
+    }
     refilter(app);
+    render_page(app).unwrap_or_else(|e| log_error(&e));
+}
+
+/// A paging button: the page before or after, of the search as typed (one still waiting
+/// for its pause in typing runs first).
+pub(super) fn step_page(app: &Shared, step: i64) {
+    let pending = app.borrow().search_timer.is_some();
+    if held(app) {
+        if pending {
+            let timer = app.borrow_mut().search_timer.take();
+            if let (Some(timer), Some(window)) = (timer, web_sys::window()) {
+                window.clear_timeout_with_handle(timer);
+            }
+            // The new search's count is the worker's to know: it takes the step from its
+            // first page.
+            ask(app, 0, step);
+            return;
+        }
+        let page = {
+            let mut a = app.borrow_mut();
+            let count = a.held.as_ref().map_or(0, |h| h.count);
+            let pages = count.div_ceil(PAGE_SIZE).max(1) as i64;
+            a.page = (a.page as i64 + step).clamp(0, pages - 1) as usize;
+            a.page
+        };
+        ask(app, page, 0);
+        return;
+    }
+    if pending {
+        search_now(app);
+    }
+    {
+        let mut a = app.borrow_mut();
+        let pages = a.filtered.len().div_ceil(PAGE_SIZE).max(1) as i64;
+        a.page = (a.page as i64 + step).clamp(0, pages - 1) as usize;
+    }
     render_page(app).unwrap_or_else(|e| log_error(&e));
 }
 
@@ -132,20 +251,28 @@ pub(super) fn render_page(app: &Shared) -> JsResult {
         set_paging(doc, true, true);
         return Ok(());
     };
-    let pages = a.filtered.len().div_ceil(PAGE_SIZE).max(1);
-    let start = a.page * PAGE_SIZE;
-    let rows = a
-        .filtered
-        .iter()
-        .skip(start)
-        .take(PAGE_SIZE)
-        .filter_map(|&i| preview.groups.get(i));
-    render::group_rows(doc, &tbody, rows, "")?;
+    let count = match a.held.as_ref() {
+        Some(held) => {
+            render::group_rows(doc, &tbody, held.rows.iter(), "")?;
+            held.count
+        }
+        None => {
+            let rows = a
+                .filtered
+                .iter()
+                .skip(a.page * PAGE_SIZE)
+                .take(PAGE_SIZE)
+                .filter_map(|&i| preview.groups.get(i));
+            render::group_rows(doc, &tbody, rows, "")?;
+            a.filtered.len()
+        }
+    };
+    let pages = count.div_ceil(PAGE_SIZE).max(1);
     let info = format!(
         "Page {} of {} ({} groups)",
         thousands(a.page as u64 + 1),
         thousands(pages as u64),
-        thousands(a.filtered.len() as u64)
+        thousands(count as u64)
     );
     set_text(doc, "page-info", &info);
     set_paging(doc, a.page == 0, a.page + 1 >= pages);

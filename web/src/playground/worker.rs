@@ -1,15 +1,98 @@
 //! What the playground's background worker (`www/worker.js`) calls, each fed one file
-//! slice at a time: a preview and an audience count (two passes) that hand back one JSON
-//! text (cheap to post to the page), and the enriched download (two passes), written
-//! slice by slice.
+//! slice at a time: a preview, kept whole in the worker while the page asks it for the
+//! page of groups it shows; an audience count (two passes) that hands back one JSON text
+//! (cheap to post to the page); and the enriched download (two passes), written slice by
+//! slice.
 
+use group_identity::preview::Group;
 use group_identity::{
-    AudienceOptions, AudienceSession, Condition, GroupDefinition, PreviewOptions, PreviewSession,
+    AudienceOptions, AudienceSession, Condition, GroupDefinition, Preview, PreviewOptions,
+    PreviewSession,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::enrich::{Enricher, OutFormat};
+use super::render::{self, PAGE_SIZE};
+
+/// One page of the groups that match a search, as the worker sends it to the page.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(super) struct GroupPage {
+    /// How many groups match the search.
+    pub(super) count: usize,
+    /// The page shown (from 0), within the pages there are.
+    pub(super) page: usize,
+    pub(super) rows: Vec<Group>,
+}
+
+/// What the page gets of a preview held in the worker: everything but the groups (whose
+/// lists are already capped), how many keys each group size has (for the chart) and the
+/// first page of the search typed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(super) struct HeldPreview {
+    pub(super) preview: Preview,
+    pub(super) sizes: Vec<u64>,
+    pub(super) first: GroupPage,
+}
+
+/// A finished preview with the groups of the last search, so that paging through one
+/// search does not filter every group again.
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    preview: Preview,
+    needle: String,
+    matching: Vec<usize>,
+}
+
+impl Held {
+    pub(super) fn new(mut preview: Preview) -> (Held, HeldPreview) {
+        let groups = std::mem::take(&mut preview.groups);
+        let sizes = render::size_counts(&groups).to_vec();
+        let summary = preview.clone();
+        preview.groups = groups;
+        let held = Held {
+            matching: (0..preview.groups.len()).collect(),
+            preview,
+            needle: String::new(),
+        };
+        let summary = HeldPreview {
+            preview: summary,
+            sizes,
+            first: GroupPage::default(),
+        };
+        (held, summary)
+    }
+
+    /// The page `page + step` (kept within the pages there are) of the groups matching a
+    /// search (lower-cased here).
+    pub(super) fn page(&mut self, needle: &str, page: i64, step: i64) -> GroupPage {
+        let needle = needle.trim().to_lowercase();
+        if needle != self.needle {
+            self.matching = self
+                .preview
+                .groups
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| render::matches(g, &needle))
+                .map(|(i, _)| i)
+                .collect();
+            self.needle = needle;
+        }
+        let count = self.matching.len();
+        let pages = count.div_ceil(PAGE_SIZE).max(1) as i64;
+        let page = page.saturating_add(step).clamp(0, pages - 1) as usize;
+        let rows = self
+            .matching
+            .iter()
+            .skip(page * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .filter_map(|&i| self.preview.groups.get(i))
+            .cloned()
+            .collect();
+        GroupPage { count, page, rows }
+    }
+}
 
 fn definition(json: &str) -> Result<GroupDefinition, JsValue> {
     let value: Value =
@@ -45,6 +128,7 @@ fn finish_once<S, T: serde::Serialize>(
 #[wasm_bindgen(js_name = PlaygroundSession)]
 pub struct PlaygroundSession {
     inner: Option<PreviewSession>,
+    held: Option<Held>,
 }
 
 #[wasm_bindgen(js_class = PlaygroundSession)]
@@ -55,6 +139,7 @@ impl PlaygroundSession {
         let options: PreviewOptions = options(options_json)?;
         Ok(PlaygroundSession {
             inner: Some(PreviewSession::new(&definition, &options)),
+            held: None,
         })
     }
 
@@ -73,6 +158,34 @@ impl PlaygroundSession {
     pub fn finish(&mut self) -> Result<String, JsValue> {
         finish_once(&mut self.inner, PreviewSession::finish)
     }
+
+    /// Finishes the preview and keeps it here: the JSON text of a [`HeldPreview`], whose
+    /// first page is of the groups matching `needle`. Once.
+    #[wasm_bindgen(js_name = finishHeld)]
+    pub fn finish_held(&mut self, needle: &str) -> Result<String, JsValue> {
+        let session = self
+            .inner
+            .take()
+            .ok_or_else(|| JsValue::from_str("this session has already finished"))?;
+        let (mut held, mut summary) = Held::new(session.finish());
+        summary.first = held.page(needle, 0, 0);
+        self.held = Some(held);
+        to_json(&summary)
+    }
+
+    /// A page of the held preview's groups matching `needle`: the JSON text of a
+    /// [`GroupPage`] for page `page + step`, kept within the pages there are.
+    pub fn page(&mut self, needle: &str, page: f64, step: f64) -> Result<String, JsValue> {
+        let held = self
+            .held
+            .as_mut()
+            .ok_or_else(|| JsValue::from_str("no preview is held"))?;
+        to_json(&held.page(needle, page as i64, step as i64))
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
+    serde_json::to_string(value).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 /// An [`AudienceSession`] fed by the worker one file slice at a time, over two passes.
@@ -162,5 +275,61 @@ impl PlaygroundEnrich {
     /// The last part of the text.
     pub fn finish(&mut self) -> String {
         self.inner.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use group_identity::preview_groups;
+
+    fn held(profiles: usize) -> (Held, HeldPreview) {
+        let definition = definition(
+            r#"{"id":"household","source_user_attribute":"$address",
+                "attributes":[{"id":"has_dog","type":"boolean_or"}]}"#,
+        )
+        .unwrap_or_else(|_| panic!("definition"));
+        let mut csv = String::from("mpid,$address,has_dog\n");
+        for i in 0..profiles {
+            csv.push_str(&format!("{i},{} Main Street,{}\n", i / 2, i % 3 == 0));
+        }
+        Held::new(preview_groups(
+            &definition,
+            csv.as_bytes(),
+            &PreviewOptions::default(),
+        ))
+    }
+
+    #[test]
+    fn the_page_gets_no_groups_but_their_sizes() {
+        let (held, summary) = held(100);
+        assert!(summary.preview.groups.is_empty());
+        assert_eq!(summary.preview.stats.groups, 50);
+        assert_eq!(held.preview.groups.len(), 50);
+        assert_eq!(summary.sizes.get(2), Some(&50));
+        let json = serde_json::to_string(&summary).unwrap_or_default();
+        let back: HeldPreview = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back, summary);
+    }
+
+    #[test]
+    fn pages_are_of_the_search_and_kept_within_range() {
+        let (mut held, _) = held(100);
+        let first = held.page("", 0, 0);
+        assert_eq!(
+            (first.count, first.page, first.rows.len()),
+            (50, 0, PAGE_SIZE)
+        );
+        let last = held.page("", 0, 5);
+        assert_eq!((last.page, last.rows.len()), (1, 25));
+        assert_eq!(held.page("", 1, -3).page, 0);
+        let found = held.page("  17 MAIN ", 0, 1);
+        assert_eq!((found.count, found.page), (1, 0));
+        assert_eq!(
+            found.rows.first().map(|g| g.key.as_str()),
+            Some("17 Main Street")
+        );
+        let none = held.page("no such group", 0, 1);
+        assert_eq!((none.count, none.page, none.rows.len()), (0, 0, 0));
     }
 }
