@@ -533,6 +533,33 @@ describe("large files", () => {
     await page.waitForFunction(() => /Page 1 of 8,000/.test(document.getElementById("page-info").textContent));
     assert.ok(await page.isDisabled("#page-prev"));
     assert.equal(await page.evaluate(() => document.activeElement.id), "page-next");
+    // A search, then Next before its answer has come: the new search's second page, not
+    // the old search's page plus one.
+    await page.click("#page-next");
+    await page.click("#page-next");
+    await page.waitForFunction(() => /Page 3 of 8,000/.test(document.getElementById("page-info").textContent));
+    await page.evaluate(() => {
+      const search = document.getElementById("group-search");
+      search.value = "four street";
+      search.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+      document.getElementById("page-next").click();
+    });
+    await page.waitForFunction(() => /^Page 2 of /.test(document.getElementById("page-info").textContent));
+    await page.waitForTimeout(300);
+    assert.match(await page.textContent("#page-info"), /^Page 2 of [\d,]+ \([\d,]+ groups\)/);
+    await page.fill("#group-search", "");
+    await page.press("#group-search", "Enter");
+    await page.waitForFunction(() => /Page 1 of 8,000/.test(document.getElementById("page-info").textContent));
+    // An edit starts a new read: the groups still shown cannot be paged until it ends.
+    await page.fill("#f-description", "read again");
+    await page.waitForFunction(() => /Reading the new input/.test(document.getElementById("page-info").textContent));
+    assert.ok(await page.isDisabled("#page-next"));
+    await page.waitForFunction(
+      () => /Page 1 of 8,000/.test(document.getElementById("page-info").textContent),
+      null,
+      { timeout: 300_000 },
+    );
+    assert.ok(await page.isEnabled("#page-next"));
     assert.match(await page.textContent("#oversized-list"), /1 Tower Plaza \(15 profiles\)/);
     await shot(page, "07-million-done");
     // A count over the file stops when the definition changes under it: its answer would

@@ -10,7 +10,7 @@ use web_sys::{
     WorkerType,
 };
 
-use super::app::{Shared, NOT_READ};
+use super::app::{App, Shared, NOT_READ};
 use super::audience_panel::{clear_audience, show_audience};
 use super::dom::{by_id, focus, log_error, megabytes, set_hidden, set_text, JsResult};
 use super::model::format_label;
@@ -30,6 +30,11 @@ impl Job {
 
     fn index(self) -> usize {
         self as usize
+    }
+
+    /// The id of this kind's current job (a message of another is dropped).
+    pub(super) fn current(self, app: &App) -> u32 {
+        app.jobs.get(self.index()).copied().unwrap_or(0)
     }
 
     /// The message type `worker.js` knows the job by.
@@ -288,10 +293,10 @@ pub(super) fn ask_group_page(app: &Shared, needle: &str, page: usize, step: i64)
             .get(Job::Preview.index())
             .and_then(Option::as_ref)
             .map(|b| b.worker.clone());
-        let id = a.jobs.get(Job::Preview.index()).copied().unwrap_or(0);
+        let id = Job::Preview.current(&a);
         (worker, id, a.query)
     };
-    // No worker: the preview shown went with it (a new one is being read).
+    // No worker: the preview shown went with it (a Cancel or a failure).
     let Some(worker) = worker else {
         return Ok(());
     };
@@ -312,7 +317,7 @@ fn field(data: &JsValue, name: &str) -> JsValue {
 fn on_worker_message(app: &Shared, job: Job, data: &JsValue) -> JsResult {
     let doc = app.borrow().doc.clone();
     let id = field(data, "id").as_f64().unwrap_or(-1.0);
-    let current = app.borrow().jobs.get(job.index()).copied().unwrap_or(0);
+    let current = job.current(&app.borrow());
     if id != f64::from(current) {
         return Ok(()); // A message from a job that was replaced or cancelled.
     }

@@ -17,7 +17,7 @@ use super::jobs::{cancel, hide_progress, start_job, Job};
 use super::model::{
     decode_utf16, detect_format, format_label, preview_body, wide_bom, wide_encoding_message,
 };
-use super::results::set_preview;
+use super::results::{render_page, set_preview};
 use super::sharing::{request_share_link, share_link_stale};
 
 /// Pasted text up to this size is previewed on the page's thread; larger goes to the worker.
@@ -231,6 +231,8 @@ pub(super) fn run_preview(app: &Shared) {
             &options,
             needle,
         );
+        // Groups still shown from the previous worker can no longer be paged: say so.
+        render_page(app).unwrap_or_else(|e| log_error(&e));
         return;
     }
     let text = value_of(&doc, "profiles-text");

@@ -27,6 +27,11 @@ pub(super) struct HeldView {
     sizes: Vec<u64>,
     count: usize,
     rows: Vec<Group>,
+    /// The preview job whose worker holds the groups: once another has started, that
+    /// worker is gone and nothing can be asked until the new preview comes.
+    job: u32,
+    /// A search was asked and not answered yet: `count` is still the last search's.
+    searching: bool,
 }
 
 /// Shows a preview computed on the page's thread (or none), every group with it.
@@ -49,10 +54,13 @@ pub(super) fn set_held_preview(app: &Shared, held: HeldPreview) {
         a.preview = Some(held.preview);
         a.filtered = Vec::new();
         a.page = held.first.page;
+        let job = Job::Preview.current(&a);
         a.held = Some(HeldView {
             sizes: held.sizes,
             count: held.first.count,
             rows: held.first.rows,
+            job,
+            searching: false,
         });
     }
     show_preview(app);
@@ -66,6 +74,7 @@ pub(super) fn show_group_page(app: &Shared, page: GroupPage) {
         if let Some(held) = a.held.as_mut() {
             held.count = page.count;
             held.rows = page.rows;
+            held.searching = false;
         }
     }
     render_page(app).unwrap_or_else(|e| log_error(&e));
@@ -139,6 +148,13 @@ fn held(app: &Shared) -> bool {
     app.borrow().held.is_some()
 }
 
+/// Whether the worker holding the groups shown still answers (no newer preview started).
+fn held_live(app: &Shared) -> bool {
+    let a = app.borrow();
+    let current = Job::Preview.current(&a);
+    a.held.as_ref().is_some_and(|h| h.job == current)
+}
+
 fn refilter(app: &Shared) {
     let doc = app.borrow().doc.clone();
     let needle = needle(&doc);
@@ -199,7 +215,17 @@ pub(super) fn search_now(app: &Shared) {
         window.clear_timeout_with_handle(timer);
     }
     if held(app) {
-        ask(app, 0, 0);
+        // Asked again when the new preview comes, if one is being read.
+        if held_live(app) {
+            {
+                let mut a = app.borrow_mut();
+                a.page = 0;
+                if let Some(h) = a.held.as_mut() {
+                    h.searching = true;
+                }
+            }
+            ask(app, 0, 0);
+        }
         return;
     }
     refilter(app);
@@ -211,21 +237,34 @@ pub(super) fn search_now(app: &Shared) {
 pub(super) fn step_page(app: &Shared, step: i64) {
     let pending = app.borrow().search_timer.is_some();
     if held(app) {
+        if !held_live(app) {
+            return; // A new preview is being read; its worker has no page to give yet.
+        }
         if pending {
             let timer = app.borrow_mut().search_timer.take();
             if let (Some(timer), Some(window)) = (timer, web_sys::window()) {
                 window.clear_timeout_with_handle(timer);
             }
-            // The new search's count is the worker's to know: it takes the step from its
-            // first page.
-            ask(app, 0, step);
-            return;
+            let mut a = app.borrow_mut();
+            a.page = 0;
+            if let Some(h) = a.held.as_mut() {
+                h.searching = true;
+            }
         }
         let page = {
             let mut a = app.borrow_mut();
-            let count = a.held.as_ref().map_or(0, |h| h.count);
-            let pages = count.div_ceil(PAGE_SIZE).max(1) as i64;
-            a.page = (a.page as i64 + step).clamp(0, pages - 1) as usize;
+            let (count, searching) = a
+                .held
+                .as_ref()
+                .map_or((0, false), |h| (h.count, h.searching));
+            a.page = if searching {
+                // The new search's count is the worker's to know: it keeps the page within
+                // its range, and its answer sets the page shown.
+                (a.page as i64 + step).max(0) as usize
+            } else {
+                let pages = count.div_ceil(PAGE_SIZE).max(1) as i64;
+                (a.page as i64 + step).clamp(0, pages - 1) as usize
+            };
             a.page
         };
         ask(app, page, 0);
@@ -268,6 +307,16 @@ pub(super) fn render_page(app: &Shared) -> JsResult {
         }
     };
     let pages = count.div_ceil(PAGE_SIZE).max(1);
+    let current = Job::Preview.current(&a);
+    if a.held.as_ref().is_some_and(|h| h.job != current) {
+        set_text(
+            doc,
+            "page-info",
+            "Reading the new input: paging resumes with its preview.",
+        );
+        set_paging(doc, true, true);
+        return Ok(());
+    }
     let info = format!(
         "Page {} of {} ({} groups)",
         thousands(a.page as u64 + 1),

@@ -90,7 +90,8 @@ pub(super) fn request_share_link(app: &Shared) {
     if let Some(timer) = a.share_timer.take() {
         window.clear_timeout_with_handle(timer);
     }
-    let since = js_sys::Date::now() - a.share_written;
+    // Never below 0: a clock set back must not stretch the wait.
+    let since = (js_sys::Date::now() - a.share_written).max(0.0);
     let wait = (SHARE_REWRITE_GAP_MS - since).max(150.0);
     if let Some(tick) = a.share_tick.as_ref() {
         a.share_timer = window

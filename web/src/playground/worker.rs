@@ -154,11 +154,6 @@ impl PlaygroundSession {
         self.inner.as_ref().map_or(0.0, |s| s.bytes_read() as f64)
     }
 
-    /// The preview as JSON text; a session finishes once.
-    pub fn finish(&mut self) -> Result<String, JsValue> {
-        finish_once(&mut self.inner, PreviewSession::finish)
-    }
-
     /// Finishes the preview and keeps it here: the JSON text of a [`HeldPreview`], whose
     /// first page is of the groups matching `needle`. Once.
     #[wasm_bindgen(js_name = finishHeld)]
