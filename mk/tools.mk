@@ -19,16 +19,18 @@ APT_GET := $(SUDO) flock /tmp/group-identity-apt.lock env DEBIAN_FRONTEND=nonint
 .PHONY: tools tool-rust-components tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
 tools: tool-rust-components tool-wasm-target tool-wasm-bindgen tool-trunk tool-chromium
 
+# rustup must not run twice at once (`make -j`): `flock` queues its installs, as for apt.
+RUSTUP := flock /tmp/group-identity-rustup.lock rustup
+
 # rustup's minimal profile (Rust's Docker images) has neither rustfmt nor clippy; a
 # cargo that has them (rustup's default profile, a distribution's) needs nothing.
 tool-rust-components:
-	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
-	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+	@$(CARGO) fmt --version >/dev/null 2>&1 || $(RUSTUP) component add rustfmt
+	@$(CARGO) clippy --version >/dev/null 2>&1 || $(RUSTUP) component add clippy
 
-# After the components: rustup must not run twice at once (`make -j`).
-tool-wasm-target: tool-rust-components
+tool-wasm-target:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
-	  || rustup target add wasm32-unknown-unknown
+	  || $(RUSTUP) target add wasm32-unknown-unknown
 
 # The CLI and the test runner the wasm tests use come from the same crate: both are checked.
 tool-wasm-bindgen:
