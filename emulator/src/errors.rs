@@ -37,6 +37,16 @@ impl ApiError {
         }
     }
 
+    /// An error in the shape of the endpoint at `path`: the token service's under
+    /// `/oauth/`, else the Platform API's; the code follows from the status.
+    pub fn for_path(path: &str, status: StatusCode, message: impl Into<String>) -> Self {
+        if path.starts_with("/oauth/") {
+            Self::oauth(status, oauth_code(status), message)
+        } else {
+            Self::platform(status, platform_code(status), message)
+        }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::platform(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
     }
@@ -119,7 +129,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The Platform API code for a status, for injected faults and fallbacks.
+/// The Platform API code for a status, for errors made from a status alone.
 pub fn platform_code(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "BAD_REQUEST",
@@ -130,6 +140,7 @@ pub fn platform_code(status: StatusCode) -> &'static str {
         408 => "REQUEST_TIMEOUT",
         409 => "CONFLICT",
         413 => "PAYLOAD_TOO_LARGE",
+        415 => "UNSUPPORTED_MEDIA_TYPE",
         422 => "VALIDATION_ERROR",
         429 => "TOO_MANY_REQUESTS",
         502 => "BAD_GATEWAY",
@@ -140,7 +151,7 @@ pub fn platform_code(status: StatusCode) -> &'static str {
     }
 }
 
-/// The OAuth error code for a status, for faults injected on the token endpoint.
+/// The OAuth error code for a status, for errors made from a status alone.
 pub fn oauth_code(status: StatusCode) -> &'static str {
     match status.as_u16() {
         401 | 403 => "access_denied",

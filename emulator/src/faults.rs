@@ -13,7 +13,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::errors::{oauth_code, platform_code, ApiError};
+use crate::errors::ApiError;
 use crate::server::AppState;
 
 pub const FAULT_HEADER: &str = "x-emulator-fault";
@@ -140,7 +140,7 @@ impl Faults {
 /// Middleware on the token and group endpoints: applies the header's fault, else the next
 /// pending one.
 pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let oauth = request.uri().path().starts_with("/oauth/");
+    let path = request.uri().path().to_string();
     let fault = match request.headers().get(FAULT_HEADER) {
         Some(value) => {
             let parsed = value
@@ -152,12 +152,8 @@ pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -
                 Err(message) => {
                     let message = format!("X-Emulator-Fault: {message}");
                     // In the shape of the endpoint asked, as every other error.
-                    let error = if oauth {
-                        ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_request", message)
-                    } else {
-                        ApiError::bad_request(message)
-                    };
-                    return error.into_response();
+                    return ApiError::for_path(&path, StatusCode::BAD_REQUEST, message)
+                        .into_response();
                 }
             }
         }
@@ -177,14 +173,10 @@ pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -
         status.as_u16(),
         status.canonical_reason().unwrap_or("error")
     );
-    let error = if oauth {
-        ApiError::oauth(status, oauth_code(status), message)
-    } else {
-        ApiError {
-            // A 401 says how to authenticate, as the real ones do.
-            www_authenticate: status == StatusCode::UNAUTHORIZED,
-            ..ApiError::platform(status, platform_code(status), message)
-        }
+    let error = ApiError {
+        // A Platform 401 says how to authenticate, as the real ones do.
+        www_authenticate: status == StatusCode::UNAUTHORIZED && !path.starts_with("/oauth/"),
+        ..ApiError::for_path(&path, status, message)
     };
     error.with_retry_after(fault.retry_after()).into_response()
 }

@@ -92,7 +92,9 @@ impl AllowedOrigins {
 pub async fn gate(State(app): State<AppState>, request: Request, next: Next) -> Response {
     match check(&app.allowed_origins, request.headers()) {
         Ok(()) => next.run(request).await,
-        Err(message) => refusal(request.uri().path(), message).into_response(),
+        Err(message) => {
+            ApiError::for_path(request.uri().path(), StatusCode::FORBIDDEN, message).into_response()
+        }
     }
 }
 
@@ -127,15 +129,6 @@ fn check(allowed: &AllowedOrigins, headers: &HeaderMap) -> Result<(), String> {
     Ok(())
 }
 
-/// A refusal in the shape of the endpoint asked for.
-pub fn refusal(path: &str, message: String) -> ApiError {
-    if path.starts_with("/oauth/") {
-        ApiError::oauth(StatusCode::FORBIDDEN, "access_denied", message)
-    } else {
-        ApiError::forbidden(message)
-    }
-}
-
 /// 415 unless the request says its body is JSON, as the live API requires: a JSON body
 /// sent as a form or as plain text is refused there too.
 pub fn require_json(path: &str, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -153,12 +146,11 @@ pub fn require_json(path: &str, headers: &HeaderMap) -> Result<(), ApiError> {
         format!("{:?}", shorten(content_type))
     };
     let message = format!("the body must be sent as Content-Type: application/json, got {found}");
-    let status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
-    Err(if path.starts_with("/oauth/") {
-        ApiError::oauth(status, "invalid_request", message)
-    } else {
-        ApiError::platform(status, "UNSUPPORTED_MEDIA_TYPE", message)
-    })
+    Err(ApiError::for_path(
+        path,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        message,
+    ))
 }
 
 /// `(scheme, host)` of a lower-case origin `http(s)://host[:port]`.
@@ -191,24 +183,25 @@ fn strip_port(text: &str) -> Option<&str> {
     (!host.contains(['/', '?', '#', '@'])).then_some(host)
 }
 
-fn is_ip(host: &str) -> bool {
-    let bare = host
-        .strip_prefix('[')
+/// The address a host names, `[v6]` with its brackets or v4 as written; `None` for a name.
+fn ip_of(host: &str) -> Option<IpAddr> {
+    host.strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    bare.parse::<IpAddr>().is_ok()
+        .unwrap_or(host)
+        .parse()
+        .ok()
+}
+
+fn is_ip(host: &str) -> bool {
+    ip_of(host).is_some()
 }
 
 /// A name or address that always means this machine: loopback addresses, `localhost`
 /// and its subdomains (RFC 6761).
 fn is_local_name(host: &str) -> bool {
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host == "localhost" || host.ends_with(".localhost"),
+    match ip_of(host) {
+        Some(ip) => ip.is_loopback(),
+        None => host == "localhost" || host.ends_with(".localhost"),
     }
 }
 

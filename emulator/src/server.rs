@@ -268,20 +268,12 @@ async fn method_not_allowed(
 ) -> ApiError {
     let path = uri.path();
     let message = format!("{path} does not answer {method}");
-    if path.starts_with("/oauth/") {
-        let status = StatusCode::METHOD_NOT_ALLOWED;
-        return ApiError::oauth(status, "invalid_request", message);
-    }
     if path.starts_with("/platform/") || path.starts_with("/emulator/workspaces/") {
         if let Err(error) = auth::caller(&app, &headers) {
             return error;
         }
     }
-    ApiError::platform(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        message,
-    )
+    ApiError::for_path(path, StatusCode::METHOD_NOT_ALLOWED, message)
 }
 
 /// `POST /emulator/expire-tokens`: every issued token expires now (for refresh tests).

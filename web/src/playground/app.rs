@@ -31,7 +31,7 @@ use super::definition_editor::{
 };
 use super::dom::{
     by_id, checked, event_element, focus, log_error, on, set_hidden, set_text, set_value, value_of,
-    JsResult,
+    JsResult, Timer,
 };
 use super::enrich::OutFormat;
 use super::jobs::{build_file_url, cancel, cancelled, hide_progress, Background, Job};
@@ -82,18 +82,16 @@ pub(super) struct App {
     /// Bumped whenever the profiles change, so a file read that finishes late does not
     /// replace newer input.
     pub(super) inputs: u32,
-    pub(super) timer: Option<i32>,
-    pub(super) tick: Option<Closure<dyn FnMut()>>,
+    /// A preview runs at a pause in the edits.
+    pub(super) preview_timer: Timer,
     /// An edit not yet written into a share link that the address bar holds, the timer
     /// that will write it, and when the address was last written (ms since the epoch).
     pub(super) share_pending: bool,
-    pub(super) share_timer: Option<i32>,
-    pub(super) share_tick: Option<Closure<dyn FnMut()>>,
+    pub(super) share_timer: Timer,
     pub(super) share_written: f64,
     /// The group search waits for a pause in typing: filtering a million groups at every
     /// key would block the page.
-    pub(super) search_timer: Option<i32>,
-    pub(super) search_tick: Option<Closure<dyn FnMut()>>,
+    pub(super) search_timer: Timer,
 }
 
 pub(super) type Shared = Rc<RefCell<App>>;
@@ -185,32 +183,33 @@ pub fn start(doc: Document) -> JsResult {
         background: [None, None, None],
         jobs: [0; 3],
         inputs: 0,
-        timer: None,
-        tick: None,
+        preview_timer: Timer::default(),
         share_pending: false,
-        share_timer: None,
-        share_tick: None,
+        share_timer: Timer::default(),
         share_written: 0.0,
-        search_timer: None,
-        search_tick: None,
+        search_timer: Timer::default(),
     }));
     let tick_app = app.clone();
-    app.borrow_mut().tick = Some(Closure::new(move || {
-        tick_app.borrow_mut().timer = None;
-        run_preview(&tick_app);
-    }));
+    app.borrow_mut()
+        .preview_timer
+        .set_tick(Closure::new(move || {
+            tick_app.borrow_mut().preview_timer.fired();
+            run_preview(&tick_app);
+        }));
     let share_app = app.clone();
-    app.borrow_mut().share_tick = Some(Closure::new(move || {
-        share_app.borrow_mut().share_timer = None;
+    app.borrow_mut().share_timer.set_tick(Closure::new(move || {
+        share_app.borrow_mut().share_timer.fired();
         if share_app.borrow().share_pending {
             follow_share_link(&share_app);
         }
     }));
     let search_app = app.clone();
-    app.borrow_mut().search_tick = Some(Closure::new(move || {
-        search_app.borrow_mut().search_timer = None;
-        search_now(&search_app);
-    }));
+    app.borrow_mut()
+        .search_timer
+        .set_tick(Closure::new(move || {
+            search_app.borrow_mut().search_timer.fired();
+            search_now(&search_app);
+        }));
 
     restore(&app)?;
     bind(&app)?;

@@ -179,3 +179,52 @@ mod tests {
         assert_eq!(thousands(1_000_015), "1,000,015");
     }
 }
+
+/// A one-shot timer for work that waits for a pause (in typing, between rewrites): each
+/// `restart` moves it to run its closure later, instead of when it was due.
+#[derive(Default)]
+pub struct Timer {
+    handle: Option<i32>,
+    tick: Option<Closure<dyn FnMut()>>,
+}
+
+impl Timer {
+    /// What it runs; set once, after the state the closure needs exists.
+    pub fn set_tick(&mut self, tick: Closure<dyn FnMut()>) {
+        self.tick = Some(tick);
+    }
+
+    /// Runs the closure `ms` from now (a pending run is dropped).
+    pub fn restart(&mut self, ms: i32) {
+        self.stop();
+        if let (Some(window), Some(tick)) = (web_sys::window(), self.tick.as_ref()) {
+            self.handle = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    tick.as_ref().unchecked_ref(),
+                    ms,
+                )
+                .ok();
+        }
+    }
+
+    /// Drops a pending run; true when there was one.
+    pub fn stop(&mut self) -> bool {
+        let Some(handle) = self.handle.take() else {
+            return false;
+        };
+        if let Some(window) = web_sys::window() {
+            window.clear_timeout_with_handle(handle);
+        }
+        true
+    }
+
+    /// Whether a run is pending.
+    pub fn is_due(&self) -> bool {
+        self.handle.is_some()
+    }
+
+    /// Called first by the closure: the run it was waiting for has come.
+    pub fn fired(&mut self) {
+        self.handle = None;
+    }
+}

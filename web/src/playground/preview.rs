@@ -36,22 +36,7 @@ pub(super) fn edited(app: &Shared) {
 }
 
 pub(super) fn schedule(app: &Shared) {
-    let window = match web_sys::window() {
-        Some(w) => w,
-        None => return,
-    };
-    let mut a = app.borrow_mut();
-    if let Some(timer) = a.timer.take() {
-        window.clear_timeout_with_handle(timer);
-    }
-    if let Some(tick) = a.tick.as_ref() {
-        a.timer = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                tick.as_ref().unchecked_ref(),
-                150,
-            )
-            .ok();
-    }
+    app.borrow_mut().preview_timer.restart(150);
 }
 
 pub(super) fn show_file(doc: &Document, file: Option<&File>) {

@@ -8,7 +8,7 @@ use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, BlobPropertyBag, Document, Element, HtmlAnchorElement, HtmlElement, Url};
 
-use super::app::{preview_options, runnable, Shared};
+use super::app::{preview_options, runnable, App, Shared};
 use super::audience_panel::attribute_names;
 use super::dom::{by_id, clear, log_error, megabytes, set_text, thousands, value_of, JsResult};
 use super::enrich::{enrich, OutFormat};
@@ -150,9 +150,23 @@ fn held(app: &Shared) -> bool {
 
 /// Whether the worker holding the groups shown still answers (no newer preview started).
 fn held_live(app: &Shared) -> bool {
-    let a = app.borrow();
-    let current = Job::Preview.current(&a);
-    a.held.as_ref().is_some_and(|h| h.job == current)
+    held_stale(&app.borrow()) == Some(false)
+}
+
+/// Of a held preview: whether a newer preview job has replaced the worker holding it.
+fn held_stale(a: &App) -> Option<bool> {
+    let current = Job::Preview.current(a);
+    a.held.as_ref().map(|h| h.job != current)
+}
+
+/// A search of a held preview is asked: from its first page, with a count unknown until
+/// the worker answers.
+fn start_held_search(app: &Shared) {
+    let mut a = app.borrow_mut();
+    a.page = 0;
+    if let Some(h) = a.held.as_mut() {
+        h.searching = true;
+    }
 }
 
 fn refilter(app: &Shared) {
@@ -191,39 +205,16 @@ pub(super) fn search_if_changed(app: &Shared, needle_sent: &str) {
 
 /// A keystroke in the group search: it runs after a pause in typing.
 pub(super) fn schedule_search(app: &Shared) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let mut a = app.borrow_mut();
-    if let Some(timer) = a.search_timer.take() {
-        window.clear_timeout_with_handle(timer);
-    }
-    if let Some(tick) = a.search_tick.as_ref() {
-        a.search_timer = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                tick.as_ref().unchecked_ref(),
-                SEARCH_DELAY_MS,
-            )
-            .ok();
-    }
+    app.borrow_mut().search_timer.restart(SEARCH_DELAY_MS);
 }
 
 /// Runs the group search now (Enter, a paging button, or the pause after typing).
 pub(super) fn search_now(app: &Shared) {
-    let pending = app.borrow_mut().search_timer.take();
-    if let (Some(timer), Some(window)) = (pending, web_sys::window()) {
-        window.clear_timeout_with_handle(timer);
-    }
+    app.borrow_mut().search_timer.stop();
     if held(app) {
         // Asked again when the new preview comes, if one is being read.
         if held_live(app) {
-            {
-                let mut a = app.borrow_mut();
-                a.page = 0;
-                if let Some(h) = a.held.as_mut() {
-                    h.searching = true;
-                }
-            }
+            start_held_search(app);
             ask(app, 0, 0);
         }
         return;
@@ -235,21 +226,14 @@ pub(super) fn search_now(app: &Shared) {
 /// A paging button: the page before or after, of the search as typed (one still waiting
 /// for its pause in typing runs first).
 pub(super) fn step_page(app: &Shared, step: i64) {
-    let pending = app.borrow().search_timer.is_some();
+    let pending = app.borrow().search_timer.is_due();
     if held(app) {
         if !held_live(app) {
             return; // A new preview is being read; its worker has no page to give yet.
         }
         if pending {
-            let timer = app.borrow_mut().search_timer.take();
-            if let (Some(timer), Some(window)) = (timer, web_sys::window()) {
-                window.clear_timeout_with_handle(timer);
-            }
-            let mut a = app.borrow_mut();
-            a.page = 0;
-            if let Some(h) = a.held.as_mut() {
-                h.searching = true;
-            }
+            app.borrow_mut().search_timer.stop();
+            start_held_search(app);
         }
         let page = {
             let mut a = app.borrow_mut();
@@ -307,8 +291,7 @@ pub(super) fn render_page(app: &Shared) -> JsResult {
         }
     };
     let pages = count.div_ceil(PAGE_SIZE).max(1);
-    let current = Job::Preview.current(&a);
-    if a.held.as_ref().is_some_and(|h| h.job != current) {
+    if held_stale(&a) == Some(true) {
         set_text(
             doc,
             "page-info",

@@ -2,7 +2,6 @@
 //! and the one in the address bar, kept in step with edits.
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::{Document, HtmlInputElement};
 
 use super::app::{mode_kind, Shared, EDITABLE_FILE_LIMIT};
@@ -82,25 +81,12 @@ const SHARE_REWRITE_GAP_MS: f64 = 350.0;
 /// Asks for the state to be written into a share link in the address bar (if it holds
 /// one): after a pause of 150 ms in the edits, and at most once a `SHARE_REWRITE_GAP_MS`.
 pub(super) fn request_share_link(app: &Shared) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
     let mut a = app.borrow_mut();
     a.share_pending = true;
-    if let Some(timer) = a.share_timer.take() {
-        window.clear_timeout_with_handle(timer);
-    }
     // Never below 0: a clock set back must not stretch the wait.
     let since = (js_sys::Date::now() - a.share_written).max(0.0);
     let wait = (SHARE_REWRITE_GAP_MS - since).max(150.0);
-    if let Some(tick) = a.share_tick.as_ref() {
-        a.share_timer = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                tick.as_ref().unchecked_ref(),
-                wait as i32,
-            )
-            .ok();
-    }
+    a.share_timer.restart(wait as i32);
 }
 
 /// A link made with "Copy share link" is for the state it was made in: after an edit it
