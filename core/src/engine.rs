@@ -108,11 +108,10 @@ pub(crate) struct Engine {
     short_list: Vec<KeyCount>,
     source_present: u64,
     /// Spellings of the source attribute in another letter case, in first-seen order,
-    /// with their profile counts: at most [`MAX_VARIANTS`] (a name of n letters has 2^n),
-    /// found through `variant_index`; profiles with spellings past those are counted in
-    /// `other_variants`.
+    /// with their profile counts: at most [`MAX_VARIANTS`] (a name of n letters has 2^n,
+    /// and an unbounded list searched per profile was quadratic); profiles with spellings
+    /// past those are counted in `other_variants`.
     variants: Vec<(String, u64)>,
-    variant_index: HashMap<Box<str>, usize, crate::seed::Seeded>,
     other_variants: u64,
     /// Group attributes whose ids are case variants of the source attribute: the readers
     /// take such a key for the attribute, so it is noted as a variant here.
@@ -164,7 +163,6 @@ impl Engine {
             short_list: Vec::new(),
             source_present: 0,
             variants: Vec::new(),
-            variant_index: HashMap::default(),
             other_variants: 0,
             variant_slots,
             key_buffer: String::new(),
@@ -211,17 +209,10 @@ impl Engine {
                     .map(|(_, id)| id.as_str())
             });
             if let Some(spelling) = spelling {
-                match self.variant_index.get(spelling) {
-                    Some(&i) => {
-                        if let Some((_, n)) = self.variants.get_mut(i) {
-                            *n += 1;
-                        }
-                    }
-                    None if self.variants.len() < MAX_VARIANTS => {
-                        self.variant_index
-                            .insert(spelling.into(), self.variants.len());
-                        self.variants.push((spelling.to_string(), 1));
-                    }
+                let room = self.variants.len() < MAX_VARIANTS;
+                match self.variants.iter_mut().find(|(s, _)| s == spelling) {
+                    Some((_, n)) => *n += 1,
+                    None if room => self.variants.push((spelling.to_string(), 1)),
                     None => self.other_variants += 1,
                 }
             }

@@ -715,13 +715,9 @@ fn base_url(key: &str, value: Option<String>, default: &str) -> Result<String, S
 /// when given as `127.1` or `0x7f.0.0.1`, IPv6 in brackets): 127.0.0.0/8, `localhost`,
 /// `[::1]`.
 fn is_loopback(host: &str) -> bool {
-    if host == "localhost" || host == "[::1]" {
-        return true;
-    }
-    let parts: Vec<&str> = host.split('.').collect();
-    parts.len() == 4
-        && parts[0] == "127"
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+    host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
