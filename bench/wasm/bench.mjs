@@ -1,8 +1,9 @@
 // Preview throughput, in one Node process on the same generated NDJSON files:
 // the package's previewGroups (wasm) next to a plain JavaScript implementation, and the
 // native figure from criterion's last run when there is one. The native engine is also
-// timed here (core/examples/time_preview.rs, built by `make bench-wasm`). Wasm, JavaScript
-// and native runs are taken in turn, so that all see the machine in the same state. Usage:
+// timed here, on one thread as wasm runs (core/examples/time_preview.rs, built by
+// `make bench-wasm`). Wasm, JavaScript and native runs are taken in turn, so that all see
+// the machine in the same state. Usage:
 //   node --expose-gc bench/wasm/bench.mjs definition.json profiles-100000.ndjson [profiles-1000000.ndjson ...]
 // (`make bench-wasm` generates the files with the core's seeded generator.)
 import { execFileSync } from "node:child_process";
@@ -148,7 +149,7 @@ for (const file of files) {
   );
   row(name, "wasm previewGroups(Uint8Array)", inTurn.wasm, bytes.length, profiles);
   if (inTurn.native !== undefined) {
-    row(name, "native preview (runs in turn with wasm)", inTurn.native, bytes.length, profiles);
+    row(name, "native preview, one thread (runs in turn with wasm)", inTurn.native, bytes.length, profiles);
   }
   row(name, "JavaScript (JSON.parse per line, in turn with wasm)", inTurn.js, bytes.length, profiles);
   row(name, "wasm previewGroups(string)", time(runs, () => previewGroups(definition, text, { maxListed: 0 })), bytes.length, profiles);

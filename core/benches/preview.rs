@@ -5,10 +5,12 @@
 //! `serde::de::IgnoredAny` (the least any JSON reader must do) and `preview` runs the
 //! whole preview, up to the finished [`Preview`] in the caller's hands (freeing it later is
 //! the caller's business, so it is dropped outside the timing). The target: preview MB/s
-//! at least 70% of the floor's. To show where the time beyond the floor goes, the summary
-//! also times the reading alone (every record read as the preview reads it, the same
-//! fields, nothing kept) and two cut-down previews: reading mpids only (kept), and
-//! grouping with no attribute.
+//! at least 70% of the floor's. Natively a large NDJSON input is previewed on two threads
+//! (`preview_groups`); `preview_one_thread` times the same preview on one, as a
+//! `PreviewSession` and WebAssembly run it. To show where a thread's time beyond the floor
+//! goes, the summary also times, on one thread, the reading alone (every record read as
+//! the preview reads it, the same fields, nothing kept) and two cut-down previews: reading
+//! mpids only (kept), and grouping with no attribute.
 //!
 //! `GROUP_IDENTITY_BENCH_PROFILES=100000,1000000` (the default) picks the sizes.
 
@@ -18,7 +20,9 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use group_identity::generator::{definition_for_generated, generate, GeneratorOptions};
 use group_identity::profiles::read_only;
-use group_identity::{preview_groups, Format, GroupDefinition, Preview, PreviewOptions};
+use group_identity::{
+    preview_groups, Format, GroupDefinition, Preview, PreviewOptions, PreviewSession,
+};
 
 fn sizes() -> Vec<usize> {
     std::env::var("GROUP_IDENTITY_BENCH_PROFILES")
@@ -57,6 +61,13 @@ fn parse_floor(bytes: &[u8]) -> usize {
 
 fn preview(definition: &GroupDefinition, bytes: &[u8]) -> Preview {
     preview_groups(definition, bytes, &PreviewOptions::default())
+}
+
+/// The same preview on this thread alone.
+fn preview_one_thread(definition: &GroupDefinition, bytes: &[u8]) -> Preview {
+    let mut session = PreviewSession::new(definition, &PreviewOptions::default());
+    session.push(bytes);
+    session.finish()
 }
 
 /// A timed run; what it returns is dropped untimed.
@@ -111,21 +122,27 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("preview", profiles), &bytes, |b, bytes| {
             b.iter_with_large_drop(|| preview(&definition, black_box(bytes)))
         });
+        group.bench_with_input(
+            BenchmarkId::new("preview_one_thread", profiles),
+            &bytes,
+            |b, bytes| b.iter_with_large_drop(|| preview_one_thread(&definition, black_box(bytes))),
+        );
         group.finish();
 
         // Criterion keeps its estimates to itself; time a few runs here for the ratio, and
         // the cut-down previews that tell where the time beyond the floor goes.
         let (mpids_only, grouping) = (cut_down(&definition, false), cut_down(&definition, true));
         let bytes = &bytes;
-        let mut runs: [Run<'_>; 5] = [
+        let mut runs: [Run<'_>; 6] = [
             Box::new(|| Box::new(parse_floor(black_box(bytes)))),
             Box::new(|| Box::new(preview(&definition, black_box(bytes)))),
-            Box::new(|| Box::new(preview(&grouping, black_box(bytes)))),
-            Box::new(|| Box::new(preview(&mpids_only, black_box(bytes)))),
+            Box::new(|| Box::new(preview_one_thread(&definition, black_box(bytes)))),
+            Box::new(|| Box::new(preview_one_thread(&grouping, black_box(bytes)))),
+            Box::new(|| Box::new(preview_one_thread(&mpids_only, black_box(bytes)))),
             Box::new(|| Box::new(read_only(black_box(bytes), &definition))),
         ];
         let speeds = best_in_turn(bytes.len(), 5, &mut runs);
-        let [floor, whole, grouped, mpids, reading] = speeds[..] else {
+        let [floor, whole, one_thread, grouped, mpids, reading] = speeds[..] else {
             continue;
         };
         let seconds = bytes.len() as f64 / (whole * 1e6);
@@ -133,13 +150,14 @@ fn bench(c: &mut Criterion) {
         summary.push(format!(
             "{profiles:>9} profiles {:>7.1} MB: parse floor {floor:>7.1} MB/s, preview \
              {whole:>7.1} MB/s ({:.0} profiles/s), preview/floor {:>5.1}% (target >= 70%)\n\
-             {:>28}where it goes: reading the preview's fields, nothing kept {reading:>7.1} \
+             {:>28}on one thread: preview {one_thread:>7.1} MB/s ({:.1}%); where its time goes: reading the preview's fields, nothing kept {reading:>7.1} \
              MB/s ({:.0}%); reading mpids only, kept {mpids:>7.1} MB/s ({:.0}%); grouping with \
              no attribute {grouped:>7.1} MB/s ({:.0}%)",
             bytes.len() as f64 / 1e6,
             profiles as f64 / seconds,
             share(whole),
             "",
+            share(one_thread),
             share(reading),
             share(mpids),
             share(grouped),

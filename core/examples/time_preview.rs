@@ -1,6 +1,8 @@
 //! Times native previews of one profile file and prints each run's milliseconds, one a
 //! line. `bench/wasm/bench.mjs` runs it between its wasm runs, so that native and wasm are
 //! timed in the same minutes of a machine whose speed changes from one minute to the next.
+//! The preview runs on one thread, as in WebAssembly (`preview_groups` would read a large
+//! NDJSON file on two), so that the two compare the same work.
 //!
 //! ```text
 //! cargo run --release -p group-identity --example time_preview -- definition.json profiles.ndjson [runs]
@@ -10,7 +12,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use group_identity::{preview_groups, GroupDefinition, PreviewOptions};
+use group_identity::{GroupDefinition, PreviewOptions, PreviewSession};
 
 const USAGE: &str = "usage: time_preview definition.json profiles [runs]";
 
@@ -47,7 +49,9 @@ fn run() -> Result<(), String> {
     };
     for _ in 0..runs {
         let start = Instant::now();
-        let preview = preview_groups(&definition, black_box(&bytes), &options);
+        let mut session = PreviewSession::new(&definition, &options);
+        session.push(black_box(&bytes));
+        let preview = session.finish();
         let ms = start.elapsed().as_secs_f64() * 1e3;
         // Freeing the result is the caller's business, as in the core benchmark.
         drop(black_box(preview));

@@ -15,6 +15,8 @@ pub mod generator;
 mod int_set;
 mod json_error;
 mod keys;
+#[cfg(not(target_family = "wasm"))]
+mod pipeline;
 pub mod preview;
 pub mod profiles;
 mod seed;
@@ -29,6 +31,9 @@ pub use definition::{
     validate_definition, validate_definition_text, Aggregation, GroupAttribute, GroupDefinition,
     Issue, Mode, Validation,
 };
+#[doc(hidden)]
+#[cfg(not(target_family = "wasm"))]
+pub use pipeline::check_two_threads;
 pub use preview::{Diagnostic, Group, Level, Oversized, Preview, PreviewOptions, Stats};
 pub use profiles::Format;
 pub use seed::add_entropy;

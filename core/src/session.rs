@@ -49,13 +49,26 @@ impl PreviewSession {
     }
 }
 
-/// One-shot preview of a whole input.
+/// One-shot preview of a whole input. Natively, a large NDJSON input is read on two
+/// threads (see `pipeline`); the result is the same as on one.
 pub fn preview_groups(
     definition: &GroupDefinition,
     input: &[u8],
     options: &PreviewOptions,
 ) -> Preview {
-    let mut session = PreviewSession::new(definition, options);
-    session.push(input);
-    session.finish()
+    let session = PreviewSession::new(definition, options);
+    // WebAssembly here has one thread.
+    #[cfg(not(target_family = "wasm"))]
+    if crate::pipeline::applies(input, options.format) {
+        return crate::pipeline::preview(session.engine, &session.wanted, input);
+    }
+    session.one_shot(input)
+}
+
+impl PreviewSession {
+    /// A whole input on this thread.
+    pub(crate) fn one_shot(mut self, input: &[u8]) -> Preview {
+        self.push(input);
+        self.finish()
+    }
 }

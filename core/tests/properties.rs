@@ -12,7 +12,8 @@ use group_identity::generator::{
     definition_for_generated, generate, rfc3339, GeneratorOptions, CSV_COLUMNS as COLUMNS,
 };
 use group_identity::{
-    preview_groups, Format, GroupDefinition, Preview, PreviewOptions, PreviewSession,
+    check_two_threads, preview_groups, Format, GroupDefinition, Preview, PreviewOptions,
+    PreviewSession,
 };
 use proptest::prelude::*;
 
@@ -352,6 +353,8 @@ proptest! {
             check_stats(&whole, LISTED);
             let cuts = cuts(&bytes, &random, &awkward);
             prop_assert_eq!(&pushed_at(&def, &bytes, &options, &cuts), &whole, "cuts {:?}", cuts);
+            let block = random.first().map_or(1, |i| i.index(bytes.len() + 2));
+            prop_assert_eq!(check_two_threads(&def, &bytes, &options, block), Ok(()));
             // (e) the same input again gives the same bytes out.
             let again = preview_groups(&def, &bytes, &options);
             prop_assert_eq!(serde_json::to_string(&again).unwrap(), serde_json::to_string(&whole).unwrap());
@@ -388,6 +391,9 @@ proptest! {
         let cuts = cuts(bytes, &random, &awkward);
         prop_assert_eq!(pushed_at(&def, bytes, &options, &cuts), whole.clone());
         prop_assert_eq!(preview_groups(&def, bytes, &options), whole);
+        // Read on two threads in blocks of any size, grouped in turn: the same preview.
+        let block = random.first().map_or(1, |i| i.index(bytes.len() + 2));
+        prop_assert_eq!(check_two_threads(&def, bytes, &options, block), Ok(()));
     }
 }
 

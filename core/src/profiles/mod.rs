@@ -7,7 +7,7 @@
 mod csv;
 mod json_array;
 mod names;
-mod ndjson;
+pub(crate) mod ndjson;
 pub(crate) mod reader;
 pub(crate) mod record;
 mod scan;

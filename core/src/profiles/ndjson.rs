@@ -6,7 +6,7 @@
 
 use memchr::memchr;
 
-use super::reader::{Batch, RecordSink};
+use super::reader::{Batch, BatchSink, RecordSink};
 use super::record::Wanted;
 use super::scan::Breaks;
 use super::{too_large, MAX_RECORD_BYTES};
@@ -14,7 +14,7 @@ use crate::json_error;
 use crate::preview::{Diagnostic, Level};
 
 #[derive(Default)]
-pub(super) struct NdjsonReader {
+pub(crate) struct NdjsonReader {
     /// The unfinished last line of earlier chunks.
     partial: Vec<u8>,
     /// The unfinished line is past `MAX_RECORD_BYTES`: its bytes are dropped as they come.
@@ -63,6 +63,46 @@ impl NdjsonReader {
             }
             rest = &rest[end + 1..];
         }
+        let used = self.lines(rest, wanted, sink);
+        self.hold(rest.get(used..).unwrap_or_default());
+    }
+
+    /// Lines read so far, blank ones and the ones before `after_lines` included.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn lines_read(&self) -> u64 {
+        self.line
+    }
+
+    /// Reads a whole input at once: its records borrow from it, so that a sink may keep
+    /// them as long as the input lives. The same as `push` then `finish` on a new reader.
+    /// (Only the native preview on two threads needs it.)
+    #[cfg(not(target_family = "wasm"))]
+    pub fn read_whole<'a, S: BatchSink<'a>>(
+        &mut self,
+        input: &'a [u8],
+        wanted: &Wanted,
+        sink: &mut S,
+    ) {
+        let used = self.lines(input, wanted, sink);
+        let last = input.get(used..).unwrap_or_default();
+        if last.len() > MAX_RECORD_BYTES {
+            self.line += 1;
+            if !is_blank(last) {
+                sink.reject(too_large(self.line));
+            }
+        } else if !last.is_empty() {
+            self.last_line(last, wanted, sink);
+        }
+    }
+
+    /// Reads the lines `rest` ends, and gives how many bytes they took: what is left is
+    /// an unfinished line.
+    fn lines<'a, S: BatchSink<'a>>(
+        &mut self,
+        rest: &'a [u8],
+        wanted: &Wanted,
+        sink: &mut S,
+    ) -> usize {
         let mut batch = Batch::new();
         let mut start = 0;
         while let Some(text) = rest.get(start..) {
@@ -99,7 +139,7 @@ impl NdjsonReader {
             start += end + 1;
         }
         batch.flush(sink);
-        self.hold(rest.get(start..).unwrap_or_default());
+        start
     }
 
     /// Keeps the start of an unfinished line, or only notes it is too long.
@@ -125,11 +165,16 @@ impl NdjsonReader {
             }
         } else if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
-            self.line += 1;
-            let mut batch = Batch::new();
-            read_line(&line, self.line, wanted, &mut batch, sink, true);
-            batch.flush(sink);
+            self.last_line(&line, wanted, sink);
         }
+    }
+
+    /// The input's last line, which has no line break.
+    fn last_line<'a, S: BatchSink<'a>>(&mut self, line: &'a [u8], wanted: &Wanted, sink: &mut S) {
+        self.line += 1;
+        let mut batch = Batch::new();
+        read_line(line, self.line, wanted, &mut batch, sink, true);
+        batch.flush(sink);
     }
 }
 
@@ -149,7 +194,7 @@ fn is_blank(line: &[u8]) -> bool {
 }
 
 /// Reads one line; `scan` false when the scanner gave up on it already.
-fn read_line<'a, S: RecordSink>(
+fn read_line<'a, S: BatchSink<'a>>(
     line: &'a [u8],
     number: u64,
     wanted: &Wanted,

@@ -30,6 +30,29 @@ pub(crate) trait RecordSink {
     }
 }
 
+/// Where a [`Batch`] hands its records: any [`RecordSink`], which looks at them where they
+/// are, or a sink that takes the batch's records away whole (to group them on another
+/// thread), which needs them to borrow from input that lives as long as `'a`.
+pub(crate) trait BatchSink<'a> {
+    /// The first `len` of `scratches` were read, with their lines. A sink that keeps them
+    /// leaves other scratches in their place, to read the next records into.
+    fn hand_over(&mut self, scratches: &mut Vec<Scratch<'a>>, len: usize, lines: &[u64]);
+    fn reject(&mut self, diagnostic: Diagnostic);
+    fn report(&mut self, diagnostic: Diagnostic);
+}
+
+impl<'a, S: RecordSink> BatchSink<'a> for S {
+    fn hand_over(&mut self, scratches: &mut Vec<Scratch<'a>>, len: usize, lines: &[u64]) {
+        self.records(scratches.get(..len).unwrap_or_default(), lines);
+    }
+    fn reject(&mut self, diagnostic: Diagnostic) {
+        RecordSink::reject(self, diagnostic);
+    }
+    fn report(&mut self, diagnostic: Diagnostic) {
+        RecordSink::report(self, diagnostic);
+    }
+}
+
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 enum Kind {
@@ -446,7 +469,7 @@ impl<'a> Batch<'a> {
     }
 
     /// Keeps the record just read into [`Batch::next`]; hands the batch on when full.
-    pub fn keep<S: RecordSink>(&mut self, line: u64, sink: &mut S) {
+    pub fn keep<S: BatchSink<'a>>(&mut self, line: u64, sink: &mut S) {
         if let Some(slot) = self.lines.get_mut(self.len) {
             *slot = line;
         }
@@ -459,7 +482,7 @@ impl<'a> Batch<'a> {
     /// Reads one JSON record into the batch, or hands its rejection on after the records
     /// before it. `Err` for text that is not JSON at all: the caller words and places it
     /// (the batch is flushed already). `scan` as for `json_record`.
-    pub fn read_json<S: RecordSink>(
+    pub fn read_json<S: BatchSink<'a>>(
         &mut self,
         text: &'a [u8],
         line: u64,
@@ -482,7 +505,7 @@ impl<'a> Batch<'a> {
     /// Reads the record object `rest` starts with into the batch, when the scanner takes
     /// it whole, and gives its length: one pass both finds where a JSON array's element
     /// ends and reads it. `None` leaves the element to the caller (nothing was kept).
-    pub fn read_json_prefix<S: RecordSink>(
+    pub fn read_json_prefix<S: BatchSink<'a>>(
         &mut self,
         rest: &'a [u8],
         line: u64,
@@ -506,7 +529,7 @@ impl<'a> Batch<'a> {
     }
 
     /// Reads one CSV row into the batch with `fill`.
-    pub fn read_row<S: RecordSink>(
+    pub fn read_row<S: BatchSink<'a>>(
         &mut self,
         line: u64,
         wanted: &Wanted,
@@ -519,19 +542,21 @@ impl<'a> Batch<'a> {
 
     /// Keeps the record just read into [`Batch::next`], or hands its rejection on; findings
     /// and rejections reach the sink after the records before them.
-    fn settle<S: RecordSink>(&mut self, outcome: Outcome, line: u64, sink: &mut S) {
+    fn settle<S: BatchSink<'a>>(&mut self, outcome: Outcome, line: u64, sink: &mut S) {
         match outcome {
             Outcome::Read => self.keep(line, sink),
             Outcome::Noted(diagnostics) => {
-                // The records before go first; the record, read into the next place,
-                // moves to the front of the emptied batch.
-                let place = self.len;
-                self.flush(sink);
+                // The records before go first; the record, read into the next place, is
+                // taken out while they go (the sink may take their scratches away), then
+                // put at the front of the emptied batch.
                 // `next` made the place, so it is within the scratches.
-                debug_assert!(place < self.scratches.len());
-                if place < self.scratches.len() {
-                    self.scratches.swap(0, place);
+                debug_assert!(self.len < self.scratches.len());
+                if self.len >= self.scratches.len() {
+                    return;
                 }
+                let record = self.scratches.remove(self.len);
+                self.flush(sink);
+                self.scratches.insert(0, record);
                 for diagnostic in diagnostics {
                     sink.report(diagnostic);
                 }
@@ -544,10 +569,10 @@ impl<'a> Batch<'a> {
         }
     }
 
-    pub fn flush<S: RecordSink>(&mut self, sink: &mut S) {
+    pub fn flush<S: BatchSink<'a>>(&mut self, sink: &mut S) {
         if self.len > 0 {
-            let recs = self.scratches.get(..self.len).unwrap_or_default();
-            sink.records(recs, self.lines.get(..self.len).unwrap_or_default());
+            let lines = self.lines.get(..self.len).unwrap_or_default();
+            sink.hand_over(&mut self.scratches, self.len, lines);
             self.len = 0;
         }
     }

@@ -1,0 +1,323 @@
+//! A whole NDJSON input previewed on two threads. The input is cut into blocks of whole
+//! lines; each thread takes the next block, reads it, then waits for its turn to hand the
+//! block's records to the grouping, which takes blocks in input order. Reading is about
+//! half of a preview's time, and the two threads read at once; each block is grouped by
+//! the thread that read it, so its records are still in that core's cache.
+//!
+//! The grouping gets exactly the calls a preview on one thread makes, in the same order
+//! (the same batches of records, the same findings between them), so the result is the
+//! same to the bit: sums are added in the same order.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use crate::engine::Engine;
+use crate::preview::{Diagnostic, Preview};
+use crate::profiles::ndjson::NdjsonReader;
+use crate::profiles::reader::{BatchSink, RecordSink, BATCH};
+use crate::profiles::record::{Scratch, Wanted};
+use crate::profiles::Format;
+
+/// Inputs smaller than this are previewed on one thread: starting a thread costs about
+/// what reading 50 KB does.
+pub(crate) const MIN_INPUT: usize = 1 << 20;
+
+/// A block's size, before it is stretched to the end of its last line: big enough that
+/// taking turns costs little, small enough that a block's records stay in cache.
+const BLOCK_BYTES: usize = 512 << 10;
+
+/// How long a thread waits for its turn before it sleeps.
+const SPIN_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Whether `input` is previewed on two threads: a large NDJSON input (named, or one that
+/// starts with a record, so that detection has nothing to skip), where two cores exist.
+pub(crate) fn applies(input: &[u8], format: Format) -> bool {
+    input.len() >= MIN_INPUT
+        && matches!(format, Format::Auto | Format::Ndjson)
+        && input.first() == Some(&b'{')
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+}
+
+/// Previews a whole NDJSON input that starts with a record (see [`applies`]) on this
+/// thread and one more; on this one alone if no thread can start.
+pub(crate) fn preview(engine: Engine, wanted: &Wanted, input: &[u8]) -> Preview {
+    preview_in_blocks(engine, wanted, input, BLOCK_BYTES)
+}
+
+/// [`preview`] with blocks of about `block_bytes`.
+fn preview_in_blocks(
+    mut engine: Engine,
+    wanted: &Wanted,
+    input: &[u8],
+    block_bytes: usize,
+) -> Preview {
+    let blocks = blocks(input, block_bytes);
+    let work = Work {
+        blocks: &blocks,
+        wanted,
+        next: AtomicUsize::new(0),
+        turn: Mutex::new(Turn {
+            block: 0,
+            lines: 0,
+            engine: &mut engine,
+            abandoned: false,
+        }),
+        turn_changed: Condvar::new(),
+        next_turn: AtomicUsize::new(0),
+    };
+    std::thread::scope(|scope| {
+        // Without a second thread this one takes every block.
+        let _ = std::thread::Builder::new()
+            .name("group-identity reader".into())
+            .spawn_scoped(scope, || work.run());
+        work.run();
+    });
+    engine.finish(Format::Ndjson).0
+}
+
+/// `input` cut after the first line break past every `block_bytes` (at least 1).
+fn blocks(input: &[u8], block_bytes: usize) -> Vec<&[u8]> {
+    let block_bytes = block_bytes.max(1);
+    let mut blocks = Vec::with_capacity(input.len() / block_bytes + 1);
+    let mut rest = input;
+    while !rest.is_empty() {
+        let end = rest
+            .get(block_bytes..)
+            .and_then(|tail| memchr::memchr(b'\n', tail))
+            .map_or(rest.len(), |at| block_bytes + at + 1);
+        let (block, tail) = rest.split_at(end);
+        blocks.push(block);
+        rest = tail;
+    }
+    blocks
+}
+
+/// What the two threads share.
+struct Work<'i, 'e> {
+    blocks: &'i [&'i [u8]],
+    wanted: &'i Wanted,
+    /// The next block to read.
+    next: AtomicUsize,
+    turn: Mutex<Turn<'e>>,
+    turn_changed: Condvar,
+    /// `Turn::block`, to be watched without the lock.
+    next_turn: AtomicUsize,
+}
+
+/// The grouping, and whose turn it is.
+struct Turn<'e> {
+    /// The block to group next.
+    block: usize,
+    /// Lines in the blocks before it.
+    lines: u64,
+    engine: &'e mut Engine,
+    /// A thread panicked: the other stops waiting for turns that will not come.
+    abandoned: bool,
+}
+
+impl<'e> Work<'_, 'e> {
+    /// Takes blocks until none is left: reads each, then groups it in its turn.
+    fn run(&self) {
+        let _abandon_on_panic = AbandonOnPanic(self);
+        let mut gathered = Gathered::default();
+        loop {
+            let index = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(&block) = self.blocks.get(index) else {
+                return;
+            };
+            // Read with lines counted from the block's start: the lines before it are
+            // known only in its turn.
+            let mut reader = NdjsonReader::default();
+            reader.read_whole(block, self.wanted, &mut gathered);
+            let Some(mut turn) = self.wait_for(index) else {
+                return;
+            };
+            if gathered.findings {
+                // A finding's message may name its line: read the block again, lines
+                // counted right (such blocks are rare, and only they are read twice).
+                gathered.recycle();
+                let mut reader = NdjsonReader::default().after_lines(turn.lines);
+                reader.read_whole(block, self.wanted, &mut *turn.engine);
+            } else {
+                let before = turn.lines;
+                gathered.hand_to(turn.engine, before);
+            }
+            turn.lines += reader.lines_read();
+            turn.block += 1;
+            self.next_turn.store(turn.block, Ordering::Release);
+            drop(turn);
+            self.turn_changed.notify_all();
+        }
+    }
+
+    /// Waits until block `block` is next to be grouped; `None` if the other thread failed.
+    fn wait_for(&self, block: usize) -> Option<MutexGuard<'_, Turn<'e>>> {
+        // The other thread is most often grouping the block before, for less than a
+        // millisecond: waiting for it on the spot costs less than sleeping and being
+        // woken, a block at a time.
+        let start = std::time::Instant::now();
+        while self.next_turn.load(Ordering::Acquire) != block && start.elapsed() < SPIN_AT_MOST {
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+        }
+        let mut turn = self.turn.lock().unwrap_or_else(PoisonError::into_inner);
+        while turn.block != block && !turn.abandoned {
+            turn = self
+                .turn_changed
+                .wait(turn)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        (!turn.abandoned).then_some(turn)
+    }
+}
+
+/// If a thread panics, tells the other not to wait for it (the scope then re-raises it).
+struct AbandonOnPanic<'w, 'i, 'e>(&'w Work<'i, 'e>);
+
+impl Drop for AbandonOnPanic<'_, '_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut turn = self.0.turn.lock().unwrap_or_else(PoisonError::into_inner);
+            turn.abandoned = true;
+            drop(turn);
+            self.0.turn_changed.notify_all();
+        }
+    }
+}
+
+/// One block's records in batches, as its reader handed them over, kept until its turn.
+#[derive(Default)]
+struct Gathered<'a> {
+    batches: Vec<(Vec<Scratch<'a>>, usize, [u64; BATCH])>,
+    /// Reading found a problem (a rejected line): the block is read again in its turn.
+    findings: bool,
+    /// Scratches grouped already, to read the next batches into.
+    spare: Vec<Vec<Scratch<'a>>>,
+}
+
+impl<'a> Gathered<'a> {
+    /// Hands the batches to the grouping, each line moved past the `lines` before.
+    fn hand_to(&mut self, engine: &mut Engine, lines: u64) {
+        for (scratches, len, mut batch_lines) in self.batches.drain(..) {
+            let recs = scratches.get(..len).unwrap_or_default();
+            let batch_lines = batch_lines.get_mut(..len).unwrap_or_default();
+            batch_lines.iter_mut().for_each(|line| *line += lines);
+            engine.records(recs, batch_lines);
+            self.spare.push(scratches);
+        }
+    }
+
+    fn recycle(&mut self) {
+        self.spare
+            .extend(self.batches.drain(..).map(|(scratches, ..)| scratches));
+        self.findings = false;
+    }
+}
+
+impl<'a> BatchSink<'a> for Gathered<'a> {
+    fn hand_over(&mut self, scratches: &mut Vec<Scratch<'a>>, len: usize, lines: &[u64]) {
+        let fresh = self.spare.pop().unwrap_or_default();
+        let scratches = std::mem::replace(scratches, fresh);
+        let mut batch_lines = [0; BATCH];
+        for (to, from) in batch_lines.iter_mut().zip(lines) {
+            *to = *from;
+        }
+        self.batches.push((scratches, len.min(BATCH), batch_lines));
+    }
+
+    fn reject(&mut self, _: Diagnostic) {
+        self.findings = true;
+    }
+
+    fn report(&mut self, _: Diagnostic) {
+        self.findings = true;
+    }
+}
+
+/// For tests and fuzzing: previews `input` on two threads in blocks of about
+/// `block_bytes`, and on one thread, and describes the first difference. Inputs the two
+/// threads would not take (not starting with a record, or not NDJSON) are not compared.
+#[doc(hidden)]
+pub fn check_two_threads(
+    definition: &crate::GroupDefinition,
+    input: &[u8],
+    options: &crate::PreviewOptions,
+    block_bytes: usize,
+) -> Result<(), String> {
+    if !(matches!(options.format, Format::Auto | Format::Ndjson) && input.first() == Some(&b'{')) {
+        return Ok(());
+    }
+    let one = crate::PreviewSession::new(definition, options).one_shot(input);
+    let (engine, wanted) = Engine::new(definition, options);
+    let two = preview_in_blocks(engine, &wanted, input, block_bytes);
+    if one == two {
+        return Ok(());
+    }
+    let json = |p: &Preview| serde_json::to_string_pretty(p).unwrap_or_default();
+    let (one, two) = (json(&one), json(&two));
+    let line = one
+        .lines()
+        .zip(two.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(0);
+    Err(format!(
+        "two threads differ from one at line {line} of the preview's JSON: {:?} vs {:?}",
+        one.lines().nth(line),
+        two.lines().nth(line)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{blocks, check_two_threads};
+    use crate::generator::{definition_for_generated, generate, GeneratorOptions};
+    use crate::{Format, PreviewOptions};
+
+    #[test]
+    fn blocks_end_at_line_breaks_and_cover_the_input() {
+        let input = b"{}\n{\"a\":1}\n\n{}";
+        for size in [0, 1, 2, 3, 5, 100] {
+            let cut = blocks(input, size);
+            assert_eq!(cut.concat(), input, "{size}");
+            let Some((last, whole)) = cut.split_last() else {
+                panic!("no blocks for {size}");
+            };
+            assert!(whole.iter().all(|b| b.ends_with(b"\n")), "{size}: {cut:?}");
+            assert!(!last.is_empty());
+        }
+        assert!(blocks(b"", 4).is_empty());
+    }
+
+    #[test]
+    fn two_threads_give_what_one_gives() {
+        let definition = definition_for_generated();
+        let mut input = Vec::new();
+        generate(
+            &GeneratorOptions {
+                edge_cases: true,
+                ..GeneratorOptions::new(7, 3000, Format::Ndjson)
+            },
+            &mut input,
+        );
+        // Findings in some blocks (read twice), none in others, a last line without a
+        // line break, blank and CRLF lines.
+        input.extend_from_slice(b"\n\r\n{\"mpid\":1,\"user_attributes\":{\"$address\":\"1 Elm St\"}}\r\nnot json\n[1]\n{\"mpid\":2}");
+        let options = [
+            PreviewOptions::default(),
+            PreviewOptions {
+                normalize_keys: true,
+                max_diagnostics: 3,
+                max_listed: 2,
+                format: Format::Ndjson,
+                ..PreviewOptions::default()
+            },
+        ];
+        for options in &options {
+            for block_bytes in [1, 500, 4096, 1 << 20] {
+                check_two_threads(&definition, &input, options, block_bytes)
+                    .unwrap_or_else(|e| panic!("blocks of {block_bytes}: {e}"));
+            }
+        }
+    }
+}
