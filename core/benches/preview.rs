@@ -5,12 +5,12 @@
 //! `serde::de::IgnoredAny` (the least any JSON reader must do) and `preview` runs the
 //! whole preview, up to the finished [`Preview`] in the caller's hands (freeing it later is
 //! the caller's business, so it is dropped outside the timing). The target: preview MB/s
-//! at least 70% of the floor's. Natively a large NDJSON input is previewed on two threads
-//! (`preview_groups`); `preview_one_thread` times the same preview on one, as a
-//! `PreviewSession` and WebAssembly run it. To show where a thread's time beyond the floor
-//! goes, the summary also times, on one thread, the reading alone (every record read as
-//! the preview reads it, the same fields, nothing kept) and two cut-down previews: reading
-//! mpids only (kept), and grouping with no attribute.
+//! at least 70% of the floor's. Natively a large NDJSON input is previewed on several
+//! threads, one a core (`preview_groups`); `preview_one_thread` times the same preview on
+//! one, as a `PreviewSession` and WebAssembly run it. To show where a thread's time beyond
+//! the floor goes, the summary also times, on one thread, the reading alone (every record
+//! read as the preview reads it, the same fields, nothing kept) and two cut-down previews:
+//! reading mpids only (kept), and grouping with no attribute.
 //!
 //! `GROUP_IDENTITY_BENCH_PROFILES=100000,1000000` (the default) picks the sizes.
 

@@ -33,7 +33,7 @@ pub use definition::{
 };
 #[doc(hidden)]
 #[cfg(not(target_family = "wasm"))]
-pub use pipeline::check_two_threads;
+pub use pipeline::check_threaded;
 pub use preview::{Diagnostic, Group, Level, Oversized, Preview, PreviewOptions, Stats};
 pub use profiles::Format;
 pub use seed::add_entropy;

@@ -1,8 +1,9 @@
-//! A whole NDJSON input previewed on two threads. The input is cut into blocks of whole
-//! lines; each thread takes the next block, reads it, then waits for its turn to hand the
-//! block's records to the grouping, which takes blocks in input order. Reading is about
-//! half of a preview's time, and the two threads read at once; each block is grouped by
-//! the thread that read it, so its records are still in that core's cache.
+//! A whole NDJSON input previewed on several threads, one a core up to [`MAX_THREADS`].
+//! The input is cut into blocks of whole lines; each thread takes the next block, reads
+//! it, then waits for its turn to hand the block's records to the grouping, which takes
+//! blocks in input order. Reading is about half of a preview's time, and the threads read
+//! at once; each block is grouped by the thread that read it, so its records are still in
+//! that core's cache.
 //!
 //! The grouping gets exactly the calls a preview on one thread makes, in the same order
 //! (the same batches of records, the same findings between them), so the result is the
@@ -18,38 +19,50 @@ use crate::profiles::reader::{BatchSink, RecordSink, BATCH};
 use crate::profiles::record::{Scratch, Wanted};
 use crate::profiles::Format;
 
-/// Inputs smaller than this are previewed on one thread: starting a thread costs about
-/// what reading 50 KB does.
+/// Inputs smaller than this are previewed on one thread: they take a few milliseconds at
+/// most, of which starting threads and taking turns would eat much of what they save.
 pub(crate) const MIN_INPUT: usize = 1 << 20;
 
 /// A block's size, before it is stretched to the end of its last line: big enough that
 /// taking turns costs little, small enough that a block's records stay in cache.
 const BLOCK_BYTES: usize = 512 << 10;
 
+/// Threads at most. Grouping takes turns: past a few readers, the one whose turn it is
+/// is what they all wait for.
+const MAX_THREADS: usize = 4;
+
 /// How long a thread waits for its turn before it sleeps.
 const SPIN_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
 
-/// Whether `input` is previewed on two threads: a large NDJSON input (named, or one that
-/// starts with a record, so that detection has nothing to skip), where two cores exist.
+/// Whether `input` is previewed on several threads: a large NDJSON input (named, or one
+/// that starts with a record, so that detection has nothing to skip), where two cores or
+/// more exist.
 pub(crate) fn applies(input: &[u8], format: Format) -> bool {
-    input.len() >= MIN_INPUT
-        && matches!(format, Format::Auto | Format::Ndjson)
-        && input.first() == Some(&b'{')
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+    input.len() >= MIN_INPUT && starts_ndjson(input, format) && threads() >= 2
+}
+
+fn starts_ndjson(input: &[u8], format: Format) -> bool {
+    matches!(format, Format::Auto | Format::Ndjson) && input.first() == Some(&b'{')
+}
+
+/// One a core, up to [`MAX_THREADS`].
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
 }
 
 /// Previews a whole NDJSON input that starts with a record (see [`applies`]) on this
-/// thread and one more; on this one alone if no thread can start.
+/// thread and more; on fewer, down to this one alone, if no more can start.
 pub(crate) fn preview(engine: Engine, wanted: &Wanted, input: &[u8]) -> Preview {
-    preview_in_blocks(engine, wanted, input, BLOCK_BYTES)
+    preview_in_blocks(engine, wanted, input, BLOCK_BYTES, threads())
 }
 
-/// [`preview`] with blocks of about `block_bytes`.
+/// [`preview`] with blocks of about `block_bytes`, on at most `threads` threads.
 fn preview_in_blocks(
     mut engine: Engine,
     wanted: &Wanted,
     input: &[u8],
     block_bytes: usize,
+    threads: usize,
 ) -> Preview {
     let blocks = blocks(input, block_bytes);
     let work = Work {
@@ -66,10 +79,12 @@ fn preview_in_blocks(
         next_turn: AtomicUsize::new(0),
     };
     std::thread::scope(|scope| {
-        // Without a second thread this one takes every block.
-        let _ = std::thread::Builder::new()
-            .name("group-identity reader".into())
-            .spawn_scoped(scope, || work.run());
+        // A thread that cannot start takes no block: the others take them all.
+        for _ in 1..threads {
+            let _ = std::thread::Builder::new()
+                .name("group-identity reader".into())
+                .spawn_scoped(scope, || work.run());
+        }
         work.run();
     });
     engine.finish(Format::Ndjson).0
@@ -92,7 +107,7 @@ fn blocks(input: &[u8], block_bytes: usize) -> Vec<&[u8]> {
     blocks
 }
 
-/// What the two threads share.
+/// What the threads share.
 struct Work<'i, 'e> {
     blocks: &'i [&'i [u8]],
     wanted: &'i Wanted,
@@ -111,7 +126,7 @@ struct Turn<'e> {
     /// Lines in the blocks before it.
     lines: u64,
     engine: &'e mut Engine,
-    /// A thread panicked: the other stops waiting for turns that will not come.
+    /// A thread panicked: the others stop waiting for turns that will not come.
     abandoned: bool,
 }
 
@@ -150,16 +165,19 @@ impl<'e> Work<'_, 'e> {
         }
     }
 
-    /// Waits until block `block` is next to be grouped; `None` if the other thread failed.
+    /// Waits until block `block` is next to be grouped; `None` if another thread failed.
     fn wait_for(&self, block: usize) -> Option<MutexGuard<'_, Turn<'e>>> {
-        // The other thread is most often grouping the block before, for less than a
+        // Another thread is most often grouping the block before, for less than a
         // millisecond: waiting for it on the spot costs less than sleeping and being
         // woken, a block at a time.
+        // Yielding between spins leaves the core to a thread whose turn it is, should the
+        // machine have more threads to run than cores.
         let start = std::time::Instant::now();
         while self.next_turn.load(Ordering::Acquire) != block && start.elapsed() < SPIN_AT_MOST {
             for _ in 0..64 {
                 std::hint::spin_loop();
             }
+            std::thread::yield_now();
         }
         let mut turn = self.turn.lock().unwrap_or_else(PoisonError::into_inner);
         while turn.block != block && !turn.abandoned {
@@ -172,7 +190,7 @@ impl<'e> Work<'_, 'e> {
     }
 }
 
-/// If a thread panics, tells the other not to wait for it (the scope then re-raises it).
+/// If a thread panics, tells the others not to wait for it (the scope then re-raises it).
 struct AbandonOnPanic<'w, 'i, 'e>(&'w Work<'i, 'e>);
 
 impl Drop for AbandonOnPanic<'_, '_, '_> {
@@ -235,22 +253,24 @@ impl<'a> BatchSink<'a> for Gathered<'a> {
     }
 }
 
-/// For tests and fuzzing: previews `input` on two threads in blocks of about
-/// `block_bytes`, and on one thread, and describes the first difference. Inputs the two
-/// threads would not take (not starting with a record, or not NDJSON) are not compared.
+/// For tests and fuzzing: previews `input` on `threads` threads in blocks of about
+/// `block_bytes`, and on one thread as a session, and describes the first difference.
+/// Inputs the threads would not take (not starting with a record, or not NDJSON) are not
+/// compared.
 #[doc(hidden)]
-pub fn check_two_threads(
+pub fn check_threaded(
     definition: &crate::GroupDefinition,
     input: &[u8],
     options: &crate::PreviewOptions,
     block_bytes: usize,
+    threads: usize,
 ) -> Result<(), String> {
-    if !(matches!(options.format, Format::Auto | Format::Ndjson) && input.first() == Some(&b'{')) {
+    if !starts_ndjson(input, options.format) {
         return Ok(());
     }
     let one = crate::PreviewSession::new(definition, options).one_shot(input);
     let (engine, wanted) = Engine::new(definition, options);
-    let two = preview_in_blocks(engine, &wanted, input, block_bytes);
+    let two = preview_in_blocks(engine, &wanted, input, block_bytes, threads);
     if one == two {
         return Ok(());
     }
@@ -262,7 +282,7 @@ pub fn check_two_threads(
         .position(|(a, b)| a != b)
         .unwrap_or(0);
     Err(format!(
-        "two threads differ from one at line {line} of the preview's JSON: {:?} vs {:?}",
+        "{threads} threads differ from one at line {line} of the preview's JSON: {:?} vs {:?}",
         one.lines().nth(line),
         two.lines().nth(line)
     ))
@@ -270,7 +290,7 @@ pub fn check_two_threads(
 
 #[cfg(test)]
 mod tests {
-    use super::{blocks, check_two_threads};
+    use super::{blocks, check_threaded};
     use crate::generator::{definition_for_generated, generate, GeneratorOptions};
     use crate::{Format, PreviewOptions};
 
@@ -290,7 +310,7 @@ mod tests {
     }
 
     #[test]
-    fn two_threads_give_what_one_gives() {
+    fn threads_give_what_one_gives() {
         let definition = definition_for_generated();
         let mut input = Vec::new();
         generate(
@@ -314,8 +334,8 @@ mod tests {
             },
         ];
         for options in &options {
-            for block_bytes in [1, 500, 4096, 1 << 20] {
-                check_two_threads(&definition, &input, options, block_bytes)
+            for (block_bytes, threads) in [(1, 2), (500, 3), (4096, 2), (1 << 20, 2), (700, 1)] {
+                check_threaded(&definition, &input, options, block_bytes, threads)
                     .unwrap_or_else(|e| panic!("blocks of {block_bytes}: {e}"));
             }
         }

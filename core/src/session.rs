@@ -49,7 +49,7 @@ impl PreviewSession {
     }
 }
 
-/// One-shot preview of a whole input. Natively, a large NDJSON input is read on two
+/// One-shot preview of a whole input. Natively, a large NDJSON input is read on several
 /// threads (see `pipeline`); the result is the same as on one.
 pub fn preview_groups(
     definition: &GroupDefinition,

@@ -1,12 +1,12 @@
 //! Shared by the profile fuzz targets: arbitrary bytes in a named format must not panic; a
 //! session fed in two chunks (split where the fuzzer says), and one fed a byte at a time,
-//! agree with the one-shot preview, and so does a preview on two threads (NDJSON, in
-//! blocks as long as the split); the stats add up; a whole-profile read in two chunks
+//! agree with the one-shot preview, and so does a preview on two or three threads
+//! (NDJSON, in blocks as long as the split); the stats add up; a whole-profile read in two chunks
 //! agrees with the one-shot read.
 use group_identity::definition::{Aggregation, GroupAttribute, GroupDefinition};
 use group_identity::profiles::{read_all, ProfileStream};
 use group_identity::{
-    check_two_threads, preview_groups, Format, Preview, PreviewOptions, PreviewSession,
+    check_threaded, preview_groups, Format, Preview, PreviewOptions, PreviewSession,
 };
 
 /// The checks every profile format gets.
@@ -38,8 +38,8 @@ pub fn check(data: &[u8], format: Format) {
         session.push(std::slice::from_ref(byte));
     }
     assert_eq!(whole, session.finish(), "one byte at a time");
-    // Read on two threads in blocks about `split` bytes long: the same preview.
-    if let Err(e) = check_two_threads(&definition, input, &options, split) {
+    // Read on threads in blocks about `split` bytes long: the same preview.
+    if let Err(e) = check_threaded(&definition, input, &options, split, 2 + split % 2) {
         panic!("{e}");
     }
     check_stats(&whole, format);

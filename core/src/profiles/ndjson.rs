@@ -75,7 +75,7 @@ impl NdjsonReader {
 
     /// Reads a whole input at once: its records borrow from it, so that a sink may keep
     /// them as long as the input lives. The same as `push` then `finish` on a new reader.
-    /// (Only the native preview on two threads needs it.)
+    /// (Only the native preview on several threads needs it.)
     #[cfg(not(target_family = "wasm"))]
     pub fn read_whole<'a, S: BatchSink<'a>>(
         &mut self,
