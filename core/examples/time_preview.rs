@@ -2,7 +2,7 @@
 //! line. `bench/wasm/bench.mjs` runs it between its wasm runs, so that native and wasm are
 //! timed in the same minutes of a machine whose speed changes from one minute to the next.
 //! The preview runs on one thread, as in WebAssembly (`preview_groups` would read a large
-//! NDJSON file on two), so that the two compare the same work.
+//! NDJSON file on several), so that the two compare the same work.
 //!
 //! ```text
 //! cargo run --release -p group-identity --example time_preview -- definition.json profiles.ndjson [runs]

@@ -5,9 +5,10 @@
 //! at once; each block is grouped by the thread that read it, so its records are still in
 //! that core's cache.
 //!
-//! The grouping gets exactly the calls a preview on one thread makes, in the same order
-//! (the same batches of records, the same findings between them), so the result is the
-//! same to the bit: sums are added in the same order.
+//! The grouping gets the records a preview on one thread gets, in the same order, with
+//! the same findings between them, so the result is the same to the bit: sums are added
+//! in the same order. (Batches are cut afresh at each block's end; a batch only decides
+//! which records' memory is fetched together.)
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -24,8 +25,14 @@ use crate::profiles::Format;
 pub(crate) const MIN_INPUT: usize = 1 << 20;
 
 /// A block's size, before it is stretched to the end of its last line: big enough that
-/// taking turns costs little, small enough that a block's records stay in cache.
+/// taking turns costs little, small enough that a block's records (about a kilobyte each
+/// while they wait) stay in cache.
 const BLOCK_BYTES: usize = 512 << 10;
+
+/// Records a thread keeps of one block while it waits for the block's turn. A block of
+/// smaller records (under 64 bytes on average) is read again in its turn instead, so that
+/// tiny records cannot make the waiting records take hundreds of megabytes.
+const MAX_KEPT: usize = 8192;
 
 /// Threads at most. Grouping takes turns: past a few readers, the one whose turn it is
 /// is what they all wait for.
@@ -34,11 +41,14 @@ const MAX_THREADS: usize = 4;
 /// How long a thread waits for its turn before it sleeps.
 const SPIN_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
 
-/// Whether `input` is previewed on several threads: a large NDJSON input (named, or one
-/// that starts with a record, so that detection has nothing to skip), where two cores or
-/// more exist.
-pub(crate) fn applies(input: &[u8], format: Format) -> bool {
-    input.len() >= MIN_INPUT && starts_ndjson(input, format) && threads() >= 2
+/// The threads `input` is previewed on, when more than one: a large NDJSON input (named
+/// or detected) whose first byte starts a record (so that detection has nothing to skip),
+/// where two cores or more exist.
+pub(crate) fn threads_for(input: &[u8], format: Format) -> Option<usize> {
+    if input.len() < MIN_INPUT || !starts_ndjson(input, format) {
+        return None;
+    }
+    Some(threads()).filter(|&n| n >= 2)
 }
 
 fn starts_ndjson(input: &[u8], format: Format) -> bool {
@@ -50,10 +60,11 @@ fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
 }
 
-/// Previews a whole NDJSON input that starts with a record (see [`applies`]) on this
-/// thread and more; on fewer, down to this one alone, if no more can start.
-pub(crate) fn preview(engine: Engine, wanted: &Wanted, input: &[u8]) -> Preview {
-    preview_in_blocks(engine, wanted, input, BLOCK_BYTES, threads())
+/// Previews a whole NDJSON input that starts with a record (see [`threads_for`]) on
+/// `threads` threads, this one among them; on fewer, down to this one alone, if no more
+/// can start.
+pub(crate) fn preview(engine: Engine, wanted: &Wanted, input: &[u8], threads: usize) -> Preview {
+    preview_in_blocks(engine, wanted, input, BLOCK_BYTES, threads)
 }
 
 /// [`preview`] with blocks of about `block_bytes`, on at most `threads` threads.
@@ -147,10 +158,9 @@ impl<'e> Work<'_, 'e> {
             let Some(mut turn) = self.wait_for(index) else {
                 return;
             };
-            if gathered.findings {
+            if std::mem::take(&mut gathered.read_again) {
                 // A finding's message may name its line: read the block again, lines
                 // counted right (such blocks are rare, and only they are read twice).
-                gathered.recycle();
                 let mut reader = NdjsonReader::default().after_lines(turn.lines);
                 reader.read_whole(block, self.wanted, &mut *turn.engine);
             } else {
@@ -208,8 +218,11 @@ impl Drop for AbandonOnPanic<'_, '_, '_> {
 #[derive(Default)]
 struct Gathered<'a> {
     batches: Vec<(Vec<Scratch<'a>>, usize, [u64; BATCH])>,
-    /// Reading found a problem (a rejected line): the block is read again in its turn.
-    findings: bool,
+    /// Records in `batches`.
+    kept: usize,
+    /// The block is read again in its turn, and nothing more is kept: reading found a
+    /// problem (a rejected line), or the block has more than [`MAX_KEPT`] records.
+    read_again: bool,
     /// Scratches grouped already, to read the next batches into.
     spare: Vec<Vec<Scratch<'a>>>,
 }
@@ -224,17 +237,29 @@ impl<'a> Gathered<'a> {
             engine.records(recs, batch_lines);
             self.spare.push(scratches);
         }
+        self.kept = 0;
     }
 
-    fn recycle(&mut self) {
+    /// Keeps nothing more of this block: it is read again in its turn.
+    fn give_up(&mut self) {
+        self.read_again = true;
         self.spare
             .extend(self.batches.drain(..).map(|(scratches, ..)| scratches));
-        self.findings = false;
+        self.kept = 0;
     }
 }
 
 impl<'a> BatchSink<'a> for Gathered<'a> {
     fn hand_over(&mut self, scratches: &mut Vec<Scratch<'a>>, len: usize, lines: &[u64]) {
+        if self.read_again {
+            // The batch reads its next records into the same scratches.
+            return;
+        }
+        self.kept += len;
+        if self.kept > MAX_KEPT {
+            self.give_up();
+            return;
+        }
         let fresh = self.spare.pop().unwrap_or_default();
         let scratches = std::mem::replace(scratches, fresh);
         let mut batch_lines = [0; BATCH];
@@ -245,11 +270,11 @@ impl<'a> BatchSink<'a> for Gathered<'a> {
     }
 
     fn reject(&mut self, _: Diagnostic) {
-        self.findings = true;
+        self.give_up();
     }
 
     fn report(&mut self, _: Diagnostic) {
-        self.findings = true;
+        self.give_up();
     }
 }
 
@@ -333,6 +358,16 @@ mod tests {
                 ..PreviewOptions::default()
             },
         ];
+        // Tiny records: a block holds more than a thread keeps, and is read again.
+        let tiny: Vec<u8> = (0..3 * super::MAX_KEPT)
+            .flat_map(|i| {
+                format!("{{\"mpid\":{i},\"$address\":\"{} Elm St\"}}\n", i % 5000).into_bytes()
+            })
+            .collect();
+        for (block_bytes, threads) in [(1 << 20, 2), (100_000, 3)] {
+            check_threaded(&definition, &tiny, &options[0], block_bytes, threads)
+                .unwrap_or_else(|e| panic!("tiny records, blocks of {block_bytes}: {e}"));
+        }
         for options in &options {
             for (block_bytes, threads) in [(1, 2), (500, 3), (4096, 2), (1 << 20, 2), (700, 1)] {
                 check_threaded(&definition, &input, options, block_bytes, threads)

@@ -59,8 +59,8 @@ pub fn preview_groups(
     let session = PreviewSession::new(definition, options);
     // WebAssembly here has one thread.
     #[cfg(not(target_family = "wasm"))]
-    if crate::pipeline::applies(input, options.format) {
-        return crate::pipeline::preview(session.engine, &session.wanted, input);
+    if let Some(threads) = crate::pipeline::threads_for(input, options.format) {
+        return crate::pipeline::preview(session.engine, &session.wanted, input, threads);
     }
     session.one_shot(input)
 }
