@@ -414,37 +414,39 @@ fn holds(operator: Operator, attribute: Option<&Attribute<'_>>, wanted: &Value) 
         Operator::Ge => compare(|a, b| a >= b),
         Operator::Lt => compare(|a, b| a < b),
         Operator::Le => compare(|a, b| a <= b),
+        Operator::Contains => contains(attribute, wanted),
+    }
+}
+
+/// Membership in an array, item by item, or a substring of a string.
+fn contains(attribute: &Attribute<'_>, wanted: &Value) -> bool {
+    match attribute.only_value() {
+        Some(Value::Array(items)) => {
+            return items
+                .iter()
+                .any(|item| equals(&Attribute::inherited(item), wanted));
+        }
         // Each item by its own text, as a whole attribute is (so an array holding a
         // number beyond a double's range is still read).
-        Operator::Contains if matches!(attribute.only_value(), Some(Value::Array(_))) => {
-            let items = match attribute.only_value() {
-                Some(Value::Array(items)) => items.as_slice(),
-                _ => &[],
-            };
-            items
-                .iter()
-                .any(|item| equals(&Attribute::inherited(item), wanted))
-        }
-        Operator::Contains
-            if attribute.only_value().is_none() && attribute.text().starts_with('[') =>
-        {
-            serde_json::from_str::<Vec<&RawValue>>(attribute.text()).is_ok_and(|items| {
+        None if attribute.text().starts_with('[') => {
+            return serde_json::from_str::<Vec<&RawValue>>(attribute.text()).is_ok_and(|items| {
                 items
                     .iter()
                     .any(|item| equals(&Attribute::of(Cow::Borrowed(item.get())), wanted))
-            })
+            });
         }
-        Operator::Contains => match attribute.value() {
-            Value::String(text) => match wanted {
-                Value::String(part) => text.contains(part.as_str()),
-                // As the preview prints a number: 1000, not 1000.0.
-                Value::Number(_) => number(wanted)
-                    .and_then(coerce::number_value)
-                    .is_some_and(|n| text.contains(&n.to_string())),
-                Value::Bool(b) => text.contains(&b.to_string()),
-                _ => false,
-            },
+        _ => {}
+    }
+    match attribute.value() {
+        Value::String(text) => match wanted {
+            Value::String(part) => text.contains(part.as_str()),
+            // As the preview prints a number: 1000, not 1000.0.
+            Value::Number(_) => number(wanted)
+                .and_then(coerce::number_value)
+                .is_some_and(|n| text.contains(&n.to_string())),
+            Value::Bool(b) => text.contains(&b.to_string()),
             _ => false,
         },
+        _ => false,
     }
 }

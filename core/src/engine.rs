@@ -8,8 +8,6 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use std::collections::HashMap;
-
 use crate::coerce::{self, Slot};
 use crate::definition::{Aggregation, GroupDefinition};
 use crate::keys::KeyTable;
@@ -104,7 +102,7 @@ pub(crate) struct Engine {
     members: Vec<(u32, Mpid)>,
     /// `states.len() * plans.len()` accumulators, key-major.
     accs: Vec<Acc>,
-    short_keys: HashMap<Box<str>, usize, crate::seed::Seeded>,
+    short_keys: crate::seed::HashMap<Box<str>, usize>,
     short_list: Vec<KeyCount>,
     source_present: u64,
     /// Spellings of the source attribute in another letter case, in first-seen order,
@@ -159,7 +157,7 @@ impl Engine {
             keys: KeyTable::default(),
             members: Vec::new(),
             accs: Vec::new(),
-            short_keys: HashMap::default(),
+            short_keys: crate::seed::HashMap::default(),
             short_list: Vec::new(),
             source_present: 0,
             variants: Vec::new(),

@@ -81,7 +81,6 @@ fn preview_in_blocks(
         wanted,
         next: AtomicUsize::new(0),
         turn: Mutex::new(Turn {
-            block: 0,
             lines: 0,
             engine: &mut engine,
             abandoned: false,
@@ -126,15 +125,14 @@ struct Work<'i, 'e> {
     next: AtomicUsize,
     turn: Mutex<Turn<'e>>,
     turn_changed: Condvar,
-    /// `Turn::block`, to be watched without the lock.
+    /// The block to group next: changed only by the thread holding `turn`, and read
+    /// without the lock while a thread spins.
     next_turn: AtomicUsize,
 }
 
-/// The grouping, and whose turn it is.
+/// The grouping, held by the thread whose turn it is.
 struct Turn<'e> {
-    /// The block to group next.
-    block: usize,
-    /// Lines in the blocks before it.
+    /// Lines in the blocks before the next to group.
     lines: u64,
     engine: &'e mut Engine,
     /// A thread panicked: the others stop waiting for turns that will not come.
@@ -168,8 +166,8 @@ impl<'e> Work<'_, 'e> {
                 gathered.hand_to(turn.engine, before);
             }
             turn.lines += reader.lines_read();
-            turn.block += 1;
-            self.next_turn.store(turn.block, Ordering::Release);
+            // Changed under the lock, so a thread about to sleep cannot miss it.
+            self.next_turn.fetch_add(1, Ordering::Release);
             drop(turn);
             self.turn_changed.notify_all();
         }
@@ -190,7 +188,7 @@ impl<'e> Work<'_, 'e> {
             std::thread::yield_now();
         }
         let mut turn = self.turn.lock().unwrap_or_else(PoisonError::into_inner);
-        while turn.block != block && !turn.abandoned {
+        while self.next_turn.load(Ordering::Acquire) != block && !turn.abandoned {
             turn = self
                 .turn_changed
                 .wait(turn)

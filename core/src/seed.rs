@@ -37,6 +37,10 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// std's map and set, hashed by [`Seeded`]: for tables whose keys come from the input.
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, Seeded>;
+pub(crate) type HashSet<T> = std::collections::HashSet<T, Seeded>;
+
 /// foldhash, seeded afresh for each table that is made (see the module's text).
 #[derive(Clone, Debug)]
 pub(crate) struct Seeded(FixedState);

@@ -37,6 +37,12 @@ impl PreviewSession {
         self.bytes_read
     }
 
+    /// A whole input on this thread.
+    pub(crate) fn one_shot(mut self, input: &[u8]) -> Preview {
+        self.push(input);
+        self.finish()
+    }
+
     pub fn finish(self) -> Preview {
         self.finish_indexed().0
     }
@@ -63,12 +69,4 @@ pub fn preview_groups(
         return crate::pipeline::preview(session.engine, &session.wanted, input, threads);
     }
     session.one_shot(input)
-}
-
-impl PreviewSession {
-    /// A whole input on this thread.
-    pub(crate) fn one_shot(mut self, input: &[u8]) -> Preview {
-        self.push(input);
-        self.finish()
-    }
 }

@@ -358,9 +358,7 @@ impl CsvReader {
             ));
         }
         // A name twice is easy to miss in a wide export, and only one cell can count.
-        // Seeded afresh (see `crate::seed`): the names come from the file.
-        let mut counts: std::collections::HashMap<&str, usize, crate::seed::Seeded> =
-            std::collections::HashMap::default();
+        let mut counts = crate::seed::HashMap::<&str, usize>::default();
         for (_, name) in &header {
             *counts.entry(name.as_str()).or_default() += 1;
         }

@@ -365,7 +365,7 @@ pub(crate) fn times_not_an_object(mpid: &Mpid, line: u64) -> Diagnostic {
 #[derive(Debug, Default)]
 pub(crate) struct MpidGate {
     ints: crate::int_set::IntSet,
-    strs: std::collections::HashSet<std::sync::Arc<str>, crate::seed::Seeded>,
+    strs: crate::seed::HashSet<std::sync::Arc<str>>,
     pub skipped: u64,
 }
 
