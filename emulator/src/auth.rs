@@ -4,8 +4,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -13,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::errors::ApiError;
+use crate::errors::{shorten, ApiError};
+use crate::groups::JsonBytes;
 use crate::server::{AppState, LoggedClient};
 
 /// The audience the token service requires.
@@ -45,7 +44,7 @@ impl Caller {
             ApiError::bad_request(format!(
                 "the workspace id must be a whole number written in digits without leading \
                  zeros, got {:?}",
-                shorten(raw)
+                shorten(raw, 40)
             ))
         })?;
         if self.workspaces.contains(&ws) {
@@ -57,14 +56,6 @@ impl Caller {
             )))
         }
     }
-}
-
-fn shorten(text: &str) -> String {
-    let mut out: String = text.chars().take(40).collect();
-    if text.chars().nth(40).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 struct Issued {
@@ -155,23 +146,7 @@ fn same_secret(a: &str, b: &str) -> bool {
 }
 
 /// `POST /oauth/token`: client credentials for a bearer token.
-pub async fn token(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    if let Err(error) = crate::origins::require_json("/oauth/token", &headers) {
-        return error.into_response();
-    }
-    // A body the server will not take (too large) answers in the token service's shape too.
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => {
-            let status = rejection.status();
-            let code = crate::errors::oauth_code(status);
-            return ApiError::oauth(status, code, rejection.body_text()).into_response();
-        }
-    };
+pub async fn token(State(app): State<AppState>, JsonBytes(body): JsonBytes) -> Response {
     match issue_token(&app, &body) {
         Ok((client_id, response)) => {
             let mut response = response.into_response();

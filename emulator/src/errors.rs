@@ -43,7 +43,11 @@ impl ApiError {
         if path.starts_with("/oauth/") {
             Self::oauth(status, oauth_code(status), message)
         } else {
-            Self::platform(status, platform_code(status), message)
+            ApiError {
+                // A Platform 401 says how to authenticate, as `unauthorized` does.
+                www_authenticate: status == StatusCode::UNAUTHORIZED,
+                ..Self::platform(status, platform_code(status), message)
+            }
         }
     }
 
@@ -160,4 +164,13 @@ pub fn oauth_code(status: StatusCode) -> &'static str {
         500..=599 => "server_error",
         _ => "invalid_request",
     }
+}
+
+/// `text` cut to `max` characters, for quoting what a caller sent in a message.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
 }

@@ -173,12 +173,9 @@ pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -
         status.as_u16(),
         status.canonical_reason().unwrap_or("error")
     );
-    let error = ApiError {
-        // A Platform 401 says how to authenticate, as the real ones do.
-        www_authenticate: status == StatusCode::UNAUTHORIZED && !path.starts_with("/oauth/"),
-        ..ApiError::for_path(&path, status, message)
-    };
-    error.with_retry_after(fault.retry_after()).into_response()
+    ApiError::for_path(&path, status, message)
+        .with_retry_after(fault.retry_after())
+        .into_response()
 }
 
 #[derive(Deserialize)]

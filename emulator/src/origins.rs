@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::errors::ApiError;
+use crate::errors::{shorten, ApiError};
 use crate::server::AppState;
 
 /// Pages allowed besides those served from this machine.
@@ -33,16 +33,11 @@ impl AllowedOrigins {
         }
         let origin = text.trim_end_matches('/').to_ascii_lowercase();
         match split_origin(&origin) {
-            Some(_) => {
+            Some((scheme, _)) => {
                 // Browsers never write a scheme's default port in an Origin.
+                let default_port = if scheme == "https" { ":443" } else { ":80" };
                 let origin = origin
-                    .strip_suffix(":443")
-                    .filter(|_| origin.starts_with("https://"))
-                    .or_else(|| {
-                        origin
-                            .strip_suffix(":80")
-                            .filter(|_| origin.starts_with("http://"))
-                    })
+                    .strip_suffix(default_port)
                     .map_or(origin.clone(), str::to_owned);
                 self.listed.push(origin);
                 Ok(())
@@ -105,7 +100,7 @@ fn check(allowed: &AllowedOrigins, headers: &HeaderMap) -> Result<(), String> {
             return Err(format!(
                 "calls from pages of {:?} are refused: only pages served from this machine \
                  may call the emulator (start it with --allow-origin ORIGIN to allow another)",
-                shorten(origin)
+                shorten(origin, 80)
             ));
         }
     }
@@ -122,35 +117,11 @@ fn check(allowed: &AllowedOrigins, headers: &HeaderMap) -> Result<(), String> {
                 "requests addressed to host {:?} are refused: use an IP address or localhost \
                  (a name that points at this machine may be a DNS rebinding attack; \
                  --allow-origin http://NAME:PORT allows a name)",
-                shorten(host)
+                shorten(host, 80)
             ));
         }
     }
     Ok(())
-}
-
-/// 415 unless the request says its body is JSON, as the live API requires: a JSON body
-/// sent as a form or as plain text is refused there too.
-pub fn require_json(path: &str, headers: &HeaderMap) -> Result<(), ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let media = content_type.split(';').next().unwrap_or_default().trim();
-    if media.eq_ignore_ascii_case("application/json") {
-        return Ok(());
-    }
-    let found = if content_type.is_empty() {
-        "none".to_string()
-    } else {
-        format!("{:?}", shorten(content_type))
-    };
-    let message = format!("the body must be sent as Content-Type: application/json, got {found}");
-    Err(ApiError::for_path(
-        path,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        message,
-    ))
 }
 
 /// `(scheme, host)` of a lower-case origin `http(s)://host[:port]`.
@@ -203,14 +174,6 @@ fn is_local_name(host: &str) -> bool {
         Some(ip) => ip.is_loopback(),
         None => host == "localhost" || host.ends_with(".localhost"),
     }
-}
-
-fn shorten(text: &str) -> String {
-    let mut out: String = text.chars().take(80).collect();
-    if text.chars().nth(80).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]

@@ -145,6 +145,24 @@ fn both(router: Router<AppState>, path: &str, method: MethodRouter<AppState>) ->
         .route(&format!("{path}/"), method)
 }
 
+/// Where the routes behind the token check live: `build` registers those routes with
+/// `guarded`, and the 405 answer checks the token there too.
+const TOKEN_PREFIXES: [&str; 2] = ["/platform/", "/emulator/workspaces/"];
+
+fn needs_token(path: &str) -> bool {
+    TOKEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix))
+}
+
+/// [`both`], for a route behind the token check; its path must be one `needs_token` knows.
+fn guarded(
+    router: Router<AppState>,
+    path: &str,
+    method: MethodRouter<AppState>,
+) -> Router<AppState> {
+    assert!(needs_token(path), "{path} is not under TOKEN_PREFIXES");
+    both(router, path, method)
+}
+
 fn build(app: AppState) -> Router {
     let with_token = middleware::from_fn_with_state(app.clone(), auth::require_token);
     let with_faults = middleware::from_fn_with_state(app.clone(), faults::inject);
@@ -154,12 +172,12 @@ fn build(app: AppState) -> Router {
     let token = token.route_layer(with_faults.clone());
 
     let mut api = Router::new();
-    api = both(
+    api = guarded(
         api,
         "/platform/workspaces/{ws}/groups",
         get(groups::list).post(groups::create),
     );
-    api = both(
+    api = guarded(
         api,
         "/platform/workspaces/{ws}/groups/{group_id}",
         get(groups::get)
@@ -171,19 +189,19 @@ fn build(app: AppState) -> Router {
     let api = api.route_layer(with_token.clone()).route_layer(with_faults);
 
     let mut job = Router::new();
-    job = both(
+    job = guarded(
         job,
         "/emulator/workspaces/{ws}/profiles",
         post(jobs::load_profiles)
             .get(jobs::summary)
             .layer(DefaultBodyLimit::max(PROFILE_BODY_LIMIT)),
     );
-    job = both(
+    job = guarded(
         job,
         "/emulator/workspaces/{ws}/profiles/{mpid}",
         get(jobs::profile),
     );
-    job = both(job, "/emulator/workspaces/{ws}/run", post(jobs::run));
+    job = guarded(job, "/emulator/workspaces/{ws}/run", post(jobs::run));
     let job = job.route_layer(with_token);
 
     let mut admin = Router::new();
@@ -268,7 +286,7 @@ async fn method_not_allowed(
 ) -> ApiError {
     let path = uri.path();
     let message = format!("{path} does not answer {method}");
-    if path.starts_with("/platform/") || path.starts_with("/emulator/workspaces/") {
+    if needs_token(path) {
         if let Err(error) = auth::caller(&app, &headers) {
             return error;
         }

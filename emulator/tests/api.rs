@@ -4,14 +4,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{env, household, two_clients, AUDIENCE};
+use common::{credentials, env, household, two_clients, JSON};
 use group_identity_emulator::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const GROUPS: &str = "/platform/workspaces/1000/groups";
 const HOUSEHOLD: &str = "/platform/workspaces/1000/groups/household";
-const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
 
 fn is_api_time(text: &str) -> bool {
     // 2023-11-13T21:50:17.732Z
@@ -41,12 +40,7 @@ fn is_api_time(text: &str) -> bool {
 async fn token_endpoint_issues_bearer_tokens() {
     let env = env(Config::default()).await;
     let answer = env
-        .token_answer(json!({
-            "client_id": "local-client",
-            "client_secret": "local-secret",
-            "audience": AUDIENCE,
-            "grant_type": "client_credentials",
-        }))
+        .token_answer(credentials("local-client", "local-secret"))
         .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.headers["cache-control"], "no-store");
@@ -68,12 +62,7 @@ async fn token_endpoint_issues_bearer_tokens() {
 #[tokio::test]
 async fn token_endpoint_errors_are_oauth_shaped() {
     let env = env(Config::default()).await;
-    let good = json!({
-        "client_id": "local-client",
-        "client_secret": "local-secret",
-        "audience": AUDIENCE,
-        "grant_type": "client_credentials",
-    });
+    let good = credentials("local-client", "local-secret");
     let with = |key: &str, value: Value| {
         let mut body = good.clone();
         body[key] = value;
@@ -117,7 +106,7 @@ async fn token_endpoint_errors_are_oauth_shaped() {
         .raw(
             Method::POST,
             "/oauth/token",
-            &[("content-type", "application/json")],
+            &[JSON],
             Some(b"client_id=x".to_vec()),
         )
         .await;
@@ -131,13 +120,13 @@ async fn oversized_bodies_answer_in_each_endpoints_error_shape() {
     let big = vec![b' '; 3 << 20];
     // The token endpoint: the token service's `{ error, error_description }`.
     let answer = env
-        .raw(Method::POST, "/oauth/token", JSON, Some(big.clone()))
+        .raw(Method::POST, "/oauth/token", &[JSON], Some(big.clone()))
         .await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.json()["error"], "invalid_request", "{}", answer.text);
     // The emulator's own endpoints: the Platform API's `{ errors: [...] }`.
     let answer = env
-        .raw(Method::POST, "/emulator/faults", JSON, Some(big))
+        .raw(Method::POST, "/emulator/faults", &[JSON], Some(big))
         .await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.error().0, "PAYLOAD_TOO_LARGE", "{}", answer.text);
@@ -323,12 +312,11 @@ async fn trailing_slash_is_optional() {
         .raw(
             Method::POST,
             "/oauth/token/",
-            JSON,
+            &[JSON],
             Some(
-                json!({ "client_id": "local-client", "client_secret": "local-secret",
-                        "audience": AUDIENCE, "grant_type": "client_credentials" })
-                .to_string()
-                .into_bytes(),
+                credentials("local-client", "local-secret")
+                    .to_string()
+                    .into_bytes(),
             ),
         )
         .await;
@@ -376,10 +364,7 @@ async fn tokens_expire() {
     })
     .await;
     let answer = env
-        .token_answer(
-            json!({ "client_id": "local-client", "client_secret": "local-secret",
-                              "audience": AUDIENCE, "grant_type": "client_credentials" }),
-        )
+        .token_answer(credentials("local-client", "local-secret"))
         .await;
     assert_eq!(answer.json()["expires_in"], 2);
     let token = answer.json()["access_token"].as_str().unwrap().to_string();
@@ -612,10 +597,7 @@ async fn bodies_that_are_not_json_are_400() {
     let env = env(Config::default()).await;
     let token = env.token("local-client", "local-secret").await;
     let auth = format!("Bearer {token}");
-    let headers = [
-        ("authorization", auth.as_str()),
-        ("content-type", "application/json"),
-    ];
+    let headers = [("authorization", auth.as_str()), JSON];
     for body in [
         &b"{\"id\": \"household\","[..],
         b"",
@@ -854,13 +836,7 @@ async fn cors_preflight_and_headers() {
 async fn pages_of_other_sites_cannot_use_the_emulator() {
     let env = env(Config::default()).await;
     let site = "https://evil.example";
-    let credentials = json!({
-        "client_id": "local-client",
-        "client_secret": "local-secret",
-        "audience": AUDIENCE,
-        "grant_type": "client_credentials",
-    })
-    .to_string();
+    let credentials = credentials("local-client", "local-secret").to_string();
     let token = env
         .raw(
             Method::POST,
@@ -1026,14 +1002,9 @@ async fn bodies_must_be_sent_as_json() {
                 "/oauth/token",
                 &headers,
                 Some(
-                    json!({
-                        "client_id": "local-client",
-                        "client_secret": "local-secret",
-                        "audience": AUDIENCE,
-                        "grant_type": "client_credentials",
-                    })
-                    .to_string()
-                    .into_bytes(),
+                    credentials("local-client", "local-secret")
+                        .to_string()
+                        .into_bytes(),
                 ),
             )
             .await;

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{env, AUDIENCE};
+use common::{credentials, env, JSON};
 use group_identity_emulator::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -12,10 +12,9 @@ use serde_json::json;
 const GROUPS: &str = "/platform/workspaces/1000/groups";
 
 fn token_body() -> Vec<u8> {
-    json!({ "client_id": "local-client", "client_secret": "local-secret",
-            "audience": AUDIENCE, "grant_type": "client_credentials" })
-    .to_string()
-    .into_bytes()
+    credentials("local-client", "local-secret")
+        .to_string()
+        .into_bytes()
 }
 
 #[tokio::test]
@@ -84,10 +83,7 @@ async fn header_fault_on_the_token_endpoint_is_oauth_shaped() {
         .raw(
             Method::POST,
             "/oauth/token",
-            &[
-                ("content-type", "application/json"),
-                ("x-emulator-fault", "429;retry-after=2"),
-            ],
+            &[JSON, ("x-emulator-fault", "429;retry-after=2")],
             Some(token_body()),
         )
         .await;
@@ -173,7 +169,7 @@ async fn pending_faults_hit_the_next_requests() {
         .raw(
             Method::POST,
             "/emulator/faults",
-            &[("content-type", "application/json")],
+            &[JSON],
             Some(
                 json!({ "status": 503, "count": 2, "retryAfter": 4 })
                     .to_string()

@@ -12,6 +12,9 @@ use serde_json::{json, Value};
 
 pub const AUDIENCE: &str = "https://api.mparticle.com";
 
+/// The header that marks a body as JSON; the emulator refuses bodies without it (415).
+pub const JSON: (&str, &str) = ("content-type", "application/json");
+
 pub struct Env {
     pub emulator: RunningEmulator,
     pub http: reqwest::Client,
@@ -102,7 +105,7 @@ impl Env {
         let auth = format!("Bearer {token}");
         let mut headers = vec![("authorization", auth.as_str())];
         if body.is_some() {
-            headers.push(("content-type", "application/json"));
+            headers.push(JSON);
         }
         self.raw(
             method,
@@ -117,27 +120,30 @@ impl Env {
         self.raw(
             Method::POST,
             "/oauth/token",
-            &[("content-type", "application/json")],
+            &[JSON],
             Some(body.to_string().into_bytes()),
         )
         .await
     }
 
     pub async fn token(&self, id: &str, secret: &str) -> String {
-        let answer = self
-            .token_answer(json!({
-                "client_id": id,
-                "client_secret": secret,
-                "audience": AUDIENCE,
-                "grant_type": "client_credentials",
-            }))
-            .await;
+        let answer = self.token_answer(credentials(id, secret)).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
         answer.json()["access_token"]
             .as_str()
             .expect("access_token")
             .to_string()
     }
+}
+
+/// A token request body for the client `id`.
+pub fn credentials(id: &str, secret: &str) -> Value {
+    json!({
+        "client_id": id,
+        "client_secret": secret,
+        "audience": AUDIENCE,
+        "grant_type": "client_credentials",
+    })
 }
 
 pub fn household() -> Value {
