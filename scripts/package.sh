@@ -43,7 +43,7 @@ done
 # The CommonJS build answers browser-style code too: `init` (the default export) and
 # `initSync` are no-ops, and `__esModule` makes TypeScript's and bundlers' interop
 # (`import init from "group-identity"` compiled to `require`) take `default` as the
-# default export rather than the whole module. The ESM wrapper below declares its own.
+# default export rather than the whole module. The ESM wrapper below re-exports both.
 cat >>"$pkg/node/group_identity.js" <<'JS'
 
 // Browser-style code runs unchanged in Node: the module is ready at require time.
@@ -70,11 +70,12 @@ printf '{ "type": "commonjs" }\n' >"$pkg/node/package.json"
 printf '{ "type": "module" }\n' >"$pkg/web/package.json"
 
 # The ESM entry for Node re-exports the CommonJS build, so `import` and `require` in one
-# process share one wasm instance. Its names come from the build itself, so every export
-# (the client's `GroupsClient` included) is covered without a list kept by hand.
+# process share one wasm instance, and its `init` and `initSync` no-ops. Its names come from
+# the build itself, so every export (the client's `GroupsClient` included) is covered
+# without a list kept by hand.
 names="$(node -e '
   const m = require(process.argv[1]);
-  const hidden = new Set(["default", "initSync", "__wbg_get_imports", "__wasm", "__wbg_wasm_module", "__wbg_memory"]);
+  const hidden = new Set(["default", "__wbg_get_imports", "__wasm", "__wbg_wasm_module", "__wbg_memory"]);
   console.log(Object.keys(m).filter((k) => !hidden.has(k) && !k.startsWith("__")).sort().join(", "));
 ' "$root/$pkg/node/group_identity.js")"
 cat >"$pkg/node/index.mjs" <<JS
@@ -83,22 +84,14 @@ import wasm from "./group_identity.js";
 
 export const { ${names} } = wasm;
 
-/** A no-op in Node, so code written for browsers (\`await init()\`) runs unchanged. */
-export function initSync() {
-  return undefined;
-}
-
-/** A no-op in Node, so code written for browsers (\`await init()\`) runs unchanged. */
-export default async function init() {
-  return undefined;
-}
+// init, a no-op in Node like initSync above: the CommonJS build's own.
+export default wasm.default;
 JS
 cat >"$pkg/node/index.d.mts" <<'TS'
+import wasm from "./group_identity.js";
+
 export * from "./group_identity.js";
-/** A no-op in Node: the module is ready at import time. */
-export declare function initSync(module?: unknown): void;
-/** A no-op in Node: the module is ready at import time. */
-export default function init(module?: unknown): Promise<void>;
+export default wasm.default;
 TS
 
 cp web/package/package.json web/package/README.md LICENSE-MIT LICENSE-APACHE "$pkg/"

@@ -1025,17 +1025,19 @@ fn check(tree: &Tree, mode: &Mode) -> (Validation, Option<DefinitionBody>) {
 impl GroupDefinition {
     /// A definition that can drive a preview: valid in create mode.
     pub fn from_value(value: &serde_json::Value) -> Result<GroupDefinition, Vec<Issue>> {
-        Self::from_read(read_definition(value, &Mode::Create))
+        Self::from_read(read_definition(value, &Mode::Create)).map_err(|failed| failed.errors)
     }
 
-    /// The same from JSON text; issues come in the order the body was written.
-    pub fn from_text(text: &str) -> Result<GroupDefinition, Vec<Issue>> {
+    /// The same from JSON text; issues come in the order the body was written. On failure
+    /// the whole validation, warnings included (a misspelt `atributes` explains the missing
+    /// `attributes`), so nothing needs reading twice.
+    pub fn from_text(text: &str) -> Result<GroupDefinition, Validation> {
         Self::from_read(read_definition_text(text, &Mode::Create))
     }
 
     fn from_read(
         (validation, body): (Validation, Option<DefinitionBody>),
-    ) -> Result<GroupDefinition, Vec<Issue>> {
+    ) -> Result<GroupDefinition, Validation> {
         match body {
             Some(DefinitionBody {
                 id: Some(id),
@@ -1048,7 +1050,7 @@ impl GroupDefinition {
                 source_user_attribute,
                 attributes,
             }),
-            _ => Err(validation.errors),
+            _ => Err(validation),
         }
     }
 }

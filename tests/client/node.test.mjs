@@ -369,6 +369,22 @@ describe("inputs and safety", () => {
     assert.equal(spy.calls.length, 0);
   });
 
+  test("setAttributes text is validated as written: a repeated key is warned of, its last value sent", async () => {
+    const c = client();
+    await c.create(HOUSEHOLD);
+    spy.reset();
+    const err = await apiError(c.setAttributes("household", '[{"id":"ltv","type":"sum","type":"max"}]'));
+    assert.equal(err.status, 422);
+    assert.deepEqual(err.issues.map((i) => [i.code, i.path]), [["unknown_aggregation", "/attributes/0/type"]]);
+    assert.deepEqual(err.warnings.map((w) => [w.code, w.path]), [["duplicate_field", "/attributes/0/type"]]);
+    assert.equal(spy.calls.length, 0, JSON.stringify(spy.calls));
+    const bytes = new TextEncoder().encode('[{"id":"ltv","type":"max","type":"sum"}]');
+    const patched = await c.setAttributes("household", bytes);
+    assert.deepEqual(patched.attributes, [{ id: "ltv", type: "sum" }]);
+    const [request] = spy.apiRequests().filter((r) => r.method === "PATCH");
+    assert.equal(request.body, '{"attributes":[{"id":"ltv","type":"sum"}]}');
+  });
+
   test("a workspace id is sent in canonical digits", async () => {
     for (const workspaceId of ["01000", "  0001000 ", 1000n]) {
       const c = client({ workspaceId });

@@ -79,38 +79,75 @@ fn json_text(written: Result<JsValue, JsValue>, what: &str) -> Result<Option<Str
     Ok(text.as_string())
 }
 
-/// A definition argument as JSON text: a string as given, a `Uint8Array` (a file read
-/// with `readFileSync`, a `Buffer`) decoded as UTF-8, an object through `JSON.stringify`,
-/// which keeps the order its fields were written in (so issues come in that order too, as
-/// they do for text). Bytes that are not UTF-8 give the `invalid_json` issue that says
-/// where, as data: `validateDefinition` returns it, a preview throws it.
-pub(crate) fn definition_text(value: &JsValue) -> Result<Result<String, Issue>, JsValue> {
+/// Why an argument gave no definition text.
+pub(crate) enum Unreadable {
+    /// Bytes that are not UTF-8: a failed validation whose one `invalid_json` error names
+    /// the byte offset; data, as for any other invalid definition.
+    NotUtf8(Validation),
+    /// A value with no JSON (undefined, a function, a symbol): the `TypeError` message.
+    NoJson(String),
+    /// An error to throw as it is: `JSON.stringify` threw (a `TypeError`), or a
+    /// `Uint8Array` is too long to read (a `RangeError`).
+    Thrown(JsValue),
+}
+
+impl From<JsValue> for Unreadable {
+    fn from(err: JsValue) -> Unreadable {
+        Unreadable::Thrown(err)
+    }
+}
+
+/// What the package's functions throw: bytes that are not UTF-8 are a `DefinitionError`.
+impl From<Unreadable> for JsValue {
+    fn from(unreadable: Unreadable) -> JsValue {
+        match unreadable {
+            Unreadable::NotUtf8(validation) => Thrown::Definition(validation).into(),
+            Unreadable::NoJson(message) => Thrown::Type(message).into(),
+            Unreadable::Thrown(err) => err,
+        }
+    }
+}
+
+/// An argument holding a definition (or a request body) as JSON text: a string as given, a
+/// `Uint8Array` (a file read with `readFileSync`, a `Buffer`) decoded as UTF-8, an object
+/// through `JSON.stringify`, which keeps the order its fields were written in (so issues
+/// come in that order too, as they do for text). `what` names the argument in messages.
+pub(crate) fn definition_text(value: &JsValue, what: &str) -> Result<String, Unreadable> {
     if let Some(text) = value.as_string() {
-        return Ok(Ok(text));
+        return Ok(text);
     }
     if let Some(bytes) = uint8_array(value) {
-        return Ok(utf8_json(&readable_bytes(bytes)?, "definition"));
+        return utf8_json(&readable_bytes(bytes)?, what).map_err(Unreadable::NotUtf8);
     }
-    let text = stringify(value, "definition")?.ok_or_else(|| {
-        JsValue::from(Thrown::Type(format!(
-            "definition must be an object, a JSON string or its UTF-8 bytes (a Uint8Array), got {}",
+    stringify(value, what)?.ok_or_else(|| {
+        Unreadable::NoJson(format!(
+            "{what} must be an object, a JSON string or its UTF-8 bytes (a Uint8Array), got {}",
             describe(value)
-        )))
-    })?;
-    Ok(Ok(text))
+        ))
+    })
 }
 
 /// The UTF-8 text of JSON given as bytes (a leading byte order mark dropped, as
-/// `TextDecoder` drops it), or an `invalid_json` issue naming the byte offset where the
-/// bytes stop being UTF-8. `what` names the argument in the message.
-pub(crate) fn utf8_json(bytes: &Uint8Array, what: &str) -> Result<String, Issue> {
-    let bytes = bytes.to_vec();
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let skipped = bytes.len() - body.len();
-    std::str::from_utf8(body).map(str::to_owned).map_err(|err| {
-        let offset = err.valid_up_to();
+/// `TextDecoder` drops it), copied out of JavaScript once; or a failed validation whose
+/// `invalid_json` error names the byte offset where the bytes stop being UTF-8. `what`
+/// names the argument in the message.
+fn utf8_json(bytes: &Uint8Array, what: &str) -> Result<String, Validation> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let len = bytes.length();
+    let bom = len >= 3
+        && BOM
+            .iter()
+            .zip(0..)
+            .all(|(&byte, i)| bytes.get_index(i) == byte);
+    let (body, skipped) = if bom {
+        (bytes.subarray(3, len), BOM.len())
+    } else {
+        (bytes.clone(), 0)
+    };
+    String::from_utf8(body.to_vec()).map_err(|err| {
+        let offset = err.utf8_error().valid_up_to();
         let at = offset + skipped;
-        let message = match (err.error_len(), body.get(offset)) {
+        let message = match (err.utf8_error().error_len(), err.as_bytes().get(offset)) {
             (Some(_), Some(byte)) => format!(
                 "{what} is not UTF-8 text: the byte 0x{byte:02X} at byte offset {at} is not \
                  valid UTF-8 (JSON text must be UTF-8)"
@@ -120,46 +157,34 @@ pub(crate) fn utf8_json(bytes: &Uint8Array, what: &str) -> Result<String, Issue>
                  (JSON text must be UTF-8)"
             ),
         };
-        Issue {
-            code: "invalid_json".to_owned(),
-            path: String::new(),
-            message,
+        Validation {
+            valid: false,
+            errors: vec![Issue {
+                code: "invalid_json".to_owned(),
+                path: String::new(),
+                message,
+            }],
+            warnings: Vec::new(),
         }
     })
 }
 
-/// The validation of a definition argument in `mode`: an argument that is not text
-/// (bytes that are not UTF-8) is one `invalid_json` error.
+/// The validation of a definition argument in `mode`: bytes that are not UTF-8 are one
+/// `invalid_json` error.
 pub(crate) fn validate_definition(value: &JsValue, mode: &Mode) -> Result<Validation, JsValue> {
-    Ok(match definition_text(value)? {
-        Ok(text) => group_identity::validate_definition_text(&text, mode),
-        Err(issue) => Validation {
-            valid: false,
-            errors: vec![issue],
-            warnings: Vec::new(),
-        },
-    })
+    match definition_text(value, "definition") {
+        Ok(text) => Ok(group_identity::validate_definition_text(&text, mode)),
+        Err(Unreadable::NotUtf8(validation)) => Ok(validation),
+        Err(unreadable) => Err(unreadable.into()),
+    }
 }
 
 /// A definition that can drive a preview (valid in create mode), or a `DefinitionError`
-/// with every issue and the warnings.
+/// with every issue and the warnings, which explain many errors (a misspelt `atributes` is
+/// an unknown field and a missing one).
 pub(crate) fn group_definition(value: &JsValue) -> Result<GroupDefinition, JsValue> {
-    let text = match definition_text(value)? {
-        Ok(text) => text,
-        Err(issue) => {
-            return Err(Thrown::Definition {
-                issues: vec![issue],
-                warnings: Vec::new(),
-            }
-            .into())
-        }
-    };
-    GroupDefinition::from_text(&text).map_err(|issues| {
-        // Only on failure: read again for the warnings, which explain many errors (a
-        // misspelt `atributes` is an unknown field and a missing one).
-        let warnings = group_identity::validate_definition_text(&text, &Mode::Create).warnings;
-        Thrown::Definition { issues, warnings }.into()
-    })
+    let text = definition_text(value, "definition")?;
+    GroupDefinition::from_text(&text).map_err(|failed| Thrown::Definition(failed).into())
 }
 
 /// An options argument: `undefined` and `null` mean defaults.

@@ -3,17 +3,14 @@
 //! properties.
 
 use group_identity::sql::SqlError;
-use group_identity::{ConditionError, Issue};
+use group_identity::{ConditionError, Issue, Validation};
 use wasm_bindgen::JsValue;
 
 /// Everything the bindings may throw.
 pub(crate) enum Thrown {
     /// The definition cannot drive a preview; carries the validation errors as `issues`
     /// and its warnings (a misspelt field's "did you mean") as `warnings`.
-    Definition {
-        issues: Vec<Issue>,
-        warnings: Vec<Issue>,
-    },
+    Definition(Validation),
     /// An audience condition is unusable; carries the condition's `index`.
     Condition(ConditionError),
     /// A name in the SQL options that no SQL text can carry (empty, or holding NUL).
@@ -30,18 +27,15 @@ impl Thrown {
     /// Builds the JavaScript value to throw.
     pub(crate) fn into_js(self) -> JsValue {
         match self {
-            Thrown::Definition { issues, warnings } => {
-                let mut message = issues_message("invalid group definition", &issues);
-                if let Some(hint) = missing_field_hint(&issues, &warnings) {
-                    message.push_str(&hint);
-                }
+            Thrown::Definition(validation) => {
+                let message = validation_message(
+                    "invalid group definition",
+                    &validation.errors,
+                    &validation.warnings,
+                );
                 let error = named("DefinitionError", &message);
-                // Issues are plain data; if they cannot be converted the error still throws.
-                let list = |issues: &[Issue]| {
-                    crate::convert::to_js(&issues).unwrap_or_else(|_| js_sys::Array::new().into())
-                };
-                set(&error, "issues", &list(&issues));
-                set(&error, "warnings", &list(&warnings));
+                set(&error, "issues", &issues_to_js(&validation.errors));
+                set(&error, "warnings", &issues_to_js(&validation.warnings));
                 error.into()
             }
             Thrown::Condition(err) => {
@@ -75,41 +69,53 @@ fn set(error: &js_sys::Error, key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(error, &JsValue::from_str(key), value);
 }
 
-/// "{lead}: /attributes/0/type: ... (and 2 more issues)", e.g. with the lead
-/// "invalid group definition".
-pub(crate) fn issues_message(lead: &str, issues: &[Issue]) -> String {
-    let Some(first) = issues.first() else {
+/// Issues as a JavaScript array; issues are plain data, and should they not convert the
+/// error carrying them still throws, with an empty array.
+pub(crate) fn issues_to_js(issues: &[Issue]) -> JsValue {
+    crate::convert::to_js(&issues).unwrap_or_else(|_| js_sys::Array::new().into())
+}
+
+/// "{lead}: /attributes/0/type: ... (and 2 more issues)", e.g. with the lead "invalid group
+/// definition"; when the error shown is a missing field, followed by the warning that most
+/// likely explains it ("; warning: /atributes: ... did you mean \"attributes\"?").
+pub(crate) fn validation_message(lead: &str, errors: &[Issue], warnings: &[Issue]) -> String {
+    let Some(first) = errors.first() else {
         return lead.to_owned();
     };
-    let place = if first.path.is_empty() {
-        "(body)"
-    } else {
-        first.path.as_str()
-    };
-    let mut message = format!("{lead}: {place}: {}", first.message);
-    match issues.len() {
+    let mut message = format!("{lead}: {}: {}", place(&first.path), first.message);
+    match errors.len() {
         0 | 1 => {}
         2 => message.push_str(" (and 1 more issue)"),
         n => message.push_str(&format!(" (and {} more issues)", n - 1)),
     }
+    if let Some(warning) = missing_field_hint(errors, warnings) {
+        message.push_str(&format!(
+            "; warning: {}: {}",
+            place(&warning.path),
+            warning.message
+        ));
+    }
     message
 }
 
+/// Where an issue is, for a message: its path, or "(body)" for the whole body.
+fn place(path: &str) -> &str {
+    if path.is_empty() {
+        "(body)"
+    } else {
+        path
+    }
+}
+
 /// When the error shown is a missing field, the warning that most likely explains it
-/// (`atributes`: "did you mean \"attributes\"?"), as text to append to the message; the
-/// first warning with a suggestion, else the first unknown field.
-pub(crate) fn missing_field_hint(errors: &[Issue], warnings: &[Issue]) -> Option<String> {
+/// (`atributes`: "did you mean \"attributes\"?"): the first warning with a suggestion, else
+/// the first unknown field.
+fn missing_field_hint<'a>(errors: &[Issue], warnings: &'a [Issue]) -> Option<&'a Issue> {
     if errors.first()?.code != "missing_field" {
         return None;
     }
-    let warning = warnings
+    warnings
         .iter()
         .find(|w| w.message.contains("did you mean"))
-        .or_else(|| warnings.iter().find(|w| w.code == "unknown_field"))?;
-    let place = if warning.path.is_empty() {
-        "(body)"
-    } else {
-        warning.path.as_str()
-    };
-    Some(format!("; warning: {place}: {}", warning.message))
+        .or_else(|| warnings.iter().find(|w| w.code == "unknown_field"))
 }

@@ -41,10 +41,8 @@ impl ApiFailure {
     /// A request body that failed local validation: no request was made. The message
     /// names the first error, and for a missing field the warning that may explain it.
     pub(crate) fn validation(issues: Vec<Issue>, warnings: Vec<Issue>) -> ApiFailure {
-        let mut message = crate::errors::issues_message("invalid request body, not sent", &issues);
-        if let Some(hint) = crate::errors::missing_field_hint(&issues, &warnings) {
-            message.push_str(&hint);
-        }
+        let message =
+            crate::errors::validation_message("invalid request body, not sent", &issues, &warnings);
         ApiFailure {
             issues: Some(issues),
             warnings: Some(warnings),
@@ -81,19 +79,28 @@ impl ApiFailure {
     }
 
     pub(crate) fn network(method: &str, url: &str, detail: &str) -> ApiFailure {
-        let message = if super::transport::is_refused_redirect(detail) {
+        ApiFailure::new(
+            0,
+            "network_error",
+            format!(
+                "{method} {url} failed before any response: {detail} (in a browser this is also \
+                 how a request refused by CORS, or a redirect refused by the client, appears)"
+            ),
+        )
+    }
+
+    /// The answer was a redirect, which fetch refused as told (Node says so; a browser's
+    /// refusal looks like any network failure).
+    pub(crate) fn redirect(method: &str, url: &str, detail: &str) -> ApiFailure {
+        ApiFailure::new(
+            0,
+            "network_error",
             format!(
                 "{method} {url} answered with a redirect, which was refused ({detail}): the \
                  client never follows redirects, so credentials cannot be sent on to another \
                  URL; set apiUrl or authUrl to the address the service answers at"
-            )
-        } else {
-            format!(
-                "{method} {url} failed before any response: {detail} (in a browser this is also \
-                 how a request refused by CORS, or a redirect refused by the client, appears)"
-            )
-        };
-        ApiFailure::new(0, "network_error", message)
+            ),
+        )
     }
 
     /// A response the client cannot use although its status says success.
@@ -144,17 +151,11 @@ impl ApiFailure {
         error.set_name("ApiError");
         set(&error, "status", &JsValue::from(f64::from(self.status)));
         set(&error, "code", &JsValue::from_str(&self.code));
-        let list = |issues: &[Issue]| {
-            serde_json::to_string(issues)
-                .ok()
-                .and_then(|text| js_sys::JSON::parse(&text).ok())
-                .unwrap_or_else(|| js_sys::Array::new().into())
-        };
         if let Some(issues) = &self.issues {
-            set(&error, "issues", &list(issues));
+            set(&error, "issues", &crate::errors::issues_to_js(issues));
         }
         if let Some(warnings) = &self.warnings {
-            set(&error, "warnings", &list(warnings));
+            set(&error, "warnings", &crate::errors::issues_to_js(warnings));
         }
         if let Some(body) = &self.body {
             // Parsed JSON when the body is JSON, else the text itself.

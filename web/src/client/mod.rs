@@ -13,12 +13,13 @@ use std::fmt;
 use std::rc::Rc;
 
 use gloo_net::http::Method;
-use group_identity::Mode;
+use group_identity::{Mode, Validation};
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::convert::{definition_text, Unreadable};
 use error::{scrub, ApiFailure};
 use token::{header_safe, Auth, Credentials, Secret, Tokens};
 use transport::{Exchange, Policy};
@@ -72,10 +73,7 @@ export interface GroupsClientSummary {
 }
 
 /** A group attribute as the API takes and returns it. */
-export interface GroupAttributeDefinition {
-  id: string;
-  type: "latest" | "boolean_or" | "sum" | "average";
-}
+export type GroupAttributeDefinition = GroupAttribute;
 
 /** A request body for `create` (with `id`) or `update` (`id` optional); read-only arrays
  * (`as const`) are accepted. Either method also takes the body as JSON text or its UTF-8
@@ -196,7 +194,7 @@ impl GroupsClient {
         )]
         definition: JsValue,
     ) -> Promise {
-        let body = body_of(&definition, "definition", &Mode::Create);
+        let body = body_of(&definition, &Mode::Create);
         self.run(Method::POST, Ok(self.inner.groups_path()), Some(body))
     }
 
@@ -210,9 +208,7 @@ impl GroupsClient {
     ) -> Promise {
         let path = self.inner.group_path(&group_id);
         let body = match (&path, group_id.as_string()) {
-            (Ok(_), Some(group_id)) => {
-                body_of(&definition, "definition", &Mode::Update { group_id })
-            }
+            (Ok(_), Some(group_id)) => body_of(&definition, &Mode::Update { group_id }),
             _ => Ok(String::new()),
         };
         self.run(Method::PUT, path, Some(body))
@@ -308,6 +304,14 @@ enum Rejection {
 }
 
 impl Rejection {
+    /// A body that failed local validation: a 422 with every issue and the warnings.
+    fn invalid(validation: Validation) -> Rejection {
+        Rejection::Api(Box::new(ApiFailure::validation(
+            validation.errors,
+            validation.warnings,
+        )))
+    }
+
     fn into_js(self) -> JsValue {
         match self {
             Rejection::Type(message) => js_sys::TypeError::new(&message).into(),
@@ -403,66 +407,38 @@ impl Inner {
 /// The JSON text of a request body, validated in `mode`; invalid bodies become a 422
 /// `validation_failed` rejection with every issue and the warnings. The body may be an
 /// object, JSON text, or that text's UTF-8 bytes (a `Uint8Array`, e.g. a file read).
-fn body_of(value: &JsValue, what: &str, mode: &Mode) -> Result<String, Rejection> {
-    let text = match value.as_string() {
-        Some(text) => text,
-        None => match bytes_text(value, what)? {
-            Some(text) => text,
-            None => stringify_body(value, what)?,
-        },
-    };
-    checked_body(text, mode)
-}
-
-/// The text of a `Uint8Array` argument (`None` for any other value); bytes that are not
-/// UTF-8 are a 422 naming the byte offset, with no request made.
-fn bytes_text(value: &JsValue, what: &str) -> Result<Option<String>, Rejection> {
-    let Some(bytes) = crate::convert::uint8_array(value) else {
-        return Ok(None);
-    };
-    let bytes =
-        crate::convert::readable_bytes(bytes).map_err(|err| Rejection::Type(describe(&err)))?;
-    crate::convert::utf8_json(&bytes, what)
-        .map(Some)
-        .map_err(|issue| Rejection::Api(Box::new(ApiFailure::validation(vec![issue], Vec::new()))))
-}
-
-/// `JSON.stringify` of an argument, or the `TypeError` saying why it has no JSON.
-fn stringify_body(value: &JsValue, what: &str) -> Result<String, Rejection> {
-    js_sys::JSON::stringify(value)
-        .map_err(|err| {
-            Rejection::Type(format!(
-                "{what} cannot be converted to JSON: {}",
-                describe(&err)
-            ))
-        })?
-        .as_string()
-        .ok_or_else(|| {
-            Rejection::Type(format!(
-                "{what} must be an object, a JSON string or its UTF-8 bytes (a Uint8Array), got {}",
-                describe(value)
-            ))
-        })
+fn body_of(value: &JsValue, mode: &Mode) -> Result<String, Rejection> {
+    checked_body(definition_text(value, "definition")?, mode)
 }
 
 /// The `PATCH` body `{ "attributes": ... }` of `setAttributes`: the attributes as an array,
 /// JSON text or its UTF-8 bytes.
 fn attributes_body(attributes: &JsValue) -> Result<String, Rejection> {
-    let text = match attributes.as_string() {
-        Some(text) => Some(text),
-        None => bytes_text(attributes, "attributes")?,
+    let text = match definition_text(attributes, "attributes") {
+        Ok(text) => text,
+        // As `JSON.stringify({ attributes })` writes a value with no JSON (undefined, a
+        // function): left out, so the body lacks its field.
+        Err(Unreadable::NoJson(_)) => return checked_body("{}".to_owned(), &Mode::Patch),
+        Err(unreadable) => return Err(unreadable.into()),
     };
-    let value = match text {
-        None => attributes.clone(),
-        Some(text) => match js_sys::JSON::parse(&text) {
-            Ok(parsed) => parsed,
-            // Not JSON: the text's own issue, placed in the text as given.
-            Err(_) => return checked_body(text, &Mode::Patch),
-        },
-    };
-    let wrapped = Object::new();
-    let _ = Reflect::set(&wrapped, &JsValue::from_str("attributes"), &value);
-    checked_body(stringify_body(&wrapped, "attributes")?, &Mode::Patch)
+    // `JSON.parse` only checks the syntax: text that is not one JSON value is validated as
+    // given, so its issue is placed in the text itself.
+    if js_sys::JSON::parse(&text).is_err() {
+        return checked_body(text, &Mode::Patch);
+    }
+    // The text as written, inside the body: a repeated key keeps its warning and a number
+    // its digits, as in the text of `create` and `update`.
+    checked_body(format!("{{\"attributes\":{text}}}"), &Mode::Patch)
+}
+
+impl From<Unreadable> for Rejection {
+    fn from(unreadable: Unreadable) -> Rejection {
+        match unreadable {
+            Unreadable::NotUtf8(validation) => Rejection::invalid(validation),
+            Unreadable::NoJson(message) => Rejection::Type(message),
+            Unreadable::Thrown(err) => Rejection::Type(describe(&err)),
+        }
+    }
 }
 
 /// Validates body text in `mode` and returns what is sent.
@@ -472,10 +448,7 @@ fn checked_body(text: String, mode: &Mode) -> Result<String, Rejection> {
     // (`1e400`) is a number.
     let validation = group_identity::validate_definition_text(&text, mode);
     if !validation.valid {
-        return Err(Rejection::Api(Box::new(ApiFailure::validation(
-            validation.errors,
-            validation.warnings,
-        ))));
+        return Err(Rejection::invalid(validation));
     }
     // Sent compact with a repeated key's last value, as the warning says; text serde
     // cannot hold (`1e400`) goes as it was written.
@@ -697,8 +670,7 @@ fn base_url(key: &str, value: Option<String>, default: &str) -> Result<String, S
     }
     if trimmed.contains(['?', '#']) {
         return Err(format!(
-            "{key} must be a base URL without query or fragment (the value is not shown, as it \
-             may hold credentials)"
+            "{key} must be a base URL without query or fragment, got {shown}"
         ));
     }
     if !https && !is_loopback(&parsed.hostname()) {

@@ -68,6 +68,9 @@ pub(crate) struct Policy {
 enum SendError {
     Timeout,
     Network(String),
+    /// The answer was a redirect, which fetch refused (`redirect: "error"`): sent again, it
+    /// would only be refused again.
+    Redirect(String),
 }
 
 /// Sends `exchange`, retrying 429 and 5xx answers (5xx only when idempotent) and network
@@ -98,12 +101,7 @@ pub(crate) async fn send(
                     }
                 }
             }
-            // A refused redirect would only be refused again.
-            Err(SendError::Network(detail))
-                if exchange.idempotent
-                    && attempt < policy.max_retries
-                    && !is_refused_redirect(detail) =>
-            {
+            Err(SendError::Network(_)) if exchange.idempotent && attempt < policy.max_retries => {
                 Some(backoff_ms(attempt, js_sys::Math::random()))
             }
             Err(_) => None,
@@ -121,6 +119,9 @@ pub(crate) async fn send(
                     }
                     SendError::Network(detail) => {
                         ApiFailure::network(method, exchange.url, &detail)
+                    }
+                    SendError::Redirect(detail) => {
+                        ApiFailure::redirect(method, exchange.url, &detail)
                     }
                 });
             }
@@ -163,9 +164,13 @@ async fn send_once(exchange: &Exchange<'_>, timeout_ms: u32) -> Result<Reply, Se
 
     let failed = |err: JsValue| {
         if deadline.expired() {
-            SendError::Timeout
+            return SendError::Timeout;
+        }
+        let detail = network_detail(&err);
+        if is_refused_redirect(&detail) {
+            SendError::Redirect(detail)
         } else {
-            SendError::Network(network_detail(&err))
+            SendError::Network(detail)
         }
     };
     // gloo-net builds the request; the global `fetch` is called here rather than through
@@ -195,7 +200,7 @@ async fn send_once(exchange: &Exchange<'_>, timeout_ms: u32) -> Result<Reply, Se
 /// Whether a fetch rejection says a redirect was refused: Node's cause is exactly
 /// "unexpected redirect" (a host name holding the word, in a DNS error, is not one);
 /// browsers give no reason at all.
-pub(crate) fn is_refused_redirect(detail: &str) -> bool {
+fn is_refused_redirect(detail: &str) -> bool {
     detail.ends_with("(unexpected redirect)")
 }
 
