@@ -30,8 +30,9 @@ self.onmessage = async (event) => {
       self.postMessage({ type: "preview", id: job.id, json, needle: job.needle ?? "" });
     } else if (job.type === "page") {
       // A search or a page of the preview held; none is asked of one still being read.
+      // The page asked may be past the search's last: the answer says the page it is.
       if (held) {
-        const json = held.page(job.needle, job.page, job.step);
+        const json = held.page(job.needle, job.page);
         self.postMessage({ type: "page", id: job.id, query: job.query, json });
       }
     } else if (job.type === "audience") {
@@ -50,14 +51,14 @@ self.onmessage = async (event) => {
       enrich.secondPass();
       const blobs = [];
       let texts = [];
-      let held = 0;
+      let gathered = 0; // Characters in `texts`.
       const keep = (text) => {
         texts.push(text);
-        held += text.length;
-        if (held >= PART) {
+        gathered += text.length;
+        if (gathered >= PART) {
           blobs.push(new Blob(texts));
           texts = [];
-          held = 0;
+          gathered = 0;
         }
       };
       await feed(job, enrich, progress(job, 1), keep);

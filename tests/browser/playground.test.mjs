@@ -20,10 +20,16 @@ let site;
 
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
 
-/** A fresh page with the playground loaded, failing the test on any page error. */
-async function openPlayground(url = `${site}/index.html`, contextOptions = {}, init = null) {
+/** Waits for the playground on `page` to have started (after a load or a reload). */
+const loaded = (page) =>
+  page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+
+/** A fresh page with the playground loaded, failing the test on any page error.
+ * `prepare(context)`, if given, runs on the new browser context before the page opens
+ * (an init script, a route). */
+async function openPlayground(url = `${site}/index.html`, contextOptions = {}, prepare = null) {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, ...contextOptions });
-  if (init) await context.addInitScript(init);
+  if (prepare) await prepare(context);
   const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(String(e)));
@@ -32,7 +38,7 @@ async function openPlayground(url = `${site}/index.html`, contextOptions = {}, i
     d.dismiss();
   });
   await page.goto(url);
-  await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+  await loaded(page);
   page.problems = problems;
   return page;
 }
@@ -43,8 +49,8 @@ function logWorkerMessages() {
   const log = (window.__workerLog = { sent: [], received: [] });
   const post = Worker.prototype.postMessage;
   Worker.prototype.postMessage = function (message, ...rest) {
-    const { type, needle, page, step } = message ?? {};
-    log.sent.push({ type, needle, page, step });
+    const { type, needle, page } = message ?? {};
+    log.sent.push({ type, needle, page });
     return post.call(this, message, ...rest);
   };
   const handler = Object.getOwnPropertyDescriptor(Worker.prototype, "onmessage");
@@ -474,7 +480,7 @@ describe("large files", () => {
   });
 
   test("a 1M-profile file is read in a worker with progress, the page answering", async () => {
-    const page = await openPlayground(undefined, {}, logWorkerMessages);
+    const page = await openPlayground(undefined, {}, (context) => context.addInitScript(logWorkerMessages));
     await page.setInputFiles("#profiles-file", file);
     await page.waitForSelector("#progress-box:not([hidden])");
     await page.waitForFunction(() => Number(document.getElementById("progress").value) > 0.05);
@@ -523,7 +529,7 @@ describe("large files", () => {
     const log = await page.evaluate(() => window.__workerLog);
     const asked = log.sent.filter((m) => m.type === "page");
     assert.ok(asked.some((m) => m.needle === "99999 four street"), "the search was asked of the worker");
-    assert.ok(asked.some((m) => m.needle === "" && m.page + m.step === 1), "the next page was asked of the worker");
+    assert.ok(asked.some((m) => m.needle === "" && m.page === 1), "the next page was asked of the worker");
     const pages = log.received.filter((m) => m.type === "page");
     assert.ok(pages.length >= 2);
     assert.ok(pages.every((m) => m.chars < 50_000), "each answer holds one page of rows");
@@ -818,8 +824,6 @@ describe("sharing and layout", () => {
     // The link in the address bar follows every edit, of the definition and of the
     // profiles: a reload keeps them all.
     assert.equal(fresh.url(), url);
-    const loaded = () =>
-      fresh.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
     const moved = (from) => fresh.waitForFunction((from) => location.href !== from, from);
     // The address follows a pause in the edits, at most once every 350 ms (browsers limit
     // how often a page may rewrite it).
@@ -832,7 +836,7 @@ describe("sharing and layout", () => {
     await moved(afterId);
     assert.match(fresh.url(), /#s=/);
     await fresh.reload();
-    await loaded();
+    await loaded(fresh);
     assert.equal(await fresh.inputValue("#f-id"), "edited-home");
     assert.equal(await fresh.inputValue("#profiles-text"), edited);
     assert.ok(await fresh.isChecked("#normalize"));
@@ -843,14 +847,14 @@ describe("sharing and layout", () => {
     await fresh.waitForFunction(() => document.querySelector("[data-stat=profiles]")?.textContent === "5");
     await moved(beforeProfiles);
     await fresh.reload();
-    await loaded();
+    await loaded(fresh);
     assert.equal(await fresh.inputValue("#profiles-text"), HOUSEHOLDS);
     // Profiles too large for a link: it leaves the address bar, and a reload keeps the
     // definition (saved in this browser, as every edit is).
     await fresh.click("#sample");
     await fresh.waitForFunction(() => !/#s=/.test(location.href));
     await fresh.reload();
-    await loaded();
+    await loaded(fresh);
     assert.equal(await fresh.inputValue("#f-id"), "edited-home");
     // A share link pasted into an open page is read at once.
     await fresh.goto(url);
@@ -860,14 +864,14 @@ describe("sharing and layout", () => {
     await fresh.check("input[name=mode][value=update]");
     await moved(url);
     await fresh.reload();
-    await loaded();
+    await loaded(fresh);
     assert.ok(await fresh.isChecked("input[name=mode][value=update]"));
     await fresh.goto(url);
     await fresh.waitForFunction(() => document.getElementById("f-id").value === "shared-home");
     await fresh.selectOption("#format", "csv");
     await moved(url);
     await fresh.reload();
-    await loaded();
+    await loaded(fresh);
     assert.equal(await fresh.inputValue("#format"), "csv");
     // A damaged link typed into the open page says so, as a fresh load does.
     await fresh.evaluate(() => (location.hash = "s=AAAA!!"));
@@ -914,20 +918,16 @@ describe("sharing and layout", () => {
   });
 
   test("the examples link works on a sub-path opened without its final slash", async () => {
-    const context = await browser.newContext();
     // The root build's page, opened as `/sub/path`: `examples.html` beside the address
     // would be `/sub/examples.html`.
-    await context.route(`${site}/sub/path`, (route) =>
-      route.fulfill({ path: join(dist, "index.html"), contentType: "text/html; charset=utf-8" }),
+    const page = await openPlayground(`${site}/sub/path`, {}, (context) =>
+      context.route(`${site}/sub/path`, (route) =>
+        route.fulfill({ path: join(dist, "index.html"), contentType: "text/html; charset=utf-8" }),
+      ),
     );
-    const page = await context.newPage();
-    const problems = [];
-    page.on("pageerror", (e) => problems.push(String(e)));
-    await page.goto(`${site}/sub/path`);
-    await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
     assert.equal(await page.$eval("footer a", (a) => a.href), `${site}/examples.html`);
-    assert.deepEqual(problems, []);
-    await context.close();
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
   });
 
   test("without a clipboard the share link is selected in its box", async () => {

@@ -36,10 +36,10 @@ use super::dom::{
 use super::enrich::OutFormat;
 use super::jobs::{build_file_url, cancel, cancelled, hide_progress, Background, Job};
 use super::model::{format_name, parse_format, preview_body, ModeKind, MAX_ATTRIBUTES};
-use super::preview::{edited, new_input, run_preview, show_file, use_file};
+use super::preview::{edited, new_input, run_preview, show_file, use_file, Blocked};
 use super::results::{download, schedule_search, search_now, set_preview, step_page, HeldView};
 use super::share::SharedState;
-use super::sharing::{follow_share_link, request_share_link, share, share_link_stale};
+use super::sharing::{follow_share_link, link_damaged, share, share_link_stale, state_changed};
 
 /// Files up to this size are read into the editable text box.
 pub(super) const EDITABLE_FILE_LIMIT: f64 = 256.0 * 1024.0;
@@ -66,10 +66,10 @@ pub(super) struct App {
     pub(super) rows: usize,
     pub(super) file: Option<File>,
     pub(super) preview: Option<Preview>,
-    /// The groups matching the search, for a preview computed on the page's thread.
-    pub(super) filtered: Vec<usize>,
+    /// The page of groups shown, or asked for and not answered yet.
     pub(super) page: usize,
-    /// A preview read by the preview worker keeps its groups there: the page has this.
+    /// What the page has of the preview shown; its groups are held here or in the preview
+    /// worker.
     pub(super) held: Option<HeldView>,
     /// Bumped for each page of groups asked of the worker; an older answer is dropped.
     pub(super) query: u32,
@@ -84,9 +84,8 @@ pub(super) struct App {
     pub(super) inputs: u32,
     /// A preview runs at a pause in the edits.
     pub(super) preview_timer: Timer,
-    /// An edit not yet written into a share link that the address bar holds, the timer
-    /// that will write it, and when the address was last written (ms since the epoch).
-    pub(super) share_pending: bool,
+    /// The timer that writes an edit into a share link that the address bar holds, and
+    /// when the address was last written (ms since the epoch).
     pub(super) share_timer: Timer,
     pub(super) share_written: f64,
     /// The group search waits for a pause in typing: filtering a million groups at every
@@ -157,12 +156,35 @@ pub(super) fn preview_options(doc: &Document) -> PreviewOptions {
 }
 
 /// The definition that drives previews, if the text is valid in the selected mode (the
-/// status line's errors block a preview) and holds a whole definition.
-pub(super) fn runnable(doc: &Document, body: &Value) -> Option<GroupDefinition> {
-    if !validate_definition_text(&value_of(doc, "def-json"), &mode_of(doc, body)).valid {
-        return None;
+/// status line's errors block a preview) and holds a whole definition; else why not.
+pub(super) fn runnable(doc: &Document, body: &Value) -> Result<GroupDefinition, Blocked> {
+    let mode = mode_of(doc, body);
+    let valid = validate_definition_text(&value_of(doc, "def-json"), &mode).valid;
+    runnable_validated(doc, body, &mode, valid)
+}
+
+/// [`runnable`] for a text already validated in `mode` (`valid` is its outcome).
+pub(super) fn runnable_validated(
+    doc: &Document,
+    body: &Value,
+    mode: &Mode,
+    valid: bool,
+) -> Result<GroupDefinition, Blocked> {
+    if !valid {
+        return Err(Blocked::Invalid);
     }
-    GroupDefinition::from_value(&preview_body(body, &path_group_id(doc, body))).ok()
+    let whole = preview_body(body, &path_group_id(doc, body));
+    GroupDefinition::from_value(&whole).map_err(|_| {
+        if *mode == Mode::Patch {
+            Blocked::Patch
+        } else if body.is_null() {
+            Blocked::Unreadable
+        } else if whole.get("id").is_none() {
+            Blocked::NoId
+        } else {
+            Blocked::Invalid
+        }
+    })
 }
 
 pub fn start(doc: Document) -> JsResult {
@@ -172,7 +194,6 @@ pub fn start(doc: Document) -> JsResult {
         rows: 0,
         file: None,
         preview: None,
-        filtered: Vec::new(),
         page: 0,
         held: None,
         query: 0,
@@ -184,7 +205,6 @@ pub fn start(doc: Document) -> JsResult {
         jobs: [0; 3],
         inputs: 0,
         preview_timer: Timer::default(),
-        share_pending: false,
         share_timer: Timer::default(),
         share_written: 0.0,
         search_timer: Timer::default(),
@@ -192,24 +212,15 @@ pub fn start(doc: Document) -> JsResult {
     let tick_app = app.clone();
     app.borrow_mut()
         .preview_timer
-        .set_tick(Closure::new(move || {
-            tick_app.borrow_mut().preview_timer.fired();
-            run_preview(&tick_app);
-        }));
+        .set_tick(move || run_preview(&tick_app));
     let share_app = app.clone();
-    app.borrow_mut().share_timer.set_tick(Closure::new(move || {
-        share_app.borrow_mut().share_timer.fired();
-        if share_app.borrow().share_pending {
-            follow_share_link(&share_app);
-        }
-    }));
+    app.borrow_mut()
+        .share_timer
+        .set_tick(move || follow_share_link(&share_app));
     let search_app = app.clone();
     app.borrow_mut()
         .search_timer
-        .set_tick(Closure::new(move || {
-            search_app.borrow_mut().search_timer.fired();
-            search_now(&search_app);
-        }));
+        .set_tick(move || search_now(&search_app));
 
     restore(&app)?;
     bind(&app)?;
@@ -231,11 +242,7 @@ pub fn start(doc: Document) -> JsResult {
                 // As a fresh load says; the page keeps what it shows.
                 let doc = a.borrow().doc.clone();
                 set_value(&doc, "share-url", "");
-                set_text(
-                    &doc,
-                    "share-status",
-                    "The share link could not be read (damaged, or longer than a link may be); the page keeps what it had.",
-                );
+                link_damaged(&doc, "the page keeps what it had");
             }
         })?;
     }
@@ -276,11 +283,7 @@ fn restore(app: &Shared) -> JsResult {
         return Ok(());
     }
     if hash.starts_with(&format!("#{}", super::share::FRAGMENT_KEY)) {
-        set_text(
-            &doc,
-            "share-status",
-            "The share link could not be read (damaged, or longer than a link may be); this is your last definition.",
-        );
+        link_damaged(&doc, "this is your last definition");
     }
     let saved = storage().and_then(|s| s.get_item(STORE_DEFINITION).ok().flatten());
     let mode = storage().and_then(|s| s.get_item(STORE_MODE).ok().flatten());
@@ -437,8 +440,7 @@ fn bind(app: &Shared) -> JsResult {
         a.borrow_mut().file = None;
         show_file(&doc, None);
         set_value(&doc, "profiles-text", &String::from_utf8_lossy(&out));
-        share_link_stale(&doc);
-        request_share_link(&a);
+        state_changed(&a);
         run_preview(&a);
     })?;
     let a = app.clone();

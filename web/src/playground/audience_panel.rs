@@ -9,7 +9,7 @@ use super::app::{preview_options, runnable, Shared};
 use super::dom::{by_id, clear, event_element, log_error, set_text, thousands, El, JsResult};
 use super::jobs::{cancel, start_job, Job};
 use super::model::condition_value;
-use super::preview::{blocked, job_input, Purpose};
+use super::preview::{job_input, Purpose};
 use super::render;
 
 const OPERATORS: [&str; 9] = [
@@ -36,7 +36,7 @@ pub(super) fn attribute_names(app: &Shared) -> JsResult {
     let list = by_id::<Element>(&a.doc, "attr-names")?;
     clear(&list);
     let mut names: Vec<String> = Vec::new();
-    if let Some(def) = runnable(&a.doc, &a.body) {
+    if let Ok(def) = runnable(&a.doc, &a.body) {
         names.push(def.source_user_attribute.clone());
         for attr in &def.attributes {
             names.push(format!("{}:{}", def.id, attr.id));
@@ -196,13 +196,12 @@ pub(super) fn run_audience(app: &Shared) {
         (a.doc.clone(), a.body.clone(), a.file.clone())
     };
     clear_audience(&doc);
-    let Some(definition) = runnable(&doc, &body) else {
-        set_text(
-            &doc,
-            "audience-result",
-            &blocked(&doc, &body, Purpose::Audience),
-        );
-        return;
+    let definition = match runnable(&doc, &body) {
+        Ok(definition) => definition,
+        Err(why) => {
+            set_text(&doc, "audience-result", &why.message(Purpose::Audience));
+            return;
+        }
     };
     let conditions = conditions(app);
     let options = AudienceOptions {

@@ -3,20 +3,22 @@
 use std::collections::HashMap;
 
 use group_identity::definition::validate_definition_text;
-use group_identity::{Issue, Mode, Validation};
+use group_identity::{GroupDefinition, Issue, Validation};
 use js_sys::Reflect;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, HtmlElement};
+use web_sys::{Document, Element};
 
-use super::app::{mode_kind, mode_of, runnable, storage, Shared, STORE_DEFINITION, STORE_MODE};
+use super::app::{
+    mode_kind, mode_of, runnable, runnable_validated, storage, Shared, STORE_DEFINITION, STORE_MODE,
+};
 use super::dom::{
-    by_id, clear, log_error, set_hidden, set_text, set_value, value_of, El, JsResult,
+    by_id, clear, log_error, set_disabled, set_hidden, set_text, set_value, value_of, El, JsResult,
 };
 use super::model::{
     apply_fields, container_for, fields_from_value, FormFields, AGGREGATIONS, MAX_ATTRIBUTES,
 };
-use super::preview::{blocked, edited, schedule, Purpose};
+use super::preview::{edited, schedule, Blocked, Purpose};
 
 pub(super) fn read_form(app: &Shared) -> FormFields {
     let (doc, rows) = {
@@ -86,8 +88,8 @@ pub(super) fn definition_from_json(app: &Shared, typed: bool) {
         }
         Err(_) => {
             app.borrow_mut().body = Value::Null;
-            validate(app);
-            let syntax = validate_definition_text(&text, &Mode::Create)
+            // A syntax error is `invalid_json` in every mode.
+            let syntax = validate(app)
                 .errors
                 .iter()
                 .any(|issue| issue.code == "invalid_json");
@@ -112,14 +114,7 @@ pub(super) fn definition_from_json(app: &Shared, typed: bool) {
 /// Disables the form (with `why` shown above it) while the JSON cannot be read into it, or
 /// enables it again (`None`).
 fn pause_form(doc: &Document, why: Option<&str>) {
-    if let Some(fields) = doc.get_element_by_id("def-form-fields") {
-        Reflect::set(
-            &fields,
-            &"disabled".into(),
-            &JsValue::from_bool(why.is_some()),
-        )
-        .ok();
-    }
+    set_disabled(doc, "def-form-fields", why.is_some());
     set_text(doc, "form-paused", why.unwrap_or_default());
     set_hidden(doc, "form-paused", why.is_none());
 }
@@ -214,14 +209,7 @@ fn render_rows(app: &Shared, fields: &FormFields) -> JsResult {
         container.append_child(&row)?;
     }
     app.borrow_mut().rows = fields.attributes.len();
-    if let Ok(add) = by_id::<HtmlElement>(&doc, "attr-add") {
-        Reflect::set(
-            &add,
-            &"disabled".into(),
-            &JsValue::from_bool(fields.attributes.len() >= MAX_ATTRIBUTES),
-        )
-        .ok();
-    }
+    set_disabled(&doc, "attr-add", fields.attributes.len() >= MAX_ATTRIBUTES);
     Ok(())
 }
 
@@ -234,23 +222,33 @@ fn issue_list(doc: &Document, id: &str, path: &str) -> JsResult<web_sys::Node> {
         .into())
 }
 
-pub(super) fn validate(app: &Shared) {
+/// Shows the definition's issues and its SQL; the issues are returned too.
+pub(super) fn validate(app: &Shared) -> Validation {
     let (doc, body) = {
         let app = app.borrow();
         (app.doc.clone(), app.body.clone())
     };
-    refresh_sql(&doc, &body);
     // The text, not the parsed body: a repeated key is seen (`duplicate_field`), issues
     // follow the order written, and a syntax error names its line and column.
-    let validation = validate_definition_text(&value_of(&doc, "def-json"), &mode_of(&doc, &body));
+    let mode = mode_of(&doc, &body);
+    let validation = validate_definition_text(&value_of(&doc, "def-json"), &mode);
+    show_sql(
+        &doc,
+        runnable_validated(&doc, &body, &mode, validation.valid),
+    );
     show_issues(&doc, &validation).unwrap_or_else(|e| log_error(&e));
+    validation
 }
 
 /// The SQL section follows every change of the definition, the mode and the group id.
 pub(super) fn refresh_sql(doc: &Document, body: &Value) {
-    let result = match runnable(doc, body) {
-        Some(definition) => super::sql::render(doc, Ok(&definition)),
-        None => super::sql::render(doc, Err(&blocked(doc, body, Purpose::Sql))),
+    show_sql(doc, runnable(doc, body));
+}
+
+fn show_sql(doc: &Document, definition: Result<GroupDefinition, Blocked>) {
+    let result = match definition {
+        Ok(definition) => super::sql::render(doc, Ok(&definition)),
+        Err(why) => super::sql::render(doc, Err(&why.message(Purpose::Sql))),
     };
     result.unwrap_or_else(|e| log_error(&e));
 }

@@ -1,5 +1,8 @@
 //! Small DOM helpers. Text always goes in through `textContent`, never parsed as HTML.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -153,6 +156,13 @@ pub fn set_hidden(doc: &Document, id: &str, hidden: bool) {
     }
 }
 
+/// Sets an element's `disabled` property (a form control's, or a fieldset's).
+pub fn set_disabled(doc: &Document, id: &str, disabled: bool) {
+    if let Some(el) = doc.get_element_by_id(id) {
+        Reflect::set(&el, &"disabled".into(), &JsValue::from_bool(disabled)).ok();
+    }
+}
+
 pub fn focus(doc: &Document, id: &str) {
     if let Ok(el) = by_id::<HtmlElement>(doc, id) {
         el.focus().ok();
@@ -181,50 +191,48 @@ mod tests {
 }
 
 /// A one-shot timer for work that waits for a pause (in typing, between rewrites): each
-/// `restart` moves it to run its closure later, instead of when it was due.
+/// `restart` moves it to run its closure later, instead of when it was due. It forgets its
+/// run itself when the run comes, before calling the closure.
 #[derive(Default)]
 pub struct Timer {
-    handle: Option<i32>,
+    /// The pending run's handle, shared with the closure, which clears it as it runs.
+    handle: Rc<Cell<Option<i32>>>,
     tick: Option<Closure<dyn FnMut()>>,
 }
 
 impl Timer {
     /// What it runs; set once, after the state the closure needs exists.
-    pub fn set_tick(&mut self, tick: Closure<dyn FnMut()>) {
-        self.tick = Some(tick);
+    pub fn set_tick(&mut self, mut tick: impl FnMut() + 'static) {
+        let handle = self.handle.clone();
+        self.tick = Some(Closure::new(move || {
+            handle.set(None);
+            tick();
+        }));
     }
 
     /// Runs the closure `ms` from now (a pending run is dropped).
     pub fn restart(&mut self, ms: i32) {
         self.stop();
         if let (Some(window), Some(tick)) = (web_sys::window(), self.tick.as_ref()) {
-            self.handle = window
+            let handle = window
                 .set_timeout_with_callback_and_timeout_and_arguments_0(
                     tick.as_ref().unchecked_ref(),
                     ms,
                 )
                 .ok();
+            self.handle.set(handle);
         }
     }
 
-    /// Drops a pending run; true when there was one.
-    pub fn stop(&mut self) -> bool {
-        let Some(handle) = self.handle.take() else {
-            return false;
-        };
-        if let Some(window) = web_sys::window() {
+    /// Drops a pending run, if there is one.
+    pub fn stop(&mut self) {
+        if let (Some(handle), Some(window)) = (self.handle.take(), web_sys::window()) {
             window.clear_timeout_with_handle(handle);
         }
-        true
     }
 
     /// Whether a run is pending.
     pub fn is_due(&self) -> bool {
-        self.handle.is_some()
-    }
-
-    /// Called first by the closure: the run it was waiting for has come.
-    pub fn fired(&mut self) {
-        self.handle = None;
+        self.handle.get().is_some()
     }
 }

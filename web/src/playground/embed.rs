@@ -191,7 +191,9 @@ fn example_heading(doc: &Document, host: &Element) -> Option<String> {
                     continue;
                 };
                 // Bit 4, DOCUMENT_POSITION_FOLLOWING: the example comes after the heading.
-                let before = heading.compare_document_position(host) & 4 != 0;
+                let before = heading.compare_document_position(host)
+                    & web_sys::Node::DOCUMENT_POSITION_FOLLOWING
+                    != 0;
                 if !before || host.contains(Some(&heading)) {
                     break;
                 }

@@ -281,10 +281,10 @@ pub(super) fn start_job(
     });
 }
 
-/// Asks the preview worker, which holds the groups of the preview shown, for page
-/// `page + step` (kept within the pages there are) of those matching `needle`. Its answer
-/// comes as a `page` message; one to an older question is dropped.
-pub(super) fn ask_group_page(app: &Shared, needle: &str, page: usize, step: i64) -> JsResult {
+/// Asks the preview worker, which holds the groups of the preview shown, for page `page`
+/// of those matching `needle` (a search key): it keeps the page within the pages there
+/// are. Its answer comes as a `page` message; one to an older question is dropped.
+pub(super) fn ask_group_page(app: &Shared, needle: &str, page: usize) -> JsResult {
     let (worker, id, query) = {
         let mut a = app.borrow_mut();
         a.query = a.query.wrapping_add(1);
@@ -306,7 +306,6 @@ pub(super) fn ask_group_page(app: &Shared, needle: &str, page: usize, step: i64)
     Reflect::set(&message, &"query".into(), &JsValue::from(query))?;
     Reflect::set(&message, &"needle".into(), &needle.into())?;
     Reflect::set(&message, &"page".into(), &JsValue::from(page as f64))?;
-    Reflect::set(&message, &"step".into(), &JsValue::from(step as f64))?;
     worker.post_message(&message)
 }
 

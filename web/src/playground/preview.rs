@@ -1,24 +1,18 @@
 //! Profiles and the preview: an edit schedules one, a picked file is taken in, and what a
 //! preview, count or download needs before it can run.
 
-use group_identity::definition::validate_definition_text;
-use group_identity::{preview_groups, Format, Mode, PreviewOptions};
+use group_identity::{preview_groups, Format, PreviewOptions};
 use js_sys::Array;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, Document, File};
 
-use super::app::{
-    mode_of, path_group_id, preview_options, runnable, Shared, EDITABLE_FILE_LIMIT, NOT_READ,
-};
+use super::app::{preview_options, runnable, Shared, EDITABLE_FILE_LIMIT, NOT_READ};
 use super::audience_panel::{answer_outdated, clear_audience};
 use super::dom::{log_error, megabytes, set_hidden, set_text, set_value, value_of, JsResult};
 use super::jobs::{cancel, hide_progress, start_job, Job};
-use super::model::{
-    decode_utf16, detect_format, format_label, preview_body, wide_bom, wide_encoding_message,
-};
+use super::model::{decode_utf16, detect_format, format_label, wide_bom, wide_encoding_message};
 use super::results::{render_page, set_preview};
-use super::sharing::{request_share_link, share_link_stale};
+use super::sharing::{request_share_link, share_link_stale, state_changed};
 
 /// Pasted text up to this size is previewed on the page's thread; larger goes to the worker.
 const SYNC_LIMIT: usize = 2 << 20;
@@ -28,9 +22,7 @@ const SYNC_LIMIT: usize = 2 << 20;
 /// would be for the old one), and a new preview is scheduled. A download goes on: the file
 /// asked for is the one of the state it was asked in.
 pub(super) fn edited(app: &Shared) {
-    let doc = app.borrow().doc.clone();
-    share_link_stale(&doc);
-    request_share_link(app);
+    state_changed(app);
     answer_outdated(app, "the definition or the options changed");
     schedule(app);
 }
@@ -147,32 +139,35 @@ impl Purpose {
     }
 }
 
-/// Why this definition cannot be previewed, counted, downloaded or compiled to SQL: what
-/// is actually missing, not "errors" for a definition the status line calls valid.
-pub(super) fn blocked(doc: &Document, body: &Value, purpose: Purpose) -> String {
-    let mode = mode_of(doc, body);
-    let goal = purpose.goal();
-    if !validate_definition_text(&value_of(doc, "def-json"), &mode).valid {
-        return format!("Fix the definition's errors {goal}.");
+/// Why a definition cannot be previewed, counted, downloaded or compiled to SQL (see
+/// [`runnable`](super::app::runnable)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Blocked {
+    /// The text has errors in the selected mode, or is no definition for another reason.
+    Invalid,
+    /// Set attributes mode: the body is the attributes only.
+    Patch,
+    /// Valid, yet not read into the form: a number past a double's range (`1e400`).
+    Unreadable,
+    /// Update leaves the id to the path, and the path's field is empty.
+    NoId,
+}
+
+impl Blocked {
+    /// What is actually missing, not "errors" for a definition the status line calls
+    /// valid.
+    pub(super) fn message(self, purpose: Purpose) -> String {
+        let goal = purpose.goal();
+        match self {
+            Blocked::Invalid => format!("Fix the definition's errors {goal}."),
+            Blocked::Patch => format!(
+                "Set attributes sends only the attributes, and {} needs a whole definition (its id and source attribute as well): choose create or update mode {goal}.",
+                purpose.noun()
+            ),
+            Blocked::Unreadable => format!("The definition holds a number no double can hold (such as 1e400): the API takes it, but the playground cannot use it. Remove that number {goal}."),
+            Blocked::NoId => format!("The definition leaves its id to the path, and the path has no group id: type it in \"Group id in the path\" {goal}."),
+        }
     }
-    if mode == Mode::Patch {
-        return format!(
-            "Set attributes sends only the attributes, and {} needs a whole definition (its id and source attribute as well): choose create or update mode {goal}.",
-            purpose.noun()
-        );
-    }
-    if body.is_null() {
-        // Valid, yet not read into the form: a number past a double's range (`1e400`).
-        return format!("The definition holds a number no double can hold (such as 1e400): the API takes it, but the playground cannot use it. Remove that number {goal}.");
-    }
-    if preview_body(body, &path_group_id(doc, body))
-        .get("id")
-        .is_none()
-    {
-        // Update may leave the id to the path; with the path's field empty there is none.
-        return format!("The definition leaves its id to the path, and the path has no group id: type it in \"Group id in the path\" {goal}.");
-    }
-    format!("Fix the definition's errors {goal}.")
 }
 
 pub(super) fn run_preview(app: &Shared) {
@@ -182,27 +177,26 @@ pub(super) fn run_preview(app: &Shared) {
     };
     cancel(app, Job::Preview);
     hide_progress(&doc);
-    let Some(definition) = runnable(&doc, &body) else {
-        // The groups shown were for a definition that is no longer the one written.
-        set_preview(app, None);
-        set_text(
-            &doc,
-            "results-status",
-            &blocked(&doc, &body, Purpose::Preview),
-        );
-        // Nothing is read: a file's format is not known, a text's is seen from its start.
-        if file.is_some() {
-            set_text(&doc, "format-detected", NOT_READ);
-        } else {
-            let options = preview_options(&doc);
-            let text = value_of(&doc, "profiles-text");
-            set_text(
-                &doc,
-                "format-detected",
-                format_label(detected(&options, &text)),
-            );
+    let definition = match runnable(&doc, &body) {
+        Ok(definition) => definition,
+        Err(why) => {
+            // The groups shown were for a definition that is no longer the one written.
+            set_preview(app, None);
+            set_text(&doc, "results-status", &why.message(Purpose::Preview));
+            // Nothing is read: a file's format is not known, a text's is seen from its start.
+            if file.is_some() {
+                set_text(&doc, "format-detected", NOT_READ);
+            } else {
+                let options = preview_options(&doc);
+                let text = value_of(&doc, "profiles-text");
+                set_text(
+                    &doc,
+                    "format-detected",
+                    format_label(detected(&options, &text)),
+                );
+            }
+            return;
         }
-        return;
     };
     let options = preview_options(&doc);
     if let Some(file) = file {

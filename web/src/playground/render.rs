@@ -56,13 +56,9 @@ pub fn size_counts(groups: &[Group]) -> [u64; 11] {
 }
 
 /// Bars of how many keys are held by 1, 2, ... 10 profiles, and by more (oversized).
-/// `sizes`: the groups' [`size_counts`], which a preview held in the worker sends apart
-/// from its groups.
-pub fn size_buckets(preview: &Preview, sizes: &[u64]) -> Vec<(String, u64, bool)> {
-    let mut counts = [0u64; 11];
-    for (slot, &count) in counts.iter_mut().zip(sizes) {
-        *slot = count;
-    }
+/// `sizes`: the groups' [`size_counts`], which a held preview keeps apart from its groups.
+pub fn size_buckets(preview: &Preview, sizes: &[u64; 11]) -> Vec<(String, u64, bool)> {
+    let mut counts = *sizes;
     counts[1] = preview.stats.singletons;
     let mut bars: Vec<(String, u64, bool)> = (1..=10)
         .map(|size| (size.to_string(), counts[size], false))
@@ -82,7 +78,7 @@ pub fn size_buckets(preview: &Preview, sizes: &[u64]) -> Vec<(String, u64, bool)
     bars
 }
 
-pub fn chart(doc: &Document, target: &Element, preview: &Preview, sizes: &[u64]) -> JsResult {
+pub fn chart(doc: &Document, target: &Element, preview: &Preview, sizes: &[u64; 11]) -> JsResult {
     clear(target);
     let bars = size_buckets(preview, sizes);
     let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
@@ -163,7 +159,12 @@ fn compact(n: u64) -> String {
     }
 }
 
-/// Whether a group matches a lower-cased search text (key, a member or a value).
+/// The search as typed, as [`matches`] takes it: trimmed and lower-cased.
+pub fn search_key(typed: &str) -> String {
+    typed.trim().to_lowercase()
+}
+
+/// Whether a group matches a search key ([`search_key`]): its key, a member or a value.
 pub fn matches(group: &Group, needle: &str) -> bool {
     needle.is_empty()
         || group.key.to_lowercase().contains(needle)

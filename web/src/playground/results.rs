@@ -1,6 +1,7 @@
 //! The preview's results: stats, the searchable and paged group table, and downloads.
-//! A preview computed on the page's thread is searched and paged here; one read by the
-//! preview worker stays there, which answers each search and page with the rows shown.
+//! Every search and page comes from a `worker::Held` preview: kept here for one computed
+//! on the page's thread, in the preview worker for one it read, which answers each search
+//! and page with the rows shown.
 
 use group_identity::preview::Group;
 use group_identity::Preview;
@@ -13,60 +14,73 @@ use super::audience_panel::attribute_names;
 use super::dom::{by_id, clear, log_error, megabytes, set_text, thousands, value_of, JsResult};
 use super::enrich::{enrich, OutFormat};
 use super::jobs::{ask_group_page, cancel, start_job, Job};
-use super::preview::{blocked, job_input, Purpose};
+use super::preview::{job_input, Purpose};
 use super::render::{self, PAGE_SIZE};
-use super::worker::{GroupPage, HeldPreview};
+use super::worker::{GroupPage, Held, HeldPreview};
 
 /// The pause in typing after which the group search runs.
 const SEARCH_DELAY_MS: i32 = 200;
 
-/// What the page holds of a preview kept whole in the preview worker: how many keys each
-/// group size has, how many groups match the search and the page of them shown.
-#[derive(Debug, Default)]
+/// What the page holds of the preview shown: how many keys each group size has, how many
+/// groups match the search and the page of them shown, and where the groups are.
+#[derive(Debug)]
 pub(super) struct HeldView {
-    sizes: Vec<u64>,
+    sizes: [u64; 11],
     count: usize,
     rows: Vec<Group>,
-    /// The preview job whose worker holds the groups: once another has started, that
-    /// worker is gone and nothing can be asked until the new preview comes.
-    job: u32,
-    /// A search was asked and not answered yet: `count` is still the last search's.
-    searching: bool,
+    holder: Holder,
 }
 
-/// Shows a preview computed on the page's thread (or none), every group with it.
+/// Where the groups of the preview shown are held.
+#[derive(Debug)]
+enum Holder {
+    /// Here: the preview was computed on the page's thread.
+    Page(Box<Held>),
+    /// In the worker of this preview job: once another has started, that worker is gone
+    /// and nothing can be asked until the new preview comes.
+    Worker(u32),
+}
+
+/// Shows a preview computed on the page's thread (or none), its groups held here.
 pub(super) fn set_preview(app: &Shared, preview: Option<Preview>) {
-    {
-        let mut a = app.borrow_mut();
-        a.preview = preview;
-        a.held = None;
-        a.page = 0;
-    }
-    refilter(app);
-    show_preview(app);
+    let Some(preview) = preview else {
+        {
+            let mut a = app.borrow_mut();
+            a.preview = None;
+            a.held = None;
+            a.page = 0;
+        }
+        show_preview(app);
+        return;
+    };
+    let doc = app.borrow().doc.clone();
+    let (held, shown) = Held::new(preview, &search_key(&doc));
+    show_held(app, shown, Holder::Page(Box::new(held)));
 }
 
 /// Shows a preview whose groups stay in the preview worker: the page has their sizes and
 /// the first page of the search, and asks the worker for any other.
 pub(super) fn set_held_preview(app: &Shared, held: HeldPreview) {
+    let job = Job::Preview.current(&app.borrow());
+    show_held(app, held, Holder::Worker(job));
+}
+
+fn show_held(app: &Shared, held: HeldPreview, holder: Holder) {
     {
         let mut a = app.borrow_mut();
         a.preview = Some(held.preview);
-        a.filtered = Vec::new();
         a.page = held.first.page;
-        let job = Job::Preview.current(&a);
         a.held = Some(HeldView {
             sizes: held.sizes,
             count: held.first.count,
             rows: held.first.rows,
-            job,
-            searching: false,
+            holder,
         });
     }
     show_preview(app);
 }
 
-/// A page of groups the preview worker answered with.
+/// A page of groups, as the holder of the groups answered (the page it says is shown).
 pub(super) fn show_group_page(app: &Shared, page: GroupPage) {
     {
         let mut a = app.borrow_mut();
@@ -74,7 +88,6 @@ pub(super) fn show_group_page(app: &Shared, page: GroupPage) {
         if let Some(held) = a.held.as_mut() {
             held.count = page.count;
             held.rows = page.rows;
-            held.searching = false;
         }
     }
     render_page(app).unwrap_or_else(|e| log_error(&e));
@@ -93,7 +106,7 @@ fn show_preview(app: &Shared) {
             "diag-body",
             "groups-body",
         ];
-        let Some(preview) = a.preview.as_ref() else {
+        let (Some(preview), Some(held)) = (a.preview.as_ref(), a.held.as_ref()) else {
             clear(&stats);
             clear(&chart);
             for id in lists {
@@ -104,11 +117,7 @@ fn show_preview(app: &Shared) {
             return Ok(());
         };
         render::stats(&doc, &stats, preview)?;
-        let sizes = match a.held.as_ref() {
-            Some(held) => held.sizes.to_vec(),
-            None => render::size_counts(&preview.groups).to_vec(),
-        };
-        render::chart(&doc, &chart, preview, &sizes)?;
+        render::chart(&doc, &chart, preview, &held.sizes)?;
         render::lists(
             &doc,
             &by_id(&doc, "oversized-list")?,
@@ -138,67 +147,42 @@ fn show_preview(app: &Shared) {
     attribute_names(app).unwrap_or_else(|e| log_error(&e));
 }
 
-/// The search as typed, as the worker and `render::matches` take it.
-fn needle(doc: &Document) -> String {
-    value_of(doc, "group-search").trim().to_lowercase()
+/// The search as typed, as the holder of the groups takes it.
+fn search_key(doc: &Document) -> String {
+    render::search_key(&value_of(doc, "group-search"))
 }
 
-/// Whether the preview's groups are held in the preview worker.
-fn held(app: &Shared) -> bool {
-    app.borrow().held.is_some()
-}
-
-/// Whether the worker holding the groups shown still answers (no newer preview started).
-fn held_live(app: &Shared) -> bool {
-    held_stale(&app.borrow()) == Some(false)
-}
-
-/// Of a held preview: whether a newer preview job has replaced the worker holding it.
-fn held_stale(a: &App) -> Option<bool> {
-    let current = Job::Preview.current(a);
-    a.held.as_ref().map(|h| h.job != current)
-}
-
-/// A search of a held preview is asked: from its first page, with a count unknown until
-/// the worker answers.
-fn start_held_search(app: &Shared) {
-    let mut a = app.borrow_mut();
-    a.page = 0;
-    if let Some(h) = a.held.as_mut() {
-        h.searching = true;
+/// Whether the groups shown can be searched and paged: they are held here, or by the
+/// worker of the current preview job (a newer preview replaces that worker).
+fn askable(a: &App) -> bool {
+    match a.held.as_ref().map(|h| &h.holder) {
+        Some(Holder::Page(_)) => true,
+        Some(Holder::Worker(job)) => *job == Job::Preview.current(a),
+        None => false,
     }
 }
 
-fn refilter(app: &Shared) {
+/// Shows page `page` of the search as typed, or the last there is when it is past them:
+/// at once for groups held here, else when the preview worker answers (an older
+/// question's answer is dropped).
+fn ask(app: &Shared, page: usize) {
     let doc = app.borrow().doc.clone();
-    let needle = needle(&doc);
-    let mut a = app.borrow_mut();
-    let filtered: Vec<usize> = match a.preview.as_ref() {
-        Some(p) => p
-            .groups
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| render::matches(g, &needle))
-            .map(|(i, _)| i)
-            .collect(),
-        None => Vec::new(),
+    let needle = search_key(&doc);
+    let answer = match app.borrow_mut().held.as_mut().map(|h| &mut h.holder) {
+        Some(Holder::Page(held)) => Some(held.page(&needle, page)),
+        _ => None,
     };
-    a.filtered = filtered;
-    a.page = 0;
-}
-
-/// Asks the preview worker for page `page + step` of the search as typed; the answer
-/// is shown when it comes (an older question's answer is dropped).
-fn ask(app: &Shared, page: usize, step: i64) {
-    let doc = app.borrow().doc.clone();
-    ask_group_page(app, &needle(&doc), page, step).unwrap_or_else(|e| log_error(&e));
+    match answer {
+        Some(rows) => show_group_page(app, rows),
+        None => ask_group_page(app, &needle, page).unwrap_or_else(|e| log_error(&e)),
+    }
 }
 
 /// The search typed while a background preview was read, when the first page it brought
 /// was for another: asked again.
 pub(super) fn search_if_changed(app: &Shared, needle_sent: &str) {
     let doc = app.borrow().doc.clone();
-    if held(app) && needle(&doc) != needle_sent.trim().to_lowercase() {
+    if search_key(&doc) != render::search_key(needle_sent) {
         search_now(app);
     }
 }
@@ -208,90 +192,51 @@ pub(super) fn schedule_search(app: &Shared) {
     app.borrow_mut().search_timer.restart(SEARCH_DELAY_MS);
 }
 
-/// Runs the group search now (Enter, a paging button, or the pause after typing).
+/// Runs the group search now (Enter, a paging button, or the pause after typing), from
+/// its first page; the count is the holder's to know. Asked again when the new preview
+/// comes, if one is being read.
 pub(super) fn search_now(app: &Shared) {
-    app.borrow_mut().search_timer.stop();
-    if held(app) {
-        // Asked again when the new preview comes, if one is being read.
-        if held_live(app) {
-            start_held_search(app);
-            ask(app, 0, 0);
+    {
+        let mut a = app.borrow_mut();
+        a.search_timer.stop();
+        if !askable(&a) {
+            return;
         }
-        return;
+        a.page = 0;
     }
-    refilter(app);
-    render_page(app).unwrap_or_else(|e| log_error(&e));
+    ask(app, 0);
 }
 
 /// A paging button: the page before or after, of the search as typed (one still waiting
-/// for its pause in typing runs first).
+/// for its pause in typing runs first, so the step is from its first page: the holder of
+/// the groups keeps the page within that search's pages).
 pub(super) fn step_page(app: &Shared, step: i64) {
-    let pending = app.borrow().search_timer.is_due();
-    if held(app) {
-        if !held_live(app) {
+    let page = {
+        let mut a = app.borrow_mut();
+        if !askable(&a) {
             return; // A new preview is being read; its worker has no page to give yet.
         }
-        if pending {
-            app.borrow_mut().search_timer.stop();
-            start_held_search(app);
+        if a.search_timer.is_due() {
+            a.search_timer.stop();
+            a.page = 0;
         }
-        let page = {
-            let mut a = app.borrow_mut();
-            let (count, searching) = a
-                .held
-                .as_ref()
-                .map_or((0, false), |h| (h.count, h.searching));
-            a.page = if searching {
-                // The new search's count is the worker's to know: it keeps the page within
-                // its range, and its answer sets the page shown.
-                (a.page as i64 + step).max(0) as usize
-            } else {
-                let pages = count.div_ceil(PAGE_SIZE).max(1) as i64;
-                (a.page as i64 + step).clamp(0, pages - 1) as usize
-            };
-            a.page
-        };
-        ask(app, page, 0);
-        return;
-    }
-    if pending {
-        search_now(app);
-    }
-    {
-        let mut a = app.borrow_mut();
-        let pages = a.filtered.len().div_ceil(PAGE_SIZE).max(1) as i64;
-        a.page = (a.page as i64 + step).clamp(0, pages - 1) as usize;
-    }
-    render_page(app).unwrap_or_else(|e| log_error(&e));
+        a.page = (a.page as i64).saturating_add(step).max(0) as usize;
+        a.page
+    };
+    ask(app, page);
 }
 
 pub(super) fn render_page(app: &Shared) -> JsResult {
     let a = app.borrow();
     let doc = &a.doc;
     let tbody = by_id::<Element>(doc, "groups-body")?;
-    let Some(preview) = a.preview.as_ref() else {
+    let Some(held) = a.held.as_ref() else {
         clear(&tbody);
         set_paging(doc, true, true);
         return Ok(());
     };
-    let count = match a.held.as_ref() {
-        Some(held) => {
-            render::group_rows(doc, &tbody, held.rows.iter(), "")?;
-            held.count
-        }
-        None => {
-            let rows = a
-                .filtered
-                .iter()
-                .skip(a.page * PAGE_SIZE)
-                .take(PAGE_SIZE)
-                .filter_map(|&i| preview.groups.get(i));
-            render::group_rows(doc, &tbody, rows, "")?;
-            a.filtered.len()
-        }
-    };
-    let pages = count.div_ceil(PAGE_SIZE).max(1);
-    if held_stale(&a) == Some(true) {
+    render::group_rows(doc, &tbody, held.rows.iter(), "")?;
+    if !askable(&a) {
         set_text(
             doc,
             "page-info",
@@ -300,11 +245,12 @@ pub(super) fn render_page(app: &Shared) -> JsResult {
         set_paging(doc, true, true);
         return Ok(());
     }
+    let pages = held.count.div_ceil(PAGE_SIZE).max(1);
     let info = format!(
         "Page {} of {} ({} groups)",
         thousands(a.page as u64 + 1),
         thousands(pages as u64),
-        thousands(count as u64)
+        thousands(held.count as u64)
     );
     set_text(doc, "page-info", &info);
     set_paging(doc, a.page == 0, a.page + 1 >= pages);
@@ -385,9 +331,12 @@ pub(super) fn download(app: &Shared, out: OutFormat) {
         let a = app.borrow();
         (a.doc.clone(), a.body.clone(), a.file.clone())
     };
-    let Some(definition) = runnable(&doc, &body) else {
-        set_text(&doc, "dl-status", &blocked(&doc, &body, Purpose::Download));
-        return;
+    let definition = match runnable(&doc, &body) {
+        Ok(definition) => definition,
+        Err(why) => {
+            set_text(&doc, "dl-status", &why.message(Purpose::Download));
+            return;
+        }
     };
     let options = preview_options(&doc);
     let csv = out == OutFormat::Csv;

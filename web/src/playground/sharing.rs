@@ -2,12 +2,12 @@
 //! and the one in the address bar, kept in step with edits.
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, HtmlInputElement};
+use web_sys::{Document, HtmlInputElement, Location};
 
 use super::app::{mode_kind, Shared, EDITABLE_FILE_LIMIT};
 use super::definition_editor::persist;
 use super::dom::{by_id, checked, copy_to_clipboard, set_text, set_value, value_of};
-use super::share::SharedState;
+use super::share::{SharedState, MAX_SHARED_PROFILES};
 
 /// What a share link holds: the page's state now (profiles only when they are text).
 fn current_state(doc: &Document, has_file: bool) -> SharedState {
@@ -34,7 +34,6 @@ fn current_state(doc: &Document, has_file: bool) -> SharedState {
 pub(super) fn follow_share_link(app: &Shared) {
     let (doc, has_file) = {
         let mut a = app.borrow_mut();
-        a.share_pending = false;
         a.share_written = js_sys::Date::now();
         (a.doc.clone(), a.file.is_some())
     };
@@ -52,16 +51,9 @@ pub(super) fn follow_share_link(app: &Shared) {
     let state = current_state(&doc, has_file);
     let fragment = state.to_fragment();
     let fits = !has_file
-        && state.profiles.len() <= super::share::MAX_SHARED_PROFILES
+        && state.profiles.len() <= MAX_SHARED_PROFILES
         && fragment.len() <= super::share::MAX_FRAGMENT;
-    let mut url = format!(
-        "{}{}",
-        location.pathname().unwrap_or_default(),
-        location.search().unwrap_or_default()
-    );
-    if fits {
-        url = format!("{url}#{fragment}");
-    }
+    let url = page_url(&location, fits.then_some(fragment.as_str()));
     let written = window
         .history()
         .and_then(|history| history.replace_state_with_url(&JsValue::NULL, "", Some(&url)));
@@ -82,11 +74,43 @@ const SHARE_REWRITE_GAP_MS: f64 = 350.0;
 /// one): after a pause of 150 ms in the edits, and at most once a `SHARE_REWRITE_GAP_MS`.
 pub(super) fn request_share_link(app: &Shared) {
     let mut a = app.borrow_mut();
-    a.share_pending = true;
     // Never below 0: a clock set back must not stretch the wait.
     let since = (js_sys::Date::now() - a.share_written).max(0.0);
     let wait = (SHARE_REWRITE_GAP_MS - since).max(150.0);
     a.share_timer.restart(wait as i32);
+}
+
+/// Anything a share link holds changed: a link copied before goes stale, and the one in
+/// the address bar (if it holds one) follows.
+pub(super) fn state_changed(app: &Shared) {
+    let doc = app.borrow().doc.clone();
+    share_link_stale(&doc);
+    request_share_link(app);
+}
+
+/// Says that the share link in the address bar could not be read, and `kept`: what the
+/// page shows instead.
+pub(super) fn link_damaged(doc: &Document, kept: &str) {
+    set_text(
+        doc,
+        "share-status",
+        &format!(
+            "The share link could not be read (damaged, or longer than a link may be); {kept}."
+        ),
+    );
+}
+
+/// The page's address from its path on (path and query), with `fragment` after a `#`.
+fn page_url(location: &Location, fragment: Option<&str>) -> String {
+    let mut url = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    if let Some(fragment) = fragment {
+        url = format!("{url}#{fragment}");
+    }
+    url
 }
 
 /// A link made with "Copy share link" is for the state it was made in: after an edit it
@@ -124,24 +148,25 @@ pub(super) fn share(app: &Shared) {
         return;
     };
     let location = window.location();
-    let base = format!(
-        "{}{}{}",
+    let url = format!(
+        "{}{}",
         location.origin().unwrap_or_default(),
-        location.pathname().unwrap_or_default(),
-        location.search().unwrap_or_default()
+        page_url(&location, Some(&fragment))
     );
-    let url = format!("{base}#{fragment}");
     // Shown and copied, not put in the address bar: there a reload would bring back this
     // snapshot over later edits.
     set_value(&doc, "share-url", &url);
     let note = match file {
         // Only a file that is not UTF-8 text is kept as a file at this size.
-        Some(file) if file.size() <= EDITABLE_FILE_LIMIT => "Link ready (the profiles are a file that is not UTF-8 text, which a link cannot carry; only the definition and the settings are in it).",
-        Some(_) => "Link ready (the profiles are a file, too large for a link; only the definition and the settings are in it).",
-        None if state.profiles.len() > super::share::MAX_SHARED_PROFILES => "Link ready (the profiles are over 4 KB, too large for a link; only the definition and the settings are in it).",
-        None => "Link ready: it holds the definition and the profiles.",
+        Some(file) if file.size() <= EDITABLE_FILE_LIMIT => "Link ready (the profiles are a file that is not UTF-8 text, which a link cannot carry; only the definition and the settings are in it).".to_string(),
+        Some(_) => "Link ready (the profiles are a file, too large for a link; only the definition and the settings are in it).".to_string(),
+        None if state.profiles.len() > MAX_SHARED_PROFILES => format!(
+            "Link ready (the profiles are over {} KB, too large for a link; only the definition and the settings are in it).",
+            MAX_SHARED_PROFILES / 1024
+        ),
+        None => "Link ready: it holds the definition and the profiles.".to_string(),
     };
-    set_text(&doc, "share-status", note);
+    set_text(&doc, "share-status", &note);
     // Without a clipboard (plain http on a LAN host) the link is selected in its box, to
     // copy by hand.
     let made = url.clone();

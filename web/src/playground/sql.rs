@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
-use super::dom::{by_id, copy_to_clipboard, JsResult};
+use super::dom::{by_id, copy_to_clipboard, set_disabled, JsResult};
 
 /// The two outputs: (query, `<pre>` id, copy button id, name in messages).
 pub const QUERIES: [(Query, &str, &str, &str); 2] = [
@@ -70,12 +70,6 @@ fn options(doc: &Document) -> SqlOptions {
             last_stored_timestamp_ms: column(doc, "sql-last-stored"),
             order: required("sql-order"),
         },
-    }
-}
-
-fn set_disabled(doc: &Document, id: &str, disabled: bool) {
-    if let Some(el) = doc.get_element_by_id(id) {
-        Reflect::set(&el, &"disabled".into(), &JsValue::from_bool(disabled)).ok();
     }
 }
 

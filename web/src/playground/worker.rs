@@ -26,18 +26,21 @@ pub(super) struct GroupPage {
     pub(super) rows: Vec<Group>,
 }
 
-/// What the page gets of a preview held in the worker: everything but the groups (whose
-/// lists are already capped), how many keys each group size has (for the chart) and the
-/// first page of the search typed.
+/// What the page shows of a [`Held`] preview: everything but the groups (whose lists are
+/// already capped), how many keys each group size has (for the chart) and the first page
+/// of the search typed. The worker sends it to the page; a preview computed on the page's
+/// thread is shown from one too.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct HeldPreview {
     pub(super) preview: Preview,
-    pub(super) sizes: Vec<u64>,
+    pub(super) sizes: [u64; 11],
     pub(super) first: GroupPage,
 }
 
 /// A finished preview with the groups of the last search, so that paging through one
-/// search does not filter every group again.
+/// search does not filter every group again. Held by the preview worker for a preview it
+/// read, by the page for one computed on its thread: either way every search and page of
+/// groups comes from here.
 #[derive(Debug, Default)]
 pub(super) struct Held {
     preview: Preview,
@@ -46,42 +49,43 @@ pub(super) struct Held {
 }
 
 impl Held {
-    pub(super) fn new(mut preview: Preview) -> (Held, HeldPreview) {
+    /// The preview held, and what the page shows of it: its first page of the groups
+    /// matching `needle` (a [`render::search_key`]).
+    pub(super) fn new(mut preview: Preview, needle: &str) -> (Held, HeldPreview) {
         let groups = std::mem::take(&mut preview.groups);
-        let sizes = render::size_counts(&groups).to_vec();
+        let sizes = render::size_counts(&groups);
         let summary = preview.clone();
         preview.groups = groups;
-        let held = Held {
+        let mut held = Held {
             matching: (0..preview.groups.len()).collect(),
             preview,
             needle: String::new(),
         };
+        let first = held.page(needle, 0);
         let summary = HeldPreview {
             preview: summary,
             sizes,
-            first: GroupPage::default(),
+            first,
         };
         (held, summary)
     }
 
-    /// The page `page + step` (kept within the pages there are) of the groups matching a
-    /// search (lower-cased here).
-    pub(super) fn page(&mut self, needle: &str, page: i64, step: i64) -> GroupPage {
-        let needle = needle.trim().to_lowercase();
+    /// Page `page` of the groups matching `needle` (a [`render::search_key`]), or the last
+    /// there is when it is past them.
+    pub(super) fn page(&mut self, needle: &str, page: usize) -> GroupPage {
         if needle != self.needle {
             self.matching = self
                 .preview
                 .groups
                 .iter()
                 .enumerate()
-                .filter(|(_, g)| render::matches(g, &needle))
+                .filter(|(_, g)| render::matches(g, needle))
                 .map(|(i, _)| i)
                 .collect();
-            self.needle = needle;
+            self.needle = needle.to_string();
         }
         let count = self.matching.len();
-        let pages = count.div_ceil(PAGE_SIZE).max(1) as i64;
-        let page = page.saturating_add(step).clamp(0, pages - 1) as usize;
+        let page = page.min(count.div_ceil(PAGE_SIZE).max(1) - 1);
         let rows = self
             .matching
             .iter()
@@ -121,7 +125,11 @@ fn finish_once<S, T: serde::Serialize>(
     let session = session
         .take()
         .ok_or_else(|| JsValue::from_str("this session has already finished"))?;
-    serde_json::to_string(&finish(session)).map_err(|e| JsValue::from_str(&e.to_string()))
+    to_json(&finish(session))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
+    serde_json::to_string(value).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 /// A [`PreviewSession`] fed by the worker one file slice at a time.
@@ -155,32 +163,26 @@ impl PlaygroundSession {
     }
 
     /// Finishes the preview and keeps it here: the JSON text of a [`HeldPreview`], whose
-    /// first page is of the groups matching `needle`. Once.
+    /// first page is of the groups matching `needle` (as typed). Once.
     #[wasm_bindgen(js_name = finishHeld)]
     pub fn finish_held(&mut self, needle: &str) -> Result<String, JsValue> {
-        let session = self
-            .inner
-            .take()
-            .ok_or_else(|| JsValue::from_str("this session has already finished"))?;
-        let (mut held, mut summary) = Held::new(session.finish());
-        summary.first = held.page(needle, 0, 0);
-        self.held = Some(held);
-        to_json(&summary)
+        finish_once(&mut self.inner, |session| {
+            let (held, summary) = Held::new(session.finish(), &render::search_key(needle));
+            self.held = Some(held);
+            summary
+        })
     }
 
-    /// A page of the held preview's groups matching `needle`: the JSON text of a
-    /// [`GroupPage`] for page `page + step`, kept within the pages there are.
-    pub fn page(&mut self, needle: &str, page: f64, step: f64) -> Result<String, JsValue> {
+    /// Page `page` of the held preview's groups matching `needle` (a search key, as
+    /// `render::search_key` gives), or the last there is when it is past them: the JSON
+    /// text of a [`GroupPage`], which says the page it is.
+    pub fn page(&mut self, needle: &str, page: f64) -> Result<String, JsValue> {
         let held = self
             .held
             .as_mut()
             .ok_or_else(|| JsValue::from_str("no preview is held"))?;
-        to_json(&held.page(needle, page as i64, step as i64))
+        to_json(&held.page(needle, page as usize))
     }
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
-    serde_json::to_string(value).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 /// An [`AudienceSession`] fed by the worker one file slice at a time, over two passes.
@@ -288,11 +290,10 @@ mod tests {
         for i in 0..profiles {
             csv.push_str(&format!("{i},{} Main Street,{}\n", i / 2, i % 3 == 0));
         }
-        Held::new(preview_groups(
-            &definition,
-            csv.as_bytes(),
-            &PreviewOptions::default(),
-        ))
+        Held::new(
+            preview_groups(&definition, csv.as_bytes(), &PreviewOptions::default()),
+            "",
+        )
     }
 
     #[test]
@@ -309,22 +310,22 @@ mod tests {
 
     #[test]
     fn pages_are_of_the_search_and_kept_within_range() {
-        let (mut held, _) = held(100);
-        let first = held.page("", 0, 0);
+        let (mut held, summary) = held(100);
+        let first = summary.first;
         assert_eq!(
             (first.count, first.page, first.rows.len()),
             (50, 0, PAGE_SIZE)
         );
-        let last = held.page("", 0, 5);
+        let last = held.page("", 5);
         assert_eq!((last.page, last.rows.len()), (1, 25));
-        assert_eq!(held.page("", 1, -3).page, 0);
-        let found = held.page("  17 MAIN ", 0, 1);
+        assert_eq!(held.page("", 0).page, 0);
+        let found = held.page(&render::search_key("  17 MAIN "), 1);
         assert_eq!((found.count, found.page), (1, 0));
         assert_eq!(
             found.rows.first().map(|g| g.key.as_str()),
             Some("17 Main Street")
         );
-        let none = held.page("no such group", 0, 1);
+        let none = held.page("no such group", 1);
         assert_eq!((none.count, none.page, none.rows.len()), (0, 0, 0));
     }
 }
