@@ -6,6 +6,7 @@
 //! only the mpid is remembered (8 bytes for integer ids), to skip repeated records.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::coerce::{self, Slot};
@@ -18,6 +19,7 @@ use crate::preview::{
 use crate::profiles::reader::{RecordSink, BATCH};
 use crate::profiles::record::{Scratch, Wanted};
 use crate::profiles::{Diagnostics, Format, Mpid, MpidGate};
+use crate::spread::{OneThread, Spread};
 use crate::timestamp::{parse_time, Nanos};
 
 mod acc;
@@ -390,92 +392,51 @@ impl Engine {
         }
     }
 
+    /// The finished preview, built on this thread.
     pub fn finish(self, format: Format) -> (Preview, GroupIndex) {
-        let n = self.plans.len();
-        // Where each key's group stands in `groups`, to place later members.
-        let mut group_of: Vec<u32> = vec![u32::MAX; self.keys.len()];
-        let mut stats = Stats {
+        self.finish_on(format, &OneThread)
+    }
+
+    /// The finished preview, its groups built in parts over `spread` (a large preview
+    /// makes hundreds of thousands of groups, each a few allocations): the same result
+    /// however many parts there are.
+    pub fn finish_on(self, format: Format, spread: &impl Spread) -> (Preview, GroupIndex) {
+        let parts = key_ranges(self.keys.len(), spread.parts(self.keys.len()));
+        let parts = spread.map(&parts, |keys| self.part(keys.clone()));
+        let later_groups = parts.iter().skip(1).map(|p| p.groups.len()).sum();
+        let mut parts = parts.into_iter();
+        let mut whole = parts.next().unwrap_or_default();
+        let mut offset = whole.groups.len() as u32;
+        // Grown once, to its final size.
+        whole.groups.reserve_exact(later_groups);
+        for mut part in parts {
+            add_formed(&mut whole.stats, &part.stats);
+            whole.groups.append(&mut part.groups);
+            whole.oversized.append(&mut part.oversized);
+            whole.singletons.append(&mut part.singletons);
+            whole.late.append(&mut part.late);
+            // `u32::MAX` (no group) stays as it is.
+            whole
+                .group_of
+                .extend(part.group_of.iter().map(|&g| g.saturating_add(offset)));
+            offset = whole.groups.len() as u32;
+        }
+        whole.singletons.truncate(self.max_listed);
+        let Part {
+            groups,
+            oversized,
+            singletons,
+            mut late,
+            group_of,
+            stats: formed,
+        } = whole;
+        let stats = Stats {
             profiles: self.profiles,
             skipped: self.gate.skipped,
             no_key: self.no_key,
             short_key: self.short_key,
-            ..Stats::default()
+            ..formed
         };
-        // Sized up front: a large preview's groups would otherwise be copied as they grow.
-        let formed = self
-            .keys
-            .iter()
-            .filter(|(_, state)| (2..=MAX_MEMBERS).contains(&state.count))
-            .count();
-        let mut groups = Vec::with_capacity(formed);
-        let mut oversized = Vec::new();
-        let mut singletons = Vec::new();
-        let mut late = Vec::new();
-        for (i, (key, state)) in self.keys.iter().enumerate() {
-            match state.count {
-                1 => {
-                    stats.singletons += 1;
-                    if singletons.len() < self.max_listed {
-                        singletons.push(Singleton {
-                            key: key.to_string(),
-                            mpid: state.first.to_text(),
-                        });
-                    }
-                }
-                c if c <= MAX_MEMBERS => {
-                    stats.groups += 1;
-                    stats.grouped_profiles += c;
-                    let row = self.accs.get(i * n..(i + 1) * n).unwrap_or_default();
-                    let attributes = Attributes(
-                        row.iter()
-                            .zip(&self.plans)
-                            .filter_map(|(acc, plan)| {
-                                inherited(acc, plan, key, &self.long_texts, &mut late)
-                                    .map(|v| (plan.name.clone(), v))
-                            })
-                            .collect(),
-                    );
-                    if let Some(slot) = group_of.get_mut(i) {
-                        *slot = groups.len() as u32;
-                    }
-                    let mut members = Vec::with_capacity(c as usize);
-                    members.push(state.first.clone());
-                    groups.push(Group {
-                        key: key.to_string(),
-                        members,
-                        attributes,
-                    });
-                }
-                c => {
-                    stats.oversized_groups += 1;
-                    stats.oversized_profiles += c;
-                    oversized.push(Oversized {
-                        key: key.to_string(),
-                        size: c,
-                    });
-                }
-            }
-        }
-        // The members land in groups all over memory; warm a batch's groups (and the
-        // start of their member lists) first, as `records` does, so the waits overlap.
-        for batch in self.members.chunks(BATCH) {
-            let mut targets = [u32::MAX; BATCH];
-            for ((key, _), target) in batch.iter().zip(&mut targets) {
-                *target = group_of.get(*key as usize).copied().unwrap_or(u32::MAX);
-            }
-            let warm = targets.iter().fold(0, |w, &g| {
-                let group = groups.get(g as usize);
-                w ^ group.map_or(0, |g| {
-                    g.members.len() ^ g.members.first().map_or(0, Mpid::tag)
-                })
-            });
-            std::hint::black_box(warm);
-            for ((_, mpid), &g) in batch.iter().zip(&targets) {
-                if let Some(group) = groups.get_mut(g as usize) {
-                    group.members.push(mpid.clone());
-                }
-            }
-        }
         // Whole-input findings come first and are never suppressed.
         let mut summary = Vec::new();
         if self.source_present == 0 {
@@ -531,6 +492,136 @@ impl Engine {
         };
         (preview, index)
     }
+}
+
+impl Engine {
+    /// The groups, oversized keys and singletons of the keys numbered `keys`, with the
+    /// findings about them, in key order. Members are placed in input order.
+    fn part(&self, keys: Range<usize>) -> Part {
+        let n = self.plans.len();
+        let first = keys.start;
+        // The part's own copies of the shared names: parts built at once on several
+        // threads would otherwise all count references on the same few.
+        let names: Vec<Arc<str>> = self.plans.iter().map(|p| Arc::from(&*p.name)).collect();
+        let mut part = Part {
+            group_of: vec![u32::MAX; keys.len()],
+            ..Part::default()
+        };
+        // Sized up front: a large preview's groups would otherwise be copied as they grow.
+        let formed = self
+            .keys
+            .range(keys.clone())
+            .filter(|(_, state)| (2..=MAX_MEMBERS).contains(&state.count))
+            .count();
+        part.groups.reserve_exact(formed);
+        for (i, (key, state)) in keys.clone().zip(self.keys.range(keys.clone())) {
+            match state.count {
+                1 => {
+                    part.stats.singletons += 1;
+                    if part.singletons.len() < self.max_listed {
+                        part.singletons.push(Singleton {
+                            key: key.to_string(),
+                            mpid: state.first.to_text(),
+                        });
+                    }
+                }
+                c if c <= MAX_MEMBERS => {
+                    part.stats.groups += 1;
+                    part.stats.grouped_profiles += c;
+                    let row = self.accs.get(i * n..(i + 1) * n).unwrap_or_default();
+                    let attributes = Attributes(
+                        row.iter()
+                            .zip(&self.plans)
+                            .zip(&names)
+                            .filter_map(|((acc, plan), name)| {
+                                inherited(acc, plan, key, &self.long_texts, &mut part.late)
+                                    .map(|v| (name.clone(), v))
+                            })
+                            .collect(),
+                    );
+                    if let Some(slot) = part.group_of.get_mut(i - first) {
+                        *slot = part.groups.len() as u32;
+                    }
+                    let mut members = Vec::with_capacity(c as usize);
+                    members.push(state.first.clone());
+                    part.groups.push(Group {
+                        key: key.to_string(),
+                        members,
+                        attributes,
+                    });
+                }
+                c => {
+                    part.stats.oversized_groups += 1;
+                    part.stats.oversized_profiles += c;
+                    part.oversized.push(Oversized {
+                        key: key.to_string(),
+                        size: c,
+                    });
+                }
+            }
+        }
+        // The members land in groups all over memory; warm a batch's groups (and the
+        // start of their member lists) first, as `records` does, so the waits overlap.
+        let group_of = |key: u32| {
+            (key as usize)
+                .checked_sub(first)
+                .and_then(|at| part.group_of.get(at))
+                .copied()
+                .unwrap_or(u32::MAX)
+        };
+        for batch in self.members.chunks(BATCH) {
+            let mut targets = [u32::MAX; BATCH];
+            for ((key, _), target) in batch.iter().zip(&mut targets) {
+                *target = group_of(*key);
+            }
+            let warm = targets.iter().fold(0, |w, &g| {
+                let group = part.groups.get(g as usize);
+                w ^ group.map_or(0, |g| {
+                    g.members.len() ^ g.members.first().map_or(0, Mpid::tag)
+                })
+            });
+            std::hint::black_box(warm);
+            for ((_, mpid), &g) in batch.iter().zip(&targets) {
+                if let Some(group) = part.groups.get_mut(g as usize) {
+                    group.members.push(mpid.clone());
+                }
+            }
+        }
+        part
+    }
+}
+
+/// What [`Engine::part`] builds of a run of keys.
+#[derive(Default)]
+struct Part {
+    groups: Vec<Group>,
+    oversized: Vec<Oversized>,
+    /// The first `max_listed`.
+    singletons: Vec<Singleton>,
+    /// Findings about the groups (results that overflow a double).
+    late: Vec<Diagnostic>,
+    /// Per key of the run, its group's index in `groups`, or `u32::MAX`.
+    group_of: Vec<u32>,
+    /// The counts of groups, oversized keys and singletons; the rest is zero.
+    stats: Stats,
+}
+
+/// Adds the counts a [`Part`] makes.
+fn add_formed(to: &mut Stats, part: &Stats) {
+    to.singletons += part.singletons;
+    to.groups += part.groups;
+    to.grouped_profiles += part.grouped_profiles;
+    to.oversized_groups += part.oversized_groups;
+    to.oversized_profiles += part.oversized_profiles;
+}
+
+/// `keys` numbers cut into at most `parts` runs of about the same length, in order.
+fn key_ranges(keys: usize, parts: usize) -> Vec<Range<usize>> {
+    let parts = parts.max(1);
+    let size = keys.div_ceil(parts).max(1);
+    (0..parts)
+        .map(|p| (p * size).min(keys)..((p + 1) * size).min(keys))
+        .collect()
 }
 
 /// Where each formed group stands in `Preview::groups`, by key: the engine's own key
@@ -707,7 +798,83 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use super::json_value;
+    use super::{json_value, Engine};
+    use crate::profiles::reader::Reader;
+    use crate::{Format, GroupDefinition, PreviewOptions};
+
+    /// The preview and where each key's group stands, its groups built in `parts` parts.
+    #[cfg(not(target_family = "wasm"))]
+    fn finished_in_parts(
+        definition: &GroupDefinition,
+        input: &[u8],
+        options: &PreviewOptions,
+        parts: usize,
+    ) -> (crate::Preview, Vec<Option<usize>>) {
+        let (mut engine, wanted) = Engine::new(definition, options);
+        let mut reader = Reader::new(Format::Ndjson);
+        reader.push(input, &wanted, &mut engine);
+        reader.finish(&wanted, &mut engine);
+        let keys: Vec<String> = engine
+            .keys
+            .range(0..engine.keys.len())
+            .map(|(k, _)| k.to_string())
+            .collect();
+        let spread = crate::spread::Threads {
+            threads: parts,
+            min_part: 1,
+        };
+        let (preview, index) = engine.finish_on(Format::Ndjson, &spread);
+        (preview, keys.iter().map(|k| index.group(k)).collect())
+    }
+
+    #[test]
+    #[cfg(not(target_family = "wasm"))]
+    fn groups_built_in_parts_are_those_built_whole() {
+        let definition: GroupDefinition = serde_json::from_value(serde_json::json!({
+            "id": "household",
+            "source_user_attribute": "$address",
+            "attributes": [
+                {"id": "ltv", "type": "sum"},
+                {"id": "country", "type": "latest"}
+            ]
+        }))
+        .unwrap();
+        let mut input = String::new();
+        for i in 0..400 {
+            // Keys of 1 to 12 members, so singletons, groups and oversized keys fall in
+            // every part; every 50th key's sum overflows a double.
+            let key = i % 97 * (i % 7);
+            let ltv = if key % 50 == 0 { "1e308" } else { "2.5" };
+            input.push_str(&format!(
+                "{{\"mpid\":{i},\"user_attributes\":{{\"$address\":\"{key} Elm Street\",\"ltv\":{ltv},\"country\":\"c{i}\"}}}}\n"
+            ));
+        }
+        for options in [
+            PreviewOptions::default(),
+            PreviewOptions {
+                max_listed: 3,
+                max_diagnostics: 1,
+                ..PreviewOptions::default()
+            },
+        ] {
+            let (whole, index) = finished_in_parts(&definition, input.as_bytes(), &options, 1);
+            assert!(
+                whole.stats.groups > 3
+                    && whole.stats.singletons > 3
+                    && whole.stats.oversized_groups > 0
+            );
+            assert!(whole
+                .diagnostics
+                .iter()
+                .any(|d| d.code == "non_finite_result"));
+            for parts in 2..=5 {
+                let (split, split_index) =
+                    finished_in_parts(&definition, input.as_bytes(), &options, parts);
+                assert_eq!(split, whole, "{parts} parts");
+                assert_eq!(split_index, index, "{parts} parts");
+            }
+        }
+    }
 
     #[test]
     fn latest_values_read_from_their_text_as_serde_reads_them() {

@@ -185,9 +185,11 @@ impl<V> KeyTable<V> {
         })
     }
 
-    /// Every key with its value, in first-seen order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+    /// The keys numbered `keys` (first-seen order), with their values.
+    pub fn range(&self, keys: std::ops::Range<usize>) -> impl Iterator<Item = (&str, &V)> {
         self.entries
+            .get(keys)
+            .unwrap_or_default()
             .iter()
             .map(|e| (self.text.get(e.start..e.end).unwrap_or_default(), &e.value))
     }
@@ -231,7 +233,7 @@ mod tests {
             .unwrap();
         assert_eq!((index, *value, fresh), (0, 1, false));
         *value += 10;
-        let all: Vec<_> = keys.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let all: Vec<_> = keys.range(0..2).map(|(k, v)| (k.to_string(), *v)).collect();
         assert_eq!(
             all,
             [

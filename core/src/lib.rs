@@ -21,6 +21,7 @@ pub mod preview;
 pub mod profiles;
 mod seed;
 pub mod session;
+mod spread;
 pub mod sql;
 pub mod timestamp;
 

@@ -19,6 +19,7 @@ use crate::profiles::ndjson::NdjsonReader;
 use crate::profiles::reader::{BatchSink, RecordSink, BATCH};
 use crate::profiles::record::{Scratch, Wanted};
 use crate::profiles::Format;
+use crate::spread::Threads;
 
 /// Inputs smaller than this are previewed on one thread: they take a few milliseconds at
 /// most, of which starting threads and taking turns would eat much of what they save.
@@ -64,16 +65,17 @@ fn threads() -> usize {
 /// `threads` threads, this one among them; on fewer, down to this one alone, if no more
 /// can start.
 pub(crate) fn preview(engine: Engine, wanted: &Wanted, input: &[u8], threads: usize) -> Preview {
-    preview_in_blocks(engine, wanted, input, BLOCK_BYTES, threads)
+    preview_in_blocks(engine, wanted, input, BLOCK_BYTES, &Threads::new(threads))
 }
 
-/// [`preview`] with blocks of about `block_bytes`, on at most `threads` threads.
+/// [`preview`] with blocks of about `block_bytes`, on at most `spread.threads` threads,
+/// the groups then built in parts over `spread`.
 fn preview_in_blocks(
     mut engine: Engine,
     wanted: &Wanted,
     input: &[u8],
     block_bytes: usize,
-    threads: usize,
+    spread: &Threads,
 ) -> Preview {
     let blocks = blocks(input, block_bytes);
     let work = Work {
@@ -90,14 +92,14 @@ fn preview_in_blocks(
     };
     std::thread::scope(|scope| {
         // A thread that cannot start takes no block: the others take them all.
-        for _ in 1..threads {
+        for _ in 1..spread.threads {
             let _ = std::thread::Builder::new()
                 .name("group-identity reader".into())
                 .spawn_scoped(scope, || work.run());
         }
         work.run();
     });
-    engine.finish(Format::Ndjson).0
+    engine.finish_on(Format::Ndjson, spread).0
 }
 
 /// `input` cut after the first line break past every `block_bytes` (at least 1).
@@ -277,7 +279,8 @@ impl<'a> BatchSink<'a> for Gathered<'a> {
 }
 
 /// For tests and fuzzing: previews `input` on `threads` threads in blocks of about
-/// `block_bytes`, and on one thread as a session, and describes the first difference.
+/// `block_bytes`, its groups built in as many parts however few keys there are, and on
+/// one thread as a session, and describes the first difference.
 /// Inputs the threads would not take (not starting with a record, or not NDJSON) are not
 /// compared.
 #[doc(hidden)]
@@ -293,7 +296,11 @@ pub fn check_threaded(
     }
     let one = crate::PreviewSession::new(definition, options).one_shot(input);
     let (engine, wanted) = Engine::new(definition, options);
-    let two = preview_in_blocks(engine, &wanted, input, block_bytes, threads);
+    let spread = Threads {
+        threads,
+        min_part: 1,
+    };
+    let two = preview_in_blocks(engine, &wanted, input, block_bytes, &spread);
     if one == two {
         return Ok(());
     }
