@@ -9,6 +9,9 @@
 //! the same findings between them, so the result is the same to the bit: sums are added
 //! in the same order. (Batches are cut afresh at each block's end; a batch only decides
 //! which records' memory is fetched together.)
+//!
+//! The finished preview's groups are then built in parts, one a thread
+//! ([`Engine::finish_on`]), and joined in key order.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
