@@ -37,8 +37,9 @@ struct Plan {
     aggregation: Aggregation,
     /// The attribute's own id.
     id: String,
-    /// `group:attribute`, the inherited name, shared by every group's attributes.
-    name: Arc<str>,
+    /// `group:attribute`, the inherited name. Each part of the finish shares its own copy
+    /// among its groups (see [`Engine::part`]).
+    name: Box<str>,
 }
 
 struct KeyState {

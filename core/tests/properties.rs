@@ -65,6 +65,18 @@ fn pushed_at(
     session.finish()
 }
 
+/// Reads `bytes` on two or three threads, in blocks of a size the first random index
+/// picks (any size, one byte included), grouped in turn: the same preview as one thread.
+fn on_threads(
+    def: &GroupDefinition,
+    bytes: &[u8],
+    options: &PreviewOptions,
+    random: &[Index],
+) -> Result<(), String> {
+    let block = random.first().map_or(1, |i| i.index(bytes.len() + 2));
+    check_threaded(def, bytes, options, block, 2 + block % 2)
+}
+
 /// Split points: random ones, plus ones inside multi-byte UTF-8 characters and right
 /// after a quote (inside a quoted CSV cell or JSON string).
 fn cuts(bytes: &[u8], random: &[Index], awkward: &[Index]) -> Vec<usize> {
@@ -353,9 +365,7 @@ proptest! {
             check_stats(&whole, LISTED);
             let cuts = cuts(&bytes, &random, &awkward);
             prop_assert_eq!(&pushed_at(&def, &bytes, &options, &cuts), &whole, "cuts {:?}", cuts);
-            let block = random.first().map_or(1, |i| i.index(bytes.len() + 2));
-            let threads = 2 + block % 2;
-            prop_assert_eq!(check_threaded(&def, &bytes, &options, block, threads), Ok(()));
+            prop_assert_eq!(on_threads(&def, &bytes, &options, &random), Ok(()));
             // (e) the same input again gives the same bytes out.
             let again = preview_groups(&def, &bytes, &options);
             prop_assert_eq!(serde_json::to_string(&again).unwrap(), serde_json::to_string(&whole).unwrap());
@@ -392,11 +402,7 @@ proptest! {
         let cuts = cuts(bytes, &random, &awkward);
         prop_assert_eq!(pushed_at(&def, bytes, &options, &cuts), whole.clone());
         prop_assert_eq!(preview_groups(&def, bytes, &options), whole);
-        // Read on two or three threads in blocks of any size, grouped in turn: the same
-        // preview.
-        let block = random.first().map_or(1, |i| i.index(bytes.len() + 2));
-        let threads = 2 + block % 2;
-        prop_assert_eq!(check_threaded(&def, bytes, &options, block, threads), Ok(()));
+        prop_assert_eq!(on_threads(&def, bytes, &options, &random), Ok(()));
     }
 }
 

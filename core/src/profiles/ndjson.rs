@@ -86,10 +86,7 @@ impl NdjsonReader {
         let used = self.lines(input, wanted, sink);
         let last = input.get(used..).unwrap_or_default();
         if last.len() > MAX_RECORD_BYTES {
-            self.line += 1;
-            if !is_blank(last) {
-                sink.reject(too_large(self.line));
-            }
+            self.overlong_last_line(is_blank(last), sink);
         } else if !last.is_empty() {
             self.last_line(last, wanted, sink);
         }
@@ -159,13 +156,18 @@ impl NdjsonReader {
 
     pub fn finish<S: RecordSink>(&mut self, wanted: &Wanted, sink: &mut S) {
         if std::mem::take(&mut self.overlong) {
-            self.line += 1;
-            if !self.overlong_blank {
-                sink.reject(too_large(self.line));
-            }
+            self.overlong_last_line(self.overlong_blank, sink);
         } else if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
             self.last_line(&line, wanted, sink);
+        }
+    }
+
+    /// The input's last line, past `MAX_RECORD_BYTES`: refused unless it is blank.
+    fn overlong_last_line<'a, S: BatchSink<'a>>(&mut self, blank: bool, sink: &mut S) {
+        self.line += 1;
+        if !blank {
+            sink.reject(too_large(self.line));
         }
     }
 
