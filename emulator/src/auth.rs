@@ -12,7 +12,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::errors::{shorten, ApiError};
-use crate::groups::JsonBytes;
+use crate::extract::JsonBytes;
 use crate::server::{AppState, LoggedClient};
 
 /// The audience the token service requires.

@@ -5,8 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::errors::ApiError;
+use crate::extract::body_error;
 use crate::server::AppState;
 
 pub const FAULT_HEADER: &str = "x-emulator-fault";
@@ -140,7 +142,6 @@ impl Faults {
 /// Middleware on the token and group endpoints: applies the header's fault, else the next
 /// pending one.
 pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
     let fault = match request.headers().get(FAULT_HEADER) {
         Some(value) => {
             let parsed = value
@@ -152,8 +153,12 @@ pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -
                 Err(message) => {
                     let message = format!("X-Emulator-Fault: {message}");
                     // In the shape of the endpoint asked, as every other error.
-                    return ApiError::for_path(&path, StatusCode::BAD_REQUEST, message)
-                        .into_response();
+                    return ApiError::for_path(
+                        request.uri().path(),
+                        StatusCode::BAD_REQUEST,
+                        message,
+                    )
+                    .into_response();
                 }
             }
         }
@@ -173,7 +178,7 @@ pub async fn inject(State(app): State<AppState>, request: Request, next: Next) -
         status.as_u16(),
         status.canonical_reason().unwrap_or("error")
     );
-    ApiError::for_path(&path, status, message)
+    ApiError::for_path(request.uri().path(), status, message)
         .with_retry_after(fault.retry_after())
         .into_response()
 }
@@ -192,9 +197,10 @@ struct FaultRequest {
 /// `POST /emulator/faults`: `{ "status": 503, "count": 2 }`, `{ "delayMs": 2000 }`, ...
 pub async fn set(
     State(app): State<AppState>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let body = body.map_err(crate::groups::body_error)?;
+    let body = body.map_err(|r| body_error(uri.path(), r))?;
     let request: FaultRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "expected {{ \"status\"?, \"retryAfter\"?, \"delayMs\"?, \"count\"? }}: {e}"

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use axum::http::Uri;
 use axum::{Extension, Json};
 use group_identity::preview::PreviewOptions;
 use group_identity::profiles::{read_all, Format};
@@ -15,7 +16,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
 use crate::errors::ApiError;
-use crate::groups::{body_error, path_error};
+use crate::extract::{body_error, path_error};
 use crate::server::{timestamp, AppState};
 use crate::store::{ProfileStore, RunSummary, Store, StoredProfile};
 
@@ -65,6 +66,7 @@ pub async fn load_profiles(
     Extension(caller): Extension<Caller>,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<LoadQuery>, QueryRejection>,
+    uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Path(ws) = path.map_err(path_error)?;
@@ -80,7 +82,7 @@ pub async fn load_profiles(
             )))
         }
     };
-    let body = body.map_err(body_error)?;
+    let body = body.map_err(|r| body_error(uri.path(), r))?;
     // Parsing a large export is CPU work: keep it off the request threads.
     let (read, diagnostics) = tokio::task::spawn_blocking(move || read_all(&body, format))
         .await

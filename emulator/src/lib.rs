@@ -17,6 +17,7 @@
 mod auth;
 pub mod config;
 mod errors;
+mod extract;
 mod faults;
 mod groups;
 mod jobs;

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{credentials, env, household, two_clients, JSON};
+use common::{credentials, env, household, token_body, two_clients, JSON};
 use group_identity_emulator::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -309,16 +309,7 @@ async fn trailing_slash_is_optional() {
         StatusCode::NO_CONTENT
     );
     let answer = env
-        .raw(
-            Method::POST,
-            "/oauth/token/",
-            &[JSON],
-            Some(
-                credentials("local-client", "local-secret")
-                    .to_string()
-                    .into_bytes(),
-            ),
-        )
+        .raw(Method::POST, "/oauth/token/", &[JSON], Some(token_body()))
         .await;
     assert_eq!(answer.status, StatusCode::OK);
 }
@@ -997,16 +988,7 @@ async fn bodies_must_be_sent_as_json() {
         let mut headers = Vec::new();
         headers.extend(content_type.map(|t| ("content-type", t)));
         let token = env
-            .raw(
-                Method::POST,
-                "/oauth/token",
-                &headers,
-                Some(
-                    credentials("local-client", "local-secret")
-                        .to_string()
-                        .into_bytes(),
-                ),
-            )
+            .raw(Method::POST, "/oauth/token", &headers, Some(token_body()))
             .await;
         assert_eq!(token.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert_eq!(token.json()["error"], "invalid_request");

@@ -4,18 +4,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{credentials, env, JSON};
+use common::{env, token_body, JSON};
 use group_identity_emulator::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 const GROUPS: &str = "/platform/workspaces/1000/groups";
-
-fn token_body() -> Vec<u8> {
-    credentials("local-client", "local-secret")
-        .to_string()
-        .into_bytes()
-}
 
 #[tokio::test]
 async fn header_forces_statuses() {

@@ -146,6 +146,13 @@ pub fn credentials(id: &str, secret: &str) -> Value {
     })
 }
 
+/// The built-in client's token request, as raw bytes for calls that set their own headers.
+pub fn token_body() -> Vec<u8> {
+    credentials("local-client", "local-secret")
+        .to_string()
+        .into_bytes()
+}
+
 pub fn household() -> Value {
     json!({
         "id": "household",
