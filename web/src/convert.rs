@@ -132,22 +132,10 @@ pub(crate) fn definition_text(value: &JsValue, what: &str) -> Result<String, Unr
 /// `invalid_json` error names the byte offset where the bytes stop being UTF-8. `what`
 /// names the argument in the message.
 fn utf8_json(bytes: &Uint8Array, what: &str) -> Result<String, Validation> {
-    const BOM: &[u8] = b"\xEF\xBB\xBF";
-    let len = bytes.length();
-    let bom = len >= 3
-        && BOM
-            .iter()
-            .zip(0..)
-            .all(|(&byte, i)| bytes.get_index(i) == byte);
-    let (body, skipped) = if bom {
-        (bytes.subarray(3, len), BOM.len())
-    } else {
-        (bytes.clone(), 0)
-    };
-    String::from_utf8(body.to_vec()).map_err(|err| {
-        let offset = err.utf8_error().valid_up_to();
-        let at = offset + skipped;
-        let message = match (err.utf8_error().error_len(), err.as_bytes().get(offset)) {
+    // A BOM is valid UTF-8: decoded with the rest, so offsets count from the input's start.
+    let mut text = String::from_utf8(bytes.to_vec()).map_err(|err| {
+        let at = err.utf8_error().valid_up_to();
+        let message = match (err.utf8_error().error_len(), err.as_bytes().get(at)) {
             (Some(_), Some(byte)) => format!(
                 "{what} is not UTF-8 text: the byte 0x{byte:02X} at byte offset {at} is not \
                  valid UTF-8 (JSON text must be UTF-8)"
@@ -166,7 +154,11 @@ fn utf8_json(bytes: &Uint8Array, what: &str) -> Result<String, Validation> {
             }],
             warnings: Vec::new(),
         }
-    })
+    })?;
+    if text.starts_with('\u{FEFF}') {
+        text.drain(..3);
+    }
+    Ok(text)
 }
 
 /// The validation of a definition argument in `mode`: bytes that are not UTF-8 are one

@@ -5,7 +5,7 @@
 //! `{ "error", "error_description" }`, proxies plain text or HTML); one reader takes what it
 //! can from any of them and always keeps the raw body.
 
-use group_identity::Issue;
+use group_identity::{Issue, Validation};
 use serde_json::Value;
 use wasm_bindgen::JsValue;
 
@@ -40,11 +40,14 @@ impl ApiFailure {
 
     /// A request body that failed local validation: no request was made. The message
     /// names the first error, and for a missing field the warning that may explain it.
-    pub(crate) fn validation(issues: Vec<Issue>, warnings: Vec<Issue>) -> ApiFailure {
+    pub(crate) fn validation(validation: Validation) -> ApiFailure {
+        let Validation {
+            errors, warnings, ..
+        } = validation;
         let message =
-            crate::errors::validation_message("invalid request body, not sent", &issues, &warnings);
+            crate::errors::validation_message("invalid request body, not sent", &errors, &warnings);
         ApiFailure {
-            issues: Some(issues),
+            issues: Some(errors),
             warnings: Some(warnings),
             ..ApiFailure::new(422, "validation_failed", message)
         }
@@ -585,7 +588,11 @@ mod tests {
             path: path.to_owned(),
             message: "m".to_owned(),
         };
-        let failure = ApiFailure::validation(vec![issue("/id"), issue("")], Vec::new());
+        let failure = ApiFailure::validation(Validation {
+            valid: false,
+            errors: vec![issue("/id"), issue("")],
+            warnings: Vec::new(),
+        });
         assert_eq!(failure.status, 422);
         assert_eq!(failure.code, "validation_failed");
         assert_eq!(

@@ -306,10 +306,7 @@ enum Rejection {
 impl Rejection {
     /// A body that failed local validation: a 422 with every issue and the warnings.
     fn invalid(validation: Validation) -> Rejection {
-        Rejection::Api(Box::new(ApiFailure::validation(
-            validation.errors,
-            validation.warnings,
-        )))
+        Rejection::Api(Box::new(ApiFailure::validation(validation)))
     }
 
     fn into_js(self) -> JsValue {
@@ -421,9 +418,9 @@ fn attributes_body(attributes: &JsValue) -> Result<String, Rejection> {
         Err(Unreadable::NoJson(_)) => return checked_body("{}".to_owned(), &Mode::Patch),
         Err(unreadable) => return Err(unreadable.into()),
     };
-    // `JSON.parse` only checks the syntax: text that is not one JSON value is validated as
-    // given, so its issue is placed in the text itself.
-    if js_sys::JSON::parse(&text).is_err() {
+    // A syntax check only: text that is not one JSON value is validated as given, so its
+    // issue is placed in the text itself.
+    if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_err() {
         return checked_body(text, &Mode::Patch);
     }
     // The text as written, inside the body: a repeated key keeps its warning and a number
