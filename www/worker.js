@@ -25,9 +25,10 @@ self.onmessage = async (event) => {
       await feed(job, session, (done, total) =>
         self.postMessage({ type: "progress", id: job.id, done, total }),
       );
-      const json = session.finishHeld(job.needle ?? "");
+      const needle = job.needle ?? ""; // A search key: the page normalised it.
+      const json = session.finishHeld(needle);
       held = session;
-      self.postMessage({ type: "preview", id: job.id, json, needle: job.needle ?? "" });
+      self.postMessage({ type: "preview", id: job.id, json, needle });
     } else if (job.type === "page") {
       // A search or a page of the preview held; none is asked of one still being read.
       // The page asked may be past the search's last: the answer says the page it is.

@@ -608,6 +608,48 @@ describe("large files", () => {
     await page.context().close();
   });
 
+  test("a paste over 2 MiB is read in the worker, and an edit locks its paging until read again", async () => {
+    const page = await openPlayground(undefined, {}, (context) => context.addInitScript(logWorkerMessages));
+    // 10,000 households, past the size previewed on the page's thread.
+    const lines = [];
+    for (let i = 0, size = 0; size <= 2.5 * 2 ** 20 || i < 20_000; i += 1) {
+      const line = `{"mpid":${i},"$address":"${i % 10_000} Main Street","has_dog":${i % 2 === 0}}`;
+      lines.push(line);
+      size += line.length + 1;
+    }
+    await page.evaluate((text) => {
+      const box = document.getElementById("profiles-text");
+      box.value = text;
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+    }, lines.join("\n") + "\n");
+    await page.waitForFunction(() => /^Page 1 of 400 \(10,000 groups\)/.test(document.getElementById("page-info").textContent));
+    assert.equal(await stat(page, "profiles"), lines.length.toLocaleString("en-US"));
+    const read = (type) => page.evaluate((t) => window.__workerLog.sent.filter((m) => m.type === t), type);
+    assert.equal((await read("preview")).length, 1);
+    // The search goes to the worker as a search key, the one a new read starts with.
+    await page.fill("#group-search", "  917 MAIN ");
+    await page.waitForFunction(() => /^Page 1 of 1 \(10 groups\)/.test(document.getElementById("page-info").textContent));
+    await page.evaluate(() => {
+      const info = document.getElementById("page-info");
+      window.__pageInfo = [];
+      new MutationObserver(() => window.__pageInfo.push(info.textContent)).observe(info, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+    await page.fill("#f-description", "read again");
+    await page.waitForFunction(() => window.__workerLog.received.filter((m) => m.type === "preview").length === 2);
+    await page.waitForFunction(() => /^Page 1 of 1 \(10 groups\)/.test(document.getElementById("page-info").textContent));
+    const seen = await page.evaluate(() => window.__pageInfo);
+    assert.ok(seen.some((t) => /Reading the new input/.test(t)), `page-info was ${JSON.stringify(seen)}`);
+    const previews = await read("preview");
+    assert.equal(previews.length, 2);
+    assert.equal(previews[1].needle, "917 main");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
   test("cancel stops reading the file", async () => {
     const page = await openPlayground();
     // Results of the text before stay on screen only until the file replaces them.
@@ -990,22 +1032,17 @@ describe("sharing and layout", () => {
   });
 
   test("the last definition comes back from localStorage", async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${site}/index.html`);
-    await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+    const page = await openPlayground();
     await page.fill("#f-id", "remembered");
     await page.reload();
-    await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+    await loaded(page);
     assert.equal(await page.inputValue("#f-id"), "remembered");
-    await context.close();
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
   });
 
   test("every control is labelled and the page fits 360 px", async () => {
-    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
-    const page = await context.newPage();
-    await page.goto(`${site}/index.html`);
-    await page.waitForFunction(() => !document.getElementById("playground").hasAttribute("data-loading"));
+    const page = await openPlayground(undefined, { viewport: { width: 360, height: 740 } });
     await page.fill("#profiles-text", HOUSEHOLDS);
     await page.waitForFunction(() => document.querySelectorAll("#groups-body tr").length === 2);
     const unlabelled = await page.$$eval("input, select, textarea, button", (els) =>
@@ -1029,7 +1066,8 @@ describe("sharing and layout", () => {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 360, `the page is ${width} px wide at a 360 px viewport`);
     await shot(page, "11-narrow");
-    await context.close();
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
   });
 });
 

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use group_identity::definition::validate_definition_text;
 use group_identity::generator::{generate, GeneratorOptions};
-use group_identity::{Format, GroupDefinition, Mode, Preview, PreviewOptions};
+use group_identity::{Format, GroupDefinition, Mode, PreviewOptions};
 use js_sys::Reflect;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -65,7 +65,6 @@ pub(super) struct App {
     pub(super) body: Value,
     pub(super) rows: usize,
     pub(super) file: Option<File>,
-    pub(super) preview: Option<Preview>,
     /// The page of groups shown, or asked for and not answered yet.
     pub(super) page: usize,
     /// What the page has of the preview shown; its groups are held here or in the preview
@@ -193,7 +192,6 @@ pub fn start(doc: Document) -> JsResult {
         body: Value::Null,
         rows: 0,
         file: None,
-        preview: None,
         page: 0,
         held: None,
         query: 0,

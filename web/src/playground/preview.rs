@@ -1,7 +1,7 @@
 //! Profiles and the preview: an edit schedules one, a picked file is taken in, and what a
 //! preview, count or download needs before it can run.
 
-use group_identity::{preview_groups, Format, PreviewOptions};
+use group_identity::{preview_groups, Format, GroupDefinition, PreviewOptions};
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, Document, File};
@@ -11,7 +11,7 @@ use super::audience_panel::{answer_outdated, clear_audience};
 use super::dom::{log_error, megabytes, set_hidden, set_text, set_value, value_of, JsResult};
 use super::jobs::{cancel, hide_progress, start_job, Job};
 use super::model::{decode_utf16, detect_format, format_label, wide_bom, wide_encoding_message};
-use super::results::{render_page, set_preview};
+use super::results::{render_page, search_key, set_preview};
 use super::sharing::{request_share_link, share_link_stale, state_changed};
 
 /// Pasted text up to this size is previewed on the page's thread; larger goes to the worker.
@@ -201,17 +201,7 @@ pub(super) fn run_preview(app: &Shared) {
     let options = preview_options(&doc);
     if let Some(file) = file {
         set_text(&doc, "format-detected", "reading...");
-        let needle = Some(("needle", value_of(&doc, "group-search")));
-        start_job(
-            app,
-            Job::Preview,
-            file.into(),
-            &definition,
-            &options,
-            needle,
-        );
-        // Groups still shown from the previous worker can no longer be paged: say so.
-        render_page(app).unwrap_or_else(|e| log_error(&e));
+        start_preview(app, file.into(), &definition, &options);
         return;
     }
     let text = value_of(&doc, "profiles-text");
@@ -231,16 +221,22 @@ pub(super) fn run_preview(app: &Shared) {
     }
     if text.len() > SYNC_LIMIT {
         match text_blob(&text) {
-            Ok(blob) => {
-                let needle = Some(("needle", value_of(&doc, "group-search")));
-                start_job(app, Job::Preview, blob, &definition, &options, needle);
-            }
+            Ok(blob) => start_preview(app, blob, &definition, &options),
             Err(e) => log_error(&e),
         }
         return;
     }
     let preview = preview_groups(&definition, text.as_bytes(), &options);
     set_preview(app, Some(preview));
+}
+
+/// Reads `blob` in the preview worker, its first page of groups of the search typed.
+fn start_preview(app: &Shared, blob: Blob, definition: &GroupDefinition, options: &PreviewOptions) {
+    let doc = app.borrow().doc.clone();
+    let needle = Some(("needle", search_key(&doc)));
+    start_job(app, Job::Preview, blob, definition, options, needle);
+    // Groups still shown from the previous worker can no longer be paged: say so.
+    render_page(app).unwrap_or_else(|e| log_error(&e));
 }
 
 /// The format a text is read as: the one chosen, else the one its start shows.

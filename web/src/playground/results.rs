@@ -3,15 +3,16 @@
 //! on the page's thread, in the preview worker for one it read, which answers each search
 //! and page with the rows shown.
 
-use group_identity::preview::Group;
 use group_identity::Preview;
-use js_sys::{Array, Reflect};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, BlobPropertyBag, Document, Element, HtmlAnchorElement, HtmlElement, Url};
 
 use super::app::{preview_options, runnable, App, Shared};
 use super::audience_panel::attribute_names;
-use super::dom::{by_id, clear, log_error, megabytes, set_text, thousands, value_of, JsResult};
+use super::dom::{
+    by_id, clear, log_error, megabytes, set_disabled, set_text, thousands, value_of, JsResult,
+};
 use super::enrich::{enrich, OutFormat};
 use super::jobs::{ask_group_page, cancel, start_job, Job};
 use super::preview::{job_input, Purpose};
@@ -21,13 +22,12 @@ use super::worker::{GroupPage, Held, HeldPreview};
 /// The pause in typing after which the group search runs.
 const SEARCH_DELAY_MS: i32 = 200;
 
-/// What the page holds of the preview shown: how many keys each group size has, how many
-/// groups match the search and the page of them shown, and where the groups are.
+/// What the page holds of the preview shown, and where its groups are.
 #[derive(Debug)]
 pub(super) struct HeldView {
-    sizes: [u64; 11],
-    count: usize,
-    rows: Vec<Group>,
+    /// The preview without its groups, their sizes, and (as `first`) the page of the
+    /// search shown: each answer to a search or a page replaces it.
+    shown: HeldPreview,
     holder: Holder,
 }
 
@@ -35,7 +35,7 @@ pub(super) struct HeldView {
 #[derive(Debug)]
 enum Holder {
     /// Here: the preview was computed on the page's thread.
-    Page(Box<Held>),
+    Page(Held),
     /// In the worker of this preview job: once another has started, that worker is gone
     /// and nothing can be asked until the new preview comes.
     Worker(u32),
@@ -46,7 +46,6 @@ pub(super) fn set_preview(app: &Shared, preview: Option<Preview>) {
     let Some(preview) = preview else {
         {
             let mut a = app.borrow_mut();
-            a.preview = None;
             a.held = None;
             a.page = 0;
         }
@@ -55,7 +54,7 @@ pub(super) fn set_preview(app: &Shared, preview: Option<Preview>) {
     };
     let doc = app.borrow().doc.clone();
     let (held, shown) = Held::new(preview, &search_key(&doc));
-    show_held(app, shown, Holder::Page(Box::new(held)));
+    show_held(app, shown, Holder::Page(held));
 }
 
 /// Shows a preview whose groups stay in the preview worker: the page has their sizes and
@@ -65,17 +64,11 @@ pub(super) fn set_held_preview(app: &Shared, held: HeldPreview) {
     show_held(app, held, Holder::Worker(job));
 }
 
-fn show_held(app: &Shared, held: HeldPreview, holder: Holder) {
+fn show_held(app: &Shared, shown: HeldPreview, holder: Holder) {
     {
         let mut a = app.borrow_mut();
-        a.preview = Some(held.preview);
-        a.page = held.first.page;
-        a.held = Some(HeldView {
-            sizes: held.sizes,
-            count: held.first.count,
-            rows: held.first.rows,
-            holder,
-        });
+        a.page = shown.first.page;
+        a.held = Some(HeldView { shown, holder });
     }
     show_preview(app);
 }
@@ -86,8 +79,7 @@ pub(super) fn show_group_page(app: &Shared, page: GroupPage) {
         let mut a = app.borrow_mut();
         a.page = page.page;
         if let Some(held) = a.held.as_mut() {
-            held.count = page.count;
-            held.rows = page.rows;
+            held.shown.first = page;
         }
     }
     render_page(app).unwrap_or_else(|e| log_error(&e));
@@ -106,7 +98,7 @@ fn show_preview(app: &Shared) {
             "diag-body",
             "groups-body",
         ];
-        let (Some(preview), Some(held)) = (a.preview.as_ref(), a.held.as_ref()) else {
+        let Some(held) = a.held.as_ref() else {
             clear(&stats);
             clear(&chart);
             for id in lists {
@@ -116,8 +108,9 @@ fn show_preview(app: &Shared) {
             set_text(&doc, "diag-more", "");
             return Ok(());
         };
+        let preview = &held.shown.preview;
         render::stats(&doc, &stats, preview)?;
-        render::chart(&doc, &chart, preview, &held.sizes)?;
+        render::chart(&doc, &chart, preview, &held.shown.sizes)?;
         render::lists(
             &doc,
             &by_id(&doc, "oversized-list")?,
@@ -148,7 +141,7 @@ fn show_preview(app: &Shared) {
 }
 
 /// The search as typed, as the holder of the groups takes it.
-fn search_key(doc: &Document) -> String {
+pub(super) fn search_key(doc: &Document) -> String {
     render::search_key(&value_of(doc, "group-search"))
 }
 
@@ -179,10 +172,10 @@ fn ask(app: &Shared, page: usize) {
 }
 
 /// The search typed while a background preview was read, when the first page it brought
-/// was for another: asked again.
+/// was for another (`needle_sent`, a search key): asked again.
 pub(super) fn search_if_changed(app: &Shared, needle_sent: &str) {
     let doc = app.borrow().doc.clone();
-    if search_key(&doc) != render::search_key(needle_sent) {
+    if search_key(&doc) != needle_sent {
         search_now(app);
     }
 }
@@ -235,7 +228,8 @@ pub(super) fn render_page(app: &Shared) -> JsResult {
         set_paging(doc, true, true);
         return Ok(());
     };
-    render::group_rows(doc, &tbody, held.rows.iter(), "")?;
+    let shown = &held.shown.first;
+    render::group_rows(doc, &tbody, shown.rows.iter(), "")?;
     if !askable(&a) {
         set_text(
             doc,
@@ -245,12 +239,12 @@ pub(super) fn render_page(app: &Shared) -> JsResult {
         set_paging(doc, true, true);
         return Ok(());
     }
-    let pages = held.count.div_ceil(PAGE_SIZE).max(1);
+    let pages = shown.count.div_ceil(PAGE_SIZE).max(1);
     let info = format!(
         "Page {} of {} ({} groups)",
         thousands(a.page as u64 + 1),
         thousands(pages as u64),
-        thousands(held.count as u64)
+        thousands(shown.count as u64)
     );
     set_text(doc, "page-info", &info);
     set_paging(doc, a.page == 0, a.page + 1 >= pages);
@@ -283,7 +277,7 @@ fn set_paging(doc: &Document, prev_disabled: bool, next_disabled: bool) {
                 heir.focus().ok();
             }
         }
-        Reflect::set(&el, &"disabled".into(), &JsValue::from_bool(disabled)).ok();
+        set_disabled(doc, id, disabled);
     }
 }
 

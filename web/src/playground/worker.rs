@@ -37,33 +37,31 @@ pub(super) struct HeldPreview {
     pub(super) first: GroupPage,
 }
 
-/// A finished preview with the groups of the last search, so that paging through one
+/// A finished preview's groups with those of the last search, so that paging through one
 /// search does not filter every group again. Held by the preview worker for a preview it
 /// read, by the page for one computed on its thread: either way every search and page of
 /// groups comes from here.
 #[derive(Debug, Default)]
 pub(super) struct Held {
-    preview: Preview,
+    groups: Vec<Group>,
     needle: String,
     matching: Vec<usize>,
 }
 
 impl Held {
-    /// The preview held, and what the page shows of it: its first page of the groups
-    /// matching `needle` (a [`render::search_key`]).
+    /// The preview's groups held, and what the page shows of it: its first page of the
+    /// groups matching `needle` (a [`render::search_key`]).
     pub(super) fn new(mut preview: Preview, needle: &str) -> (Held, HeldPreview) {
         let groups = std::mem::take(&mut preview.groups);
         let sizes = render::size_counts(&groups);
-        let summary = preview.clone();
-        preview.groups = groups;
         let mut held = Held {
-            matching: (0..preview.groups.len()).collect(),
-            preview,
+            matching: (0..groups.len()).collect(),
+            groups,
             needle: String::new(),
         };
         let first = held.page(needle, 0);
         let summary = HeldPreview {
-            preview: summary,
+            preview,
             sizes,
             first,
         };
@@ -75,7 +73,6 @@ impl Held {
     pub(super) fn page(&mut self, needle: &str, page: usize) -> GroupPage {
         if needle != self.needle {
             self.matching = self
-                .preview
                 .groups
                 .iter()
                 .enumerate()
@@ -91,7 +88,7 @@ impl Held {
             .iter()
             .skip(page * PAGE_SIZE)
             .take(PAGE_SIZE)
-            .filter_map(|&i| self.preview.groups.get(i))
+            .filter_map(|&i| self.groups.get(i))
             .cloned()
             .collect();
         GroupPage { count, page, rows }
@@ -163,11 +160,11 @@ impl PlaygroundSession {
     }
 
     /// Finishes the preview and keeps it here: the JSON text of a [`HeldPreview`], whose
-    /// first page is of the groups matching `needle` (as typed). Once.
+    /// first page is of the groups matching `needle` (a search key, as for `page`). Once.
     #[wasm_bindgen(js_name = finishHeld)]
     pub fn finish_held(&mut self, needle: &str) -> Result<String, JsValue> {
         finish_once(&mut self.inner, |session| {
-            let (held, summary) = Held::new(session.finish(), &render::search_key(needle));
+            let (held, summary) = Held::new(session.finish(), needle);
             self.held = Some(held);
             summary
         })
@@ -301,7 +298,7 @@ mod tests {
         let (held, summary) = held(100);
         assert!(summary.preview.groups.is_empty());
         assert_eq!(summary.preview.stats.groups, 50);
-        assert_eq!(held.preview.groups.len(), 50);
+        assert_eq!(held.groups.len(), 50);
         assert_eq!(summary.sizes.get(2), Some(&50));
         let json = serde_json::to_string(&summary).unwrap_or_default();
         let back: HeldPreview = serde_json::from_str(&json).unwrap_or_default();
